@@ -1,0 +1,57 @@
+# lime: live migration of P4 switches. `make demo` and `make test` are all a
+# new user needs on a fresh Debian machine with Go; both install what they need.
+
+GO        ?= go
+BIN       := bin/lime
+PKGS      := ./...
+# staticcheck is run from the module proxy at an exact version (not a go.mod dependency).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+TESTFLAGS ?=
+
+.PHONY: all build demo test bench lint deps sysdeps fuzz clean
+
+all: build
+
+# Go modules (exact versions from go.sum).
+deps:
+	$(GO) mod download
+
+# Debian packages the tests use: iproute2 for network-namespace hosts.
+# Installed only when missing, and only as root (CI runs as root).
+sysdeps:
+	@if ! command -v ip >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2; \
+		else \
+			echo "note: 'ip' (iproute2) is missing and cannot be installed without root; namespace tests will skip"; \
+		fi; \
+	fi
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/lime
+
+# The main job on the embedded simulator.
+demo: build
+	./scripts/demo.sh
+
+# Every test, with the race detector (the simulator, proxy and client are concurrent).
+test: deps sysdeps
+	$(GO) vet $(PKGS)
+	$(GO) test -race -timeout 14m $(TESTFLAGS) $(PKGS)
+
+# Benchmarks; ratios are measured in one run (absolute times on shared machines are noise).
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
+
+# Short fuzzing of canonicalisation and translation.
+fuzz: deps
+	$(GO) test -run '^$$' -fuzz FuzzCanonical -fuzztime 30s ./p4/canon
+	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime 30s ./p4/translate
+
+lint: deps
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,13 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+)
+
+// commands lists lime's subcommands; each lives in its own package under
+// internal/ with a New(cli.Deps) *cobra.Command.
+func commands(deps cli.Deps) []*cobra.Command {
+	return []*cobra.Command{}
+}
