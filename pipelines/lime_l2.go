@@ -7,11 +7,11 @@ const LimeL2 = "lime_l2"
 
 // Tables of lime_l2.
 const (
-	L2PortVLAN      = "ingress.port_vlan"      // ingress_port -> access_port(vid) | trunk_port(trunk)
+	L2PortVLAN      = "ingress.port_vlan"      // ingress_port -> access_port(vid) | trunk_port(trunk_id)
 	L2ControlFrames = "ingress.control_frames" // const: LLDP/BDDP ether_type -> punt
 	L2SMAC          = "ingress.smac"           // vid, src_mac -> known_host(host, port) | learn; idle timeout
 	L2ACL           = "ingress.acl"            // ternary, priorities -> permit | drop | punt | mirror
-	L2DMAC          = "ingress.dmac"           // vid, dst_mac -> forward(port) | forward_to_trunk(trunk) | flood | drop
+	L2DMAC          = "ingress.dmac"           // vid, dst_mac -> forward(port) | forward_to_trunk(trunk_id) | flood | drop
 	L2Trunk         = "ingress.trunk"          // trunk_id (+ selector) -> set_trunk_member(port), via L2TrunkSelector
 	L2EgressVLAN    = "egress.egress_vlan"     // egress_port -> tagged | untagged
 )
@@ -19,7 +19,7 @@ const (
 // Actions of lime_l2.
 const (
 	L2AccessPort     = "ingress.access_port"      // param vid
-	L2TrunkPort      = "ingress.trunk_port"       // param trunk
+	L2TrunkPort      = "ingress.trunk_port"       // param trunk_id
 	L2Punt           = "ingress.punt"             // to the controller
 	L2Learn          = "ingress.learn"            // sends the learning digest
 	L2KnownHost      = "ingress.known_host"       // params host, port
@@ -27,7 +27,7 @@ const (
 	L2Drop           = "ingress.drop"             // acl, dmac
 	L2Mirror         = "ingress.mirror"           // acl: clone to L2MirrorSession
 	L2Forward        = "ingress.forward"          // param port
-	L2ForwardToTrunk = "ingress.forward_to_trunk" // param trunk
+	L2ForwardToTrunk = "ingress.forward_to_trunk" // param trunk_id
 	L2Flood          = "ingress.flood"            // multicast group id = VLAN id
 	L2SetTrunkMember = "ingress.set_trunk_member" // param port
 	L2Tagged         = "egress.tagged"

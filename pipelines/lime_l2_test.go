@@ -208,13 +208,16 @@ func checkLimeL2P4Info(t *testing.T, info *p4configv1.P4Info) {
 
 	wantParams := map[string][]field{
 		L2AccessPort:     {vid},
-		L2TrunkPort:      {{"trunk", 8, ""}},
+		L2TrunkPort:      {{"trunk_id", 8, ""}},
 		L2KnownHost:      {{"host", 10, ""}, port("port")},
 		L2Forward:        {port("port")},
-		L2ForwardToTrunk: {{"trunk", 8, ""}},
+		L2ForwardToTrunk: {{"trunk_id", 8, ""}},
 		L2SetTrunkMember: {port("port")},
 		L2Punt:           nil, L2Learn: nil, L2Permit: nil, L2Drop: nil, L2Mirror: nil,
 		L2Flood: nil, L2Tagged: nil, L2Untagged: nil, L2NoAction: nil,
+	}
+	if len(info.GetActions()) != len(wantParams) {
+		t.Errorf("%d actions, want %d (the @hidden helpers stay out)", len(info.GetActions()), len(wantParams))
 	}
 	for name, params := range wantParams {
 		a := actions[name]

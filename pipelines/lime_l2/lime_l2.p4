@@ -205,7 +205,9 @@ control ingress(inout headers_t hdr,
         standard_metadata.egress_spec = CPU_PORT;
     }
 
-    action update_port_state() {
+    // Helpers called from apply, kept out of the P4Info with @hidden: the
+    // controller has no use for them.
+    @hidden action update_port_state() {
         bit<32> packets;
         port_rx_packets.read(packets, (bit<32>)standard_metadata.ingress_port);
         port_rx_packets.write((bit<32>)standard_metadata.ingress_port, packets + 1);
@@ -213,7 +215,7 @@ control ingress(inout headers_t hdr,
                              standard_metadata.ingress_global_timestamp);
     }
 
-    action update_flow_state() {
+    @hidden action update_flow_state() {
         bit<32> packets;
         hash(meta.flow_slot, HashAlgorithm.crc32, 32w0,
              { hdr.ethernet.src_addr, hdr.ethernet.dst_addr, meta.vid }, FLOW_SLOTS);
@@ -227,8 +229,8 @@ control ingress(inout headers_t hdr,
         meta.vid = vid;
         meta.in_trunk = 0;
     }
-    action trunk_port(trunk_id_t trunk) {
-        meta.in_trunk = trunk;
+    action trunk_port(trunk_id_t trunk_id) {
+        meta.in_trunk = trunk_id;
     }
     table port_vlan {
         key = {
@@ -316,8 +318,8 @@ control ingress(inout headers_t hdr,
     action forward(PortId_t port) {
         standard_metadata.egress_spec = (bit<9>)port;
     }
-    action forward_to_trunk(trunk_id_t trunk) {
-        meta.out_trunk = trunk;
+    action forward_to_trunk(trunk_id_t trunk_id) {
+        meta.out_trunk = trunk_id;
     }
     action flood() {
         standard_metadata.mcast_grp = (bit<16>)meta.vid;
