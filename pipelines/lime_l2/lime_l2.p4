@@ -376,6 +376,11 @@ control ingress(inout headers_t hdr,
         update_port_state();
 
         port_vlan.apply();
+        // Link discovery first: LLDP between switches crosses trunk links
+        // untagged.
+        if (control_frames.apply().hit) {
+            exit;
+        }
         if (meta.in_trunk != 0) {
             if (!hdr.vlan.isValid()) {
                 exit;  // untagged frame on a trunk port
@@ -383,10 +388,6 @@ control ingress(inout headers_t hdr,
             meta.vid = hdr.vlan.vid;
         } else if (hdr.vlan.isValid()) {
             exit;  // tagged frame on an access port
-        }
-
-        if (control_frames.apply().hit) {
-            exit;
         }
         update_flow_state();
 
