@@ -1,0 +1,292 @@
+package translate
+
+import (
+	"fmt"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/p4/canon"
+	"github.com/lime-p4/lime/p4/entity"
+)
+
+// Entity returns e translated; e is not modified.
+func (t *Translator) Entity(e *p4v1.Entity) (*p4v1.Entity, error) {
+	c := proto.Clone(e).(*p4v1.Entity)
+	if err := t.EntityInPlace(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// EntityInPlace translates e by modifying it; on error e may be partly
+// translated. The error names the entity (with source names).
+func (t *Translator) EntityInPlace(e *p4v1.Entity) error {
+	if err := t.entity(e); err != nil {
+		return fmt.Errorf("%s: %w", entity.Describe(e, t.From), err)
+	}
+	return nil
+}
+
+func (t *Translator) entity(e *p4v1.Entity) error {
+	switch x := e.GetEntity().(type) {
+	case *p4v1.Entity_TableEntry:
+		return t.tableEntry(x.TableEntry)
+	case *p4v1.Entity_ActionProfileMember:
+		m := x.ActionProfileMember
+		if err := t.topID(&m.ActionProfileId, "action profile"); err != nil {
+			return err
+		}
+		return t.action(m.Action)
+	case *p4v1.Entity_ActionProfileGroup:
+		g := x.ActionProfileGroup
+		if err := t.topID(&g.ActionProfileId, "action profile"); err != nil {
+			return err
+		}
+		for _, m := range g.Members {
+			if w, ok := m.WatchKind.(*p4v1.ActionProfileGroup_Member_WatchPort); ok {
+				p, err := t.ports.Bytes(w.WatchPort, t.stringPorts, 0)
+				if err != nil {
+					return fmt.Errorf("member %d watch port: %w", m.MemberId, err)
+				}
+				w.WatchPort = p
+			}
+		}
+		return nil
+	case *p4v1.Entity_CounterEntry:
+		c := x.CounterEntry
+		from := t.From.Counter(c.CounterId)
+		if from == nil {
+			return unknown("counter", c.CounterId)
+		}
+		c.CounterId = t.ids[from.ID]
+		return t.index(c.Index, from.IndexIsPort)
+	case *p4v1.Entity_MeterEntry:
+		m := x.MeterEntry
+		from := t.From.Meter(m.MeterId)
+		if from == nil {
+			return unknown("meter", m.MeterId)
+		}
+		m.MeterId = t.ids[from.ID]
+		return t.index(m.Index, from.IndexIsPort)
+	case *p4v1.Entity_RegisterEntry:
+		r := x.RegisterEntry
+		from := t.From.Register(r.RegisterId)
+		if from == nil {
+			return unknown("register", r.RegisterId)
+		}
+		r.RegisterId = t.ids[from.ID]
+		return t.index(r.Index, from.IndexIsPort)
+	case *p4v1.Entity_DirectCounterEntry:
+		return t.tableEntry(x.DirectCounterEntry.TableEntry)
+	case *p4v1.Entity_DirectMeterEntry:
+		return t.tableEntry(x.DirectMeterEntry.TableEntry)
+	case *p4v1.Entity_PacketReplicationEngineEntry:
+		switch p := x.PacketReplicationEngineEntry.Type.(type) {
+		case *p4v1.PacketReplicationEngineEntry_MulticastGroupEntry:
+			return t.replicas(p.MulticastGroupEntry.Replicas)
+		case *p4v1.PacketReplicationEngineEntry_CloneSessionEntry:
+			return t.replicas(p.CloneSessionEntry.Replicas)
+		}
+		return fmt.Errorf("%w: empty PRE entry", entity.ErrMalformed)
+	case *p4v1.Entity_DigestEntry:
+		return t.topID(&x.DigestEntry.DigestId, "digest")
+	case *p4v1.Entity_ValueSetEntry:
+		v := x.ValueSetEntry
+		vp := t.valueSets[v.ValueSetId]
+		if vp == nil {
+			return unknown("value set", v.ValueSetId)
+		}
+		v.ValueSetId = vp.to.ID
+		for _, m := range v.Members {
+			if err := t.match(m.Match, vp.fields); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *p4v1.Entity_ExternEntry:
+		return t.topID(&x.ExternEntry.ExternId, "extern")
+	}
+	return fmt.Errorf("%w: no entity set", entity.ErrMalformed)
+}
+
+// topID translates a top-level id in place.
+func (t *Translator) topID(id *uint32, what string) error {
+	x, ok := t.ids[*id]
+	if !ok {
+		return unknown(what, *id)
+	}
+	*id = x
+	return nil
+}
+
+func (t *Translator) index(i *p4v1.Index, isPort bool) error {
+	if i == nil || !isPort {
+		return nil
+	}
+	p, err := t.ports.Number(uint64(i.Index))
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	i.Index = int64(p)
+	return nil
+}
+
+func (t *Translator) tableEntry(te *p4v1.TableEntry) error {
+	if te == nil {
+		return fmt.Errorf("%w: no table entry", entity.ErrMalformed)
+	}
+	tp := t.tables[te.TableId]
+	if tp == nil {
+		return unknown("table", te.TableId)
+	}
+	te.TableId = tp.to.ID
+	if err := t.match(te.Match, tp.fields); err != nil {
+		return err
+	}
+	switch a := te.GetAction().GetType().(type) {
+	case *p4v1.TableAction_Action:
+		return t.action(a.Action)
+	case *p4v1.TableAction_ActionProfileActionSet:
+		for _, pa := range a.ActionProfileActionSet.ActionProfileActions {
+			if err := t.action(pa.Action); err != nil {
+				return err
+			}
+			if w, ok := pa.WatchKind.(*p4v1.ActionProfileAction_WatchPort); ok {
+				p, err := t.ports.Bytes(w.WatchPort, t.stringPorts, 0)
+				if err != nil {
+					return fmt.Errorf("watch port: %w", err)
+				}
+				w.WatchPort = p
+			}
+		}
+	}
+	return nil
+}
+
+func (t *Translator) match(ms []*p4v1.FieldMatch, fields map[uint32]fieldPair) error {
+	for _, m := range ms {
+		fp, ok := fields[m.FieldId]
+		if !ok {
+			return fmt.Errorf("%w: match field %d", ErrUnknownID, m.FieldId)
+		}
+		m.FieldId = fp.to.ID
+		if !fp.from.IsPort {
+			continue
+		}
+		if err := t.portMatch(m, fp); err != nil {
+			return fmt.Errorf("match field %s: %w", fp.from.Name, err)
+		}
+	}
+	return nil
+}
+
+// portMatch translates the value of a match on a port field. Only matches
+// that select one port can be translated.
+func (t *Translator) portMatch(m *p4v1.FieldMatch, fp fieldPair) error {
+	port := func(v []byte) ([]byte, error) { return t.ports.Bytes(v, fp.from.IsString, fp.to.Width) }
+	var err error
+	switch x := m.FieldMatchType.(type) {
+	case *p4v1.FieldMatch_Exact_:
+		x.Exact.Value, err = port(x.Exact.Value)
+	case *p4v1.FieldMatch_Optional_:
+		x.Optional.Value, err = port(x.Optional.Value)
+	case *p4v1.FieldMatch_Ternary_:
+		if fp.from.IsString || canon.BitLen(x.Ternary.Mask) != fp.from.Width || !fullMask(x.Ternary.Mask) {
+			return fmt.Errorf("%w: ternary mask 0x%x", ErrPortMatch, x.Ternary.Mask)
+		}
+		if x.Ternary.Value, err = port(x.Ternary.Value); err == nil {
+			x.Ternary.Mask = ones(fp.to.Width)
+		}
+	case *p4v1.FieldMatch_Lpm:
+		if int(x.Lpm.PrefixLen) != fp.from.Width {
+			return fmt.Errorf("%w: prefix length %d", ErrPortMatch, x.Lpm.PrefixLen)
+		}
+		if x.Lpm.Value, err = port(x.Lpm.Value); err == nil {
+			x.Lpm.PrefixLen = int32(fp.to.Width)
+		}
+	case *p4v1.FieldMatch_Range_:
+		if !canon.Equal(x.Range.Low, x.Range.High) {
+			return fmt.Errorf("%w: range 0x%x..0x%x", ErrPortMatch, x.Range.Low, x.Range.High)
+		}
+		if x.Range.Low, err = port(x.Range.Low); err == nil {
+			x.Range.High = x.Range.Low
+		}
+	}
+	return err
+}
+
+func fullMask(m []byte) bool {
+	n := 0
+	for _, b := range m {
+		for ; b != 0; b &= b - 1 {
+			n++
+		}
+	}
+	return n == canon.BitLen(m)
+}
+
+// ones returns the canonical all-ones value of a width.
+func ones(width int) []byte {
+	b := make([]byte, canon.ByteLen(width))
+	for i := range b {
+		b[i] = 0xff
+	}
+	if r := width % 8; r != 0 {
+		b[0] = byte(1<<r - 1)
+	}
+	return b
+}
+
+func (t *Translator) action(a *p4v1.Action) error {
+	if a == nil {
+		return nil
+	}
+	ap := t.actions[a.ActionId]
+	if ap == nil {
+		return unknown("action", a.ActionId)
+	}
+	a.ActionId = ap.to.ID
+	for _, p := range a.Params {
+		to, ok := ap.params[p.ParamId]
+		if !ok {
+			return fmt.Errorf("%w: param %d of action %s", ErrUnknownID, p.ParamId, ap.from.Name)
+		}
+		if from := ap.from.Param(p.ParamId); from.IsPort {
+			v, err := t.ports.Bytes(p.Value, from.IsString, to.Width)
+			if err != nil {
+				return fmt.Errorf("param %s of action %s: %w", from.Name, ap.from.Name, err)
+			}
+			p.Value = v
+		}
+		p.ParamId = to.ID
+	}
+	return nil
+}
+
+func (t *Translator) replicas(rs []*p4v1.Replica) error {
+	for _, r := range rs {
+		switch p := r.PortKind.(type) {
+		case *p4v1.Replica_EgressPort:
+			q, err := t.ports.Number(uint64(p.EgressPort))
+			if err != nil {
+				return fmt.Errorf("replica: %w", err)
+			}
+			p.EgressPort = uint32(q)
+		case *p4v1.Replica_Port:
+			q, err := t.ports.Bytes(p.Port, t.stringPorts, 0)
+			if err != nil {
+				return fmt.Errorf("replica: %w", err)
+			}
+			p.Port = q
+		}
+		for _, b := range r.BackupReplicas {
+			q, err := t.ports.Bytes(b.Port, t.stringPorts, 0)
+			if err != nil {
+				return fmt.Errorf("backup replica: %w", err)
+			}
+			b.Port = q
+		}
+	}
+	return nil
+}
