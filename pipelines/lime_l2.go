@@ -2,7 +2,7 @@ package pipelines
 
 // LimeL2 names lime's own program, pipelines/lime_l2: a VLAN-aware learning
 // switch that holds every kind of state a migration carries. Its objects are
-// described in lime_l2/README.md; the constants below are their P4Info names.
+// described in lime_l2/README.md; the L2* constants are their P4Info names.
 const LimeL2 = "lime_l2"
 
 // Tables of lime_l2.
