@@ -4,7 +4,8 @@
 //
 //   - bmv2 (simple_switch_grpc): the bmv2 JSON produced by p4c, as is
 //     ([BMv2], [BMv2File]);
-//   - Tofino (Stratum, as ONOS's barefoot driver sends it): the pipeconf id,
+//   - Tofino (PI's node config, as ONOS's barefoot driver sends it): the
+//     pipeconf id,
 //     tofino.bin and context.json, each preceded by its length as a
 //     little-endian u32 ([Tofino], and its inverse [ParseTofino]).
 package devconfig

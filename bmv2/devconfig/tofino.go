@@ -7,7 +7,11 @@ import (
 )
 
 // Tofino packs a Tofino device config the way ONOS's barefoot driver does
-// (TofinoPipelineProgrammable.createDeviceDataBuffer) and Stratum reads it:
+// (TofinoPipelineProgrammable.createDeviceDataBuffer). It is the node config
+// Tofino's PI backend reads: ONOS sends it as p4_device_config, and Stratum
+// builds the same layout from its BfPipelineConfig protobuf
+// (BfPipelineConfigToPiConfig). Current Stratum releases expect that
+// protobuf itself as p4_device_config; this package does not build it.
 //
 //	u32 little-endian len(pipeconfID) | pipeconfID (UTF-8)
 //	u32 little-endian len(tofinoBin)  | tofinoBin
