@@ -20,8 +20,10 @@ import (
 // the address and, when the connection never became ready, the last
 // connection error gRPC saw (refused, TLS handshake failure, ...).
 //
-// Dial does not open the arbitration stream; call [Client.Arbitrate] for
-// that.
+// To learn that the connection is up, Dial sends one Capabilities request
+// (wait-for-ready); any answer, even an error status, proves the
+// connection. Dial does not open the arbitration stream; call
+// [Client.Arbitrate] for that.
 func Dial(ctx context.Context, addr string, opts DialOptions) (*Client, error) {
 	if addr == "" {
 		return nil, errors.New("p4runtime dial: empty address")
