@@ -11,12 +11,13 @@ import (
 )
 
 // Describe names e for people: its kind and identity, with P4Info names
-// when in is given (ids otherwise), e.g.
+// when infos are given (ids otherwise; each id is looked up in each info in
+// turn, so an entity half-way through translation is still named), e.g.
 //
 //	table entry ingress.acl{hdr.ipv4.dst_addr=0xa000001&&&0xffffffff} prio 10
 //	counter ingress.port_counter[3]
-func Describe(e *p4v1.Entity, in *info.Info) string {
-	n := names{in}
+func Describe(e *p4v1.Entity, infos ...*info.Info) string {
+	n := names{infos}
 	switch k := KindOf(e); k {
 	case KindTableEntry, KindDefaultEntry:
 		return k.String() + " " + n.entry(e.GetTableEntry())
@@ -61,15 +62,30 @@ func index(i *p4v1.Index) string {
 	return fmt.Sprintf("[%d]", i.GetIndex())
 }
 
-type names struct{ in *info.Info }
+type names struct{ infos []*info.Info }
 
 func (n names) of(id uint32) string {
-	if n.in != nil {
-		if o, ok := n.in.Lookup(id); ok {
+	for _, in := range n.infos {
+		if in == nil {
+			continue
+		}
+		if o, ok := in.Lookup(id); ok {
 			return o.Pre().Name
 		}
 	}
 	return fmt.Sprintf("0x%08x", id)
+}
+
+func (n names) table(id uint32) *info.Table {
+	for _, in := range n.infos {
+		if in == nil {
+			continue
+		}
+		if t := in.Table(id); t != nil {
+			return t
+		}
+	}
+	return nil
 }
 
 func (n names) entry(te *p4v1.TableEntry) string {
@@ -78,10 +94,7 @@ func (n names) entry(te *p4v1.TableEntry) string {
 	if te.GetIsDefaultAction() {
 		return b.String()
 	}
-	var t *info.Table
-	if n.in != nil {
-		t = n.in.Table(te.GetTableId())
-	}
+	t := n.table(te.GetTableId())
 	b.WriteByte('{')
 	for i, m := range te.GetMatch() {
 		if i > 0 {

@@ -20,10 +20,10 @@ func (t *Translator) Entity(e *p4v1.Entity) (*p4v1.Entity, error) {
 }
 
 // EntityInPlace translates e by modifying it; on error e may be partly
-// translated. The error names the entity (with source names).
+// translated. The error names the entity and the value at fault.
 func (t *Translator) EntityInPlace(e *p4v1.Entity) error {
 	if err := t.entity(e); err != nil {
-		return fmt.Errorf("%s: %w", entity.Describe(e, t.From), err)
+		return fmt.Errorf("%s: %w", entity.Describe(e, t.From, t.To), err)
 	}
 	return nil
 }

@@ -1,0 +1,378 @@
+package clone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/codes"
+
+	"github.com/lime-p4/lime/migrator/snapshot"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+// ErrUntranslatable is returned, before any write, when the pre-scan finds
+// source entities that cannot be translated (listed in Result.Failures).
+var ErrUntranslatable = errors.New("source state cannot be translated to the target")
+
+// Run clones the source's state onto dst. It returns the Result and an
+// error only when the clone could not run to its end (unreachable device,
+// cancelled context, untranslatable source, a whole batch refused); entities
+// the target rejects are in Result.Failures and make Result.OK false.
+func Run(ctx context.Context, src snapshot.Reader, dst *client.Client, opts Options) (*Result, error) {
+	opts.defaults()
+	if opts.Translator == nil {
+		return nil, errors.New("clone: no translator")
+	}
+	r := &runner{ctx: ctx, src: src, dst: dst, opts: opts, tr: opts.Translator, h: newHasher(), start: time.Now(),
+		res: &Result{Kinds: map[entity.Kind]*KindStats{}, Warnings: slices.Clone(opts.Translator.Warnings)}}
+	defer func() { r.res.Duration = time.Since(r.start) }()
+	plan := snapshot.Plan(r.tr.From)
+	if opts.Prescan {
+		if err := r.prescan(plan); err != nil {
+			return r.res, err
+		}
+	}
+	w, err := client.NewBatchWriter(dst, opts.BatchSize, opts.Inflight)
+	if err != nil {
+		return r.res, err
+	}
+	r.w = w
+	defer w.Close(context.WithoutCancel(ctx))
+	if err := r.copy(plan); err != nil {
+		return r.res, err
+	}
+	if opts.Prune {
+		if err := r.prune(); err != nil {
+			return r.res, err
+		}
+	}
+	return r.res, w.Close(ctx)
+}
+
+type runner struct {
+	ctx   context.Context
+	src   snapshot.Reader
+	dst   *client.Client
+	opts  Options
+	tr    *translate.Translator
+	h     hasher
+	w     *client.BatchWriter
+	res   *Result
+	start time.Time
+
+	done, total int64
+	phase       string
+	cur         snapshot.Request
+	pending     []pendingUpdate                // updates of the current kind, by BatchWriter index
+	base        int                            // BatchWriter index of pending[0]
+	extras      map[entity.Kind][]*p4v1.Entity // kept for pruning
+}
+
+type pendingUpdate struct {
+	kind  entity.Kind
+	retry bool // already retried with the other update type
+}
+
+func (r *runner) progress(force bool) {
+	if r.opts.Progress == nil || (!force && r.done%1024 != 0) {
+		return
+	}
+	r.opts.Progress(Progress{Phase: r.phase, Kind: r.cur.Kind, Object: r.cur.Name(), Done: r.done, Total: r.total, Elapsed: time.Since(r.start)})
+}
+
+// prescan translates the whole source once without writing.
+func (r *runner) prescan(plan []snapshot.Request) error {
+	r.phase = "prescan"
+	var bad int64
+	for _, req := range plan {
+		r.cur = req
+		r.progress(true)
+		for e, err := range snapshot.Read(r.ctx, r.src, req) {
+			if err != nil {
+				if r.ctx.Err() != nil {
+					return r.ctx.Err()
+				}
+				break // reported as unreadable by the copy
+			}
+			r.total++
+			if err := r.tr.EntityInPlace(e); err != nil {
+				bad++
+				r.fail(req.Kind, e, err)
+			}
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%w: %d entities (first: %s)", ErrUntranslatable, bad, r.res.Failures[0].Error)
+	}
+	return nil
+}
+
+// fail records an entity that did not reach the target.
+func (r *runner) fail(k entity.Kind, e *p4v1.Entity, err error) {
+	r.res.stats(k).Failed++
+	if len(r.res.Failures) >= r.opts.MaxReported {
+		return
+	}
+	r.res.Failures = append(r.res.Failures, Failure{Kind: k, Entity: entity.Describe(e, r.tr.From, r.tr.To), Error: err.Error(), Source: e})
+}
+
+// copy writes the source's state, kind by kind.
+func (r *runner) copy(plan []snapshot.Request) error {
+	r.phase = "clone"
+	r.done = 0
+	r.extras = map[entity.Kind][]*p4v1.Entity{}
+	for i, req := range plan {
+		r.cur = req
+		r.progress(true)
+		if err := r.copyRequest(req); err != nil {
+			return err
+		}
+		if i+1 == len(plan) || plan[i+1].Kind != req.Kind {
+			if err := r.barrier(); err != nil {
+				return err
+			}
+			r.opts.Log.Info("cloned", "kind", req.Kind.String(), "stats", *r.res.stats(req.Kind))
+		}
+	}
+	return nil
+}
+
+// targetRequest is req with the target's ids.
+func (r *runner) targetRequest(req snapshot.Request) (snapshot.Request, error) {
+	f, err := r.tr.Entity(req.Filter)
+	if err != nil {
+		return req, err
+	}
+	return snapshot.Request{Kind: req.Kind, Object: req.Object, Filter: f}, nil
+}
+
+func (r *runner) copyRequest(req snapshot.Request) error {
+	st := r.res.stats(req.Kind)
+	treq, err := r.targetRequest(req)
+	if err != nil {
+		return fmt.Errorf("clone: %s: %w", req.Name(), err)
+	}
+	idx, err := readTarget(r.ctx, r, treq, r.h)
+	if err != nil {
+		if r.ctx.Err() != nil {
+			return r.ctx.Err()
+		}
+		// The target cannot tell what it holds: write everything, and let
+		// ALREADY_EXISTS turn into MODIFY.
+		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("target: %v", err))
+		idx = targetIndex{}
+	}
+	for e, err := range prefetch(r.ctx, snapshot.Read(r.ctx, r.src, req), 4*r.opts.BatchSize) {
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return r.ctx.Err()
+			}
+			r.res.Unreadable = append(r.res.Unreadable, Unreadable{What: req.Name(), Error: err.Error()})
+			break
+		}
+		st.Read++
+		r.done++
+		if err := r.tr.EntityInPlace(e); err != nil {
+			r.fail(req.Kind, e, err)
+			continue
+		}
+		stripReadOnly(e)
+		k, err := entity.Of(e)
+		if err != nil {
+			r.fail(req.Kind, e, err)
+			continue
+		}
+		kh := r.h.key(k)
+		typ := p4v1.Update_MODIFY
+		if p, ok := idx[kh]; ok {
+			p.seen = true
+			idx[kh] = p
+			if cfg, vol := r.h.content(e); cfg == p.cfg && vol == p.vol {
+				st.Unchanged++
+				continue
+			}
+			st.Modified++
+		} else if insertable(req.Kind) {
+			typ = p4v1.Update_INSERT
+			st.Inserted++
+		} else {
+			st.Modified++
+		}
+		if err := r.add(req.Kind, typ, e, false); err != nil {
+			return err
+		}
+		r.progress(false)
+	}
+	if insertable(req.Kind) {
+		return r.collectExtras(treq, idx)
+	}
+	return nil
+}
+
+// add queues one update.
+func (r *runner) add(k entity.Kind, typ p4v1.Update_Type, e *p4v1.Entity, retry bool) error {
+	r.pending = append(r.pending, pendingUpdate{kind: k, retry: retry})
+	if err := r.w.Add(r.ctx, &p4v1.Update{Type: typ, Entity: e}); err != nil {
+		return fmt.Errorf("clone: writing to the target: %w", err)
+	}
+	return nil
+}
+
+// barrier waits for every queued update, retries INSERTs that found the
+// entity (as MODIFY) and MODIFYs that did not (as INSERT), once, and
+// records the rest as failures.
+func (r *runner) barrier() error {
+	for {
+		err := r.w.Flush(r.ctx)
+		pending, base := r.pending, r.base
+		r.base += len(pending)
+		r.pending = nil
+		var we *client.WriteError
+		if err != nil && !errors.As(err, &we) {
+			return fmt.Errorf("clone: writing to the target: %w", err)
+		}
+		if we == nil {
+			return nil
+		}
+		retried := false
+		for _, f := range we.Failures {
+			if f.BatchWide {
+				return fmt.Errorf("clone: the target refused a whole batch: %w", &f)
+			}
+			p := pending[f.Index-base]
+			st := r.res.stats(p.kind)
+			code := codeOf(f.Err)
+			switch {
+			case !p.retry && f.Update.Type == p4v1.Update_INSERT && code == codes.AlreadyExists:
+				st.Inserted--
+				st.Modified++
+				if err := r.add(p.kind, p4v1.Update_MODIFY, f.Update.Entity, true); err != nil {
+					return err
+				}
+				retried = true
+			case !p.retry && f.Update.Type == p4v1.Update_MODIFY && code == codes.NotFound && insertable(p.kind):
+				st.Modified--
+				st.Inserted++
+				if err := r.add(p.kind, p4v1.Update_INSERT, f.Update.Entity, true); err != nil {
+					return err
+				}
+				retried = true
+			default:
+				if f.Update.Type == p4v1.Update_INSERT {
+					st.Inserted--
+				} else if f.Update.Type == p4v1.Update_MODIFY {
+					st.Modified--
+				} else {
+					st.Deleted--
+				}
+				r.fail(p.kind, f.Update.Entity, f.Err)
+			}
+		}
+		if !retried {
+			return nil
+		}
+	}
+}
+
+func codeOf(err error) codes.Code {
+	var pe *client.P4Error
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return codes.Unknown
+}
+
+// collectExtras reports what the target holds for treq that the source did
+// not have, keeping the entities for Prune.
+func (r *runner) collectExtras(treq snapshot.Request, idx targetIndex) error {
+	if idx.unseen() == 0 {
+		return nil
+	}
+	st := r.res.stats(treq.Kind)
+	for e, err := range snapshot.Read(r.ctx, r, treq) {
+		if err != nil {
+			return fmt.Errorf("clone: reading the target's extra %s: %w", treq.Name(), err)
+		}
+		k, err := entity.Of(e)
+		if err != nil {
+			continue
+		}
+		if p, ok := idx[r.h.key(k)]; !ok || p.seen {
+			continue
+		}
+		st.Extra++
+		if r.opts.Prune {
+			r.extras[treq.Kind] = append(r.extras[treq.Kind], e)
+		}
+		if len(r.res.Extras) < r.opts.MaxReported {
+			r.res.Extras = append(r.res.Extras, Extra{Kind: treq.Kind, Entity: entity.Describe(e, r.tr.To), Target: e})
+		}
+	}
+	return nil
+}
+
+// prune deletes the extras in reverse dependency order.
+func (r *runner) prune() error {
+	r.phase = "prune"
+	kinds := entity.Kinds()
+	slices.Reverse(kinds)
+	for _, k := range kinds {
+		for _, e := range r.extras[k] {
+			r.res.stats(k).Deleted++
+			if err := r.add(k, p4v1.Update_DELETE, deletion(e), true); err != nil {
+				return err
+			}
+		}
+		if len(r.extras[k]) > 0 {
+			if err := r.barrier(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Read makes the runner the target's snapshot.Reader.
+func (r *runner) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
+	return r.dst.Read(ctx, filters...)
+}
+
+// prefetch runs seq in its own goroutine, n items ahead of the consumer, so
+// that reading the source overlaps translating and writing.
+func prefetch(ctx context.Context, seq iter.Seq2[*p4v1.Entity, error], n int) iter.Seq2[*p4v1.Entity, error] {
+	type item struct {
+		e   *p4v1.Entity
+		err error
+	}
+	return func(yield func(*p4v1.Entity, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		ch := make(chan item, n)
+		go func() {
+			defer close(ch)
+			for e, err := range seq {
+				select {
+				case ch <- item{e, err}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		defer func() {
+			cancel()
+			for range ch { // let the producer finish
+			}
+		}()
+		for it := range ch {
+			if !yield(it.e, it.err) {
+				return
+			}
+		}
+	}
+}

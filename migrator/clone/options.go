@@ -1,0 +1,59 @@
+package clone
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+// Options configure Run. Zero values are defaults.
+type Options struct {
+	// Translator maps source entities to the target (ids by name, ports by
+	// map). Required.
+	Translator *translate.Translator
+	// BatchSize is the number of updates per WriteRequest (default 500).
+	BatchSize int
+	// Inflight is the number of WriteRequests outstanding at once (default 4).
+	Inflight int
+	// Prescan reads the source once before writing: untranslatable entities
+	// are then found before any write, and progress knows the total.
+	Prescan bool
+	// Prune deletes what the target holds and the source lacks; without it
+	// such entities are only reported.
+	Prune bool
+	// MaxReported bounds the failures and extras kept with their entities
+	// in the Result (counts are always complete); default 1000.
+	MaxReported int
+	// Progress, when set, is called after each batch is queued and at each
+	// phase change, from the goroutine that called Run.
+	Progress func(Progress)
+	// Log receives one line per phase; nil discards.
+	Log *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if o.Inflight <= 0 {
+		o.Inflight = 4
+	}
+	if o.MaxReported <= 0 {
+		o.MaxReported = 1000
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Progress is a snapshot of a running clone.
+type Progress struct {
+	Phase   string      // "prescan", "clone", "prune"
+	Kind    entity.Kind // the kind being copied
+	Object  string      // what is being read (e.g. "table entries of ingress.acl")
+	Done    int64       // source entities handled so far
+	Total   int64       // from the pre-scan; 0 when unknown
+	Elapsed time.Duration
+}
