@@ -4,10 +4,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/cmd/lime/internal/clonecmd"
+	"github.com/lime-p4/lime/cmd/lime/internal/diffcmd"
 )
 
 // commands lists lime's subcommands; each lives in its own package under
 // internal/ with a New(cli.Deps) *cobra.Command.
 func commands(deps cli.Deps) []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		clonecmd.New(deps),
+		diffcmd.New(deps),
+	}
 }

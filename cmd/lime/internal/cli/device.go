@@ -1,0 +1,137 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"github.com/spf13/pflag"
+
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/info"
+)
+
+// DeviceFlags are the flags that reach one P4Runtime device: address,
+// device id, election id, role and transport security. Several sets can
+// live on one command under different prefixes ("from-", "to-").
+type DeviceFlags struct {
+	Addr         string
+	DeviceID     uint64
+	ElectionHigh uint64
+	ElectionLow  uint64
+	Role         string
+	Insecure     bool
+	CAFile       string
+	CertFile     string
+	KeyFile      string
+	ServerName   string
+	Timeout      time.Duration
+}
+
+// Register adds the flags to fs, each name prefixed (e.g. "from-addr") and
+// each help text naming what the device is for.
+func (d *DeviceFlags) Register(fs *pflag.FlagSet, prefix, what string) {
+	fs.StringVar(&d.Addr, prefix+"addr", "", "P4Runtime address (host:port) of the "+what)
+	fs.Uint64Var(&d.DeviceID, prefix+"device-id", 1, "P4Runtime device id of the "+what)
+	fs.Uint64Var(&d.ElectionHigh, prefix+"election-high", 0, "high 64 bits of the election id used with the "+what)
+	fs.Uint64Var(&d.ElectionLow, prefix+"election-low", 1, "low 64 bits of the election id used with the "+what)
+	fs.StringVar(&d.Role, prefix+"role", "", "P4Runtime role name with the "+what+" (empty: default role)")
+	fs.BoolVar(&d.Insecure, prefix+"insecure", true, "plaintext connection to the "+what+" (set false and give a CA for TLS)")
+	fs.StringVar(&d.CAFile, prefix+"ca", "", "PEM CA bundle that verifies the "+what+"'s certificate (enables TLS)")
+	fs.StringVar(&d.CertFile, prefix+"cert", "", "client certificate (PEM) for mutual TLS with the "+what)
+	fs.StringVar(&d.KeyFile, prefix+"key", "", "client key (PEM) for mutual TLS with the "+what)
+	fs.StringVar(&d.ServerName, prefix+"server-name", "", "server name expected in the "+what+"'s certificate")
+	fs.DurationVar(&d.Timeout, prefix+"timeout", 10*time.Second, "how long to wait for the "+what+" to answer")
+}
+
+// Options turns the flags into client.DialOptions.
+func (d *DeviceFlags) Options() (client.DialOptions, error) {
+	o := client.DialOptions{DeviceID: d.DeviceID, Role: d.Role,
+		ElectionID: &client.ElectionID{High: d.ElectionHigh, Low: d.ElectionLow}}
+	if d.CAFile != "" || d.CertFile != "" || d.ServerName != "" {
+		o.TLS = &client.TLSOptions{CAFile: d.CAFile, CertFile: d.CertFile, KeyFile: d.KeyFile, ServerName: d.ServerName}
+	} else {
+		o.Insecure = d.Insecure
+	}
+	if !o.Insecure && o.TLS == nil {
+		return o, fmt.Errorf("no transport chosen: give a CA (TLS) or leave insecure on")
+	}
+	return o, nil
+}
+
+// Device is a connected device with its arbitration session (when asked
+// for) and the P4Info it runs.
+type Device struct {
+	Client  *client.Client
+	Session *client.Session // nil unless arbitrated
+	Info    *info.Info
+	Cookie  uint64
+}
+
+// Close ends the session and the connection.
+func (d *Device) Close() {
+	if d.Session != nil {
+		d.Session.Close()
+	}
+	d.Client.Close()
+}
+
+// Dial connects to the device (waiting at most Timeout) without arbitrating.
+func (d *DeviceFlags) Dial(ctx context.Context, what string) (*client.Client, error) {
+	if d.Addr == "" {
+		return nil, fmt.Errorf("%s: no address given", what)
+	}
+	o, err := d.Options()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", what, d.Addr, err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, d.Timeout)
+	defer cancel()
+	c, err := client.Dial(dctx, d.Addr, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return c, nil
+}
+
+// Connect dials the device, arbitrates when primary is true (and fails if
+// it is not elected primary), and fetches its P4Info and cookie. The error
+// names the device's address and what failed.
+func (d *DeviceFlags) Connect(ctx context.Context, what string, primary bool, rules info.PortRules) (*Device, error) {
+	c, err := d.Dial(ctx, what)
+	if err != nil {
+		return nil, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, d.Timeout)
+	defer cancel()
+	dev := &Device{Client: c}
+	if primary {
+		s, err := c.Arbitrate(dctx)
+		if err != nil {
+			c.Close()
+			return nil, fmt.Errorf("%s %s: arbitration: %w", what, d.Addr, err)
+		}
+		dev.Session = s
+		if !s.IsPrimary() {
+			dev.Close()
+			return nil, fmt.Errorf("%s %s: not primary with election id %d:%d (another client holds a higher one)", what, d.Addr, d.ElectionHigh, d.ElectionLow)
+		}
+	}
+	cfg, err := c.GetPipeline(dctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
+	if err != nil {
+		dev.Close()
+		return nil, fmt.Errorf("%s %s: reading its pipeline: %w", what, d.Addr, err)
+	}
+	if cfg.GetP4Info() == nil {
+		dev.Close()
+		return nil, fmt.Errorf("%s %s: no pipeline set", what, d.Addr)
+	}
+	dev.Info, err = info.New(cfg.GetP4Info(), info.WithPortRules(rules))
+	if err != nil {
+		dev.Close()
+		return nil, fmt.Errorf("%s %s: its P4Info: %w", what, d.Addr, err)
+	}
+	dev.Cookie = cfg.GetCookie().GetCookie()
+	return dev, nil
+}

@@ -1,0 +1,151 @@
+// Package clonecmd is `lime clone`: copy one device's whole P4Runtime state
+// onto another.
+package clonecmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/migrator/clone"
+	"github.com/lime-p4/lime/pipelines"
+)
+
+type flags struct {
+	from, to   cli.DeviceFlags
+	ports      cli.PortFlags
+	batch      int
+	inflight   int
+	noPrescan  bool
+	prune      bool
+	asJSON     bool
+	pipeline   string
+	noProgress bool
+}
+
+// New returns the command.
+func New(deps cli.Deps) *cobra.Command {
+	f := &flags{}
+	cmd := &cobra.Command{
+		Use:   "clone --from-addr HOST:PORT --to-addr HOST:PORT",
+		Short: "Copy a device's whole P4Runtime state onto another device",
+		Long: `Clone reads every entity of the source device (table entries with their direct
+counters and meters, default entries, action-profile members and groups,
+multicast groups, clone sessions, counters, meters, registers, digest configs,
+value sets), translates it to the target's P4Info by name and to the target's
+ports by --port-map, and writes it to the target in dependency order.
+
+It is safe to run again: what the target already holds equal is skipped, what
+differs is modified, and what the target holds that the source lacks is
+reported (and deleted with --prune). Exit status: 0 when the target is a copy,
+1 when some entity could not be copied or the target holds extras, 2 on error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), deps, f) },
+	}
+	fs := cmd.Flags()
+	f.from.Register(fs, "from-", "source device")
+	f.to.Register(fs, "to-", "target device")
+	f.ports.Register(fs)
+	fs.IntVar(&f.batch, "batch", 500, "updates per WriteRequest")
+	fs.IntVar(&f.inflight, "inflight", 4, "WriteRequests outstanding at once")
+	fs.BoolVar(&f.noPrescan, "no-prescan", false, "skip the pre-scan (no ETA; untranslatable entities found while writing)")
+	fs.BoolVar(&f.prune, "prune", false, "delete what the target holds that the source lacks")
+	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
+	fs.StringVar(&f.pipeline, "pipeline", "", "folder with the target's bmv2 JSON + P4Info: set it on the target first (VERIFY_AND_COMMIT, with the source's cookie)")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar")
+	return cmd
+}
+
+func run(ctx context.Context, deps cli.Deps, f *flags) error {
+	fail := func(err error) error { return &cli.ExitError{Code: 2, Err: err} }
+	rules := f.ports.Rules()
+	src, err := f.from.Connect(ctx, "source", false, rules)
+	if err != nil {
+		return fail(err)
+	}
+	defer src.Close()
+	if f.pipeline != "" {
+		if err := pushPipeline(ctx, f, src.Cookie); err != nil {
+			return fail(err)
+		}
+	}
+	dst, err := f.to.Connect(ctx, "target", true, rules)
+	if err != nil {
+		return fail(err)
+	}
+	defer dst.Close()
+	tr, err := f.ports.Translator(src.Info, dst.Info)
+	if err != nil {
+		return fail(fmt.Errorf("source %s and target %s: %w", f.from.Addr, f.to.Addr, err))
+	}
+	bar := newProgress(ctx, deps.Err, !f.noProgress && !f.asJSON)
+	res, err := clone.Run(ctx, src.Client, dst.Client, clone.Options{
+		Translator: tr, BatchSize: f.batch, Inflight: f.inflight, Prescan: !f.noPrescan,
+		Prune: f.prune, Progress: bar.update, Log: deps.Log,
+	})
+	bar.finish(res)
+	if res != nil {
+		if f.asJSON {
+			enc := json.NewEncoder(deps.Out)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(res); err != nil {
+				return fail(err)
+			}
+		} else {
+			printSummary(deps.Out, res, f)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, clone.ErrUntranslatable) {
+			err = fmt.Errorf("%w; nothing was written (fix --port-map or --port-field)", err)
+		}
+		return fail(err)
+	}
+	if !res.OK() {
+		return &cli.ExitError{Code: 1, Err: errors.New("the target is not a complete copy of the source (see above)")}
+	}
+	return nil
+}
+
+// pushPipeline sets the target's pipeline from a folder, keeping the
+// source's cookie so that a controller sees the same pipeline.
+func pushPipeline(ctx context.Context, f *flags, cookie uint64) error {
+	prog, err := pipelines.LoadDir(f.pipeline)
+	if err != nil {
+		return err
+	}
+	if prog.JSON == nil {
+		return fmt.Errorf("--pipeline %s: no bmv2 JSON in the folder", f.pipeline)
+	}
+	dev, err := f.to.Dial(ctx, "target")
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	dctx, cancel := context.WithTimeout(ctx, f.to.Timeout)
+	defer cancel()
+	s, err := dev.Arbitrate(dctx)
+	if err != nil {
+		return fmt.Errorf("target %s: arbitration: %w", f.to.Addr, err)
+	}
+	defer s.Close()
+	if err := dev.SetPipeline(dctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, prog.P4Info, prog.JSON, cookie); err != nil {
+		return fmt.Errorf("target %s: setting the pipeline from %s: %w", f.to.Addr, f.pipeline, err)
+	}
+	return nil
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
