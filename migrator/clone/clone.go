@@ -73,6 +73,7 @@ type runner struct {
 	pending     []pendingUpdate                // updates of the current kind, by BatchWriter index
 	base        int                            // BatchWriter index of pending[0]
 	extras      map[entity.Kind][]*p4v1.Entity // kept for pruning
+	regsDirect  bool                           // register cells go through opts.TargetRegisters
 }
 
 type pendingUpdate struct {
@@ -205,7 +206,12 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 		} else {
 			st.Modified++
 		}
-		if err := r.add(req.Kind, typ, e, false); err != nil {
+		if req.Kind == entity.KindRegister && r.regsDirect {
+			if err := r.opts.TargetRegisters.WriteRegister(r.ctx, e); err != nil {
+				st.Modified--
+				r.fail(req.Kind, e, err)
+			}
+		} else if err := r.add(req.Kind, typ, e, false); err != nil {
 			return err
 		}
 		r.progress(false)
@@ -250,6 +256,13 @@ func (r *runner) barrier() error {
 			st := r.res.stats(p.kind)
 			code := codeOf(f.Err)
 			switch {
+			case p.kind == entity.KindRegister && code == codes.Unimplemented && r.opts.TargetRegisters != nil:
+				// bmv2: registers only over Thrift, from now on directly.
+				r.regsDirect = true
+				if err := r.opts.TargetRegisters.WriteRegister(r.ctx, f.Update.Entity); err != nil {
+					st.Modified--
+					r.fail(p.kind, f.Update.Entity, err)
+				}
 			case !p.retry && f.Update.Type == p4v1.Update_INSERT && code == codes.AlreadyExists:
 				st.Inserted--
 				st.Modified++
@@ -341,6 +354,9 @@ func (r *runner) prune() error {
 
 // Read makes the runner the target's snapshot.Reader.
 func (r *runner) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
+	if r.opts.TargetReader != nil {
+		return r.opts.TargetReader.Read(ctx, filters...)
+	}
 	return r.dst.Read(ctx, filters...)
 }
 

@@ -1,9 +1,13 @@
 package clone
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
+	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -29,8 +33,22 @@ type Options struct {
 	// Progress, when set, is called after each batch is queued and at each
 	// phase change, from the goroutine that called Run.
 	Progress func(Progress)
+	// TargetReader reads the target (to skip what it already holds); nil
+	// reads through the target's client. bmv2 needs a reader that takes
+	// registers over Thrift (bmv2/regs).
+	TargetReader snapshot.Reader
+	// TargetRegisters writes register cells when the target answers
+	// UNIMPLEMENTED to P4Runtime register writes, as bmv2 does; after the
+	// first such answer every register cell goes through it.
+	TargetRegisters RegisterWriter
 	// Log receives one line per phase; nil discards.
 	Log *slog.Logger
+}
+
+// RegisterWriter writes one register cell by a path other than P4Runtime
+// (*regs.Writer, over bmv2's Thrift API).
+type RegisterWriter interface {
+	WriteRegister(ctx context.Context, e *p4v1.Entity) error
 }
 
 func (o *Options) defaults() {

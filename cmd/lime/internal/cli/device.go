@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"fmt"
+	"iter"
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"github.com/spf13/pflag"
 
+	"github.com/lime-p4/lime/bmv2/regs"
+	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 )
@@ -27,6 +30,7 @@ type DeviceFlags struct {
 	KeyFile      string
 	ServerName   string
 	Timeout      time.Duration
+	Thrift       string
 }
 
 // Register adds the flags to fs, each name prefixed (e.g. "from-addr") and
@@ -43,6 +47,7 @@ func (d *DeviceFlags) Register(fs *pflag.FlagSet, prefix, what string) {
 	fs.StringVar(&d.KeyFile, prefix+"key", "", "client key (PEM) for mutual TLS with the "+what)
 	fs.StringVar(&d.ServerName, prefix+"server-name", "", "server name expected in the "+what+"'s certificate")
 	fs.DurationVar(&d.Timeout, prefix+"timeout", 10*time.Second, "how long to wait for the "+what+" to answer")
+	fs.StringVar(&d.Thrift, prefix+"thrift", "", "bmv2 Thrift address (host:port) of the "+what+": registers travel over it where P4Runtime answers UNIMPLEMENTED")
 }
 
 // Options turns the flags into client.DialOptions.
@@ -67,14 +72,35 @@ type Device struct {
 	Session *client.Session // nil unless arbitrated
 	Info    *info.Info
 	Cookie  uint64
+	Thrift  *thrift.Client // nil unless a Thrift address was given
 }
 
-// Close ends the session and the connection.
+// Close ends the session and the connections.
 func (d *Device) Close() {
 	if d.Session != nil {
 		d.Session.Close()
 	}
+	if d.Thrift != nil {
+		d.Thrift.Close()
+	}
 	d.Client.Close()
+}
+
+// Read reads the device over P4Runtime, and registers over Thrift when
+// P4Runtime cannot and a Thrift address was given.
+func (d *Device) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
+	if d.Thrift == nil {
+		return d.Client.Read(ctx, filters...)
+	}
+	return (&regs.Reader{P4: d.Client, Thrift: d.Thrift, Info: d.Info}).Read(ctx, filters...)
+}
+
+// RegisterWriter writes registers over Thrift; nil without a Thrift address.
+func (d *Device) RegisterWriter() *regs.Writer {
+	if d.Thrift == nil {
+		return nil
+	}
+	return &regs.Writer{Thrift: d.Thrift, Info: d.Info}
 }
 
 // Dial connects to the device (waiting at most Timeout) without arbitrating.
@@ -133,5 +159,11 @@ func (d *DeviceFlags) Connect(ctx context.Context, what string, primary bool, ru
 		return nil, fmt.Errorf("%s %s: its P4Info: %w", what, d.Addr, err)
 	}
 	dev.Cookie = cfg.GetCookie().GetCookie()
+	if d.Thrift != "" {
+		if dev.Thrift, err = thrift.Dial(dctx, d.Thrift); err != nil {
+			dev.Close()
+			return nil, fmt.Errorf("%s: bmv2 Thrift %s: %w", what, d.Thrift, err)
+		}
+	}
 	return dev, nil
 }

@@ -85,10 +85,14 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		return fail(fmt.Errorf("source %s and target %s: %w", f.from.Addr, f.to.Addr, err))
 	}
 	bar := newProgress(ctx, deps.Err, !f.noProgress && !f.asJSON)
-	res, err := clone.Run(ctx, src.Client, dst.Client, clone.Options{
+	opts := clone.Options{
 		Translator: tr, BatchSize: f.batch, Inflight: f.inflight, Prescan: !f.noPrescan,
-		Prune: f.prune, Progress: bar.update, Log: deps.Log,
-	})
+		Prune: f.prune, Progress: bar.update, Log: deps.Log, TargetReader: dst,
+	}
+	if w := dst.RegisterWriter(); w != nil {
+		opts.TargetRegisters = w
+	}
+	res, err := clone.Run(ctx, src, dst.Client, opts)
 	bar.finish(res)
 	if res != nil {
 		if f.asJSON {

@@ -66,7 +66,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	if err != nil {
 		return fail(fmt.Errorf("%s and %s: %w", f.a.Addr, f.b.Addr, err))
 	}
-	rep, err := diff.Run(ctx, a.Client, b.Client, diff.Options{Translator: tr})
+	rep, err := diff.Run(ctx, a, b, diff.Options{Translator: tr})
 	if err != nil {
 		return fail(err)
 	}
