@@ -1,6 +1,31 @@
-// Package gnmi holds lime's gNMI pieces for switch ports: a client that sets
-// /interfaces/interface[name=X]/config/enabled, subscribes to oper-status and
-// reads the P4Runtime port id, and a port agent (server) that serves the
-// OpenConfig interface paths from a backend (the simulator, Linux links, or
-// bmv2's Thrift port calls).
+// Package gnmi is lime's gNMI port agent: a gNMI server for switch ports
+// that serves the OpenConfig interfaces model the way Stratum does, so that
+// ONOS's gNMI drivers and lime's own client work against the simulator,
+// Linux links or bmv2 alike.
+//
+// A Server serves one Ports backend (see gnmi/simports for the simulator's
+// ports, gnmi/linkports for Linux links) under
+// /interfaces/interface[name=X]:
+//
+//   - config/enabled, settable with a typed bool_val (update, replace;
+//     delete restores the default, true);
+//   - state/admin-status and state/oper-status (ON_CHANGE), state/id and
+//     state/ifindex (the P4Runtime port id), state/last-change,
+//     state/counters/*, plus name, config/name, state/name, state/enabled.
+//
+// It implements Capabilities, Get (PROTO, JSON and JSON_IETF, leaves and
+// subtrees, wildcards), Set (atomic over its updates) and Subscribe (ONCE,
+// POLL, and STREAM with ON_CHANGE, SAMPLE, TARGET_DEFINED, heartbeats and
+// suppress_redundant). It is built on openconfig/gnmi's cache and subscribe
+// packages: the agent reads the backend when it reports a change, when a
+// request needs fresh values, and every Options.RefreshInterval (for
+// counters), and writes every leaf into the cache, whose subscribe server
+// streams what changed. SAMPLE subscriptions, which that server lacks, are
+// the agent's own.
+//
+// openconfig/gnmi's subscribe server logs through glog, which writes its
+// files to os.TempDir() unless the glog flags (-log_dir, -logtostderr) say
+// otherwise; programs embedding the agent should set them.
+//
+// The client for these paths is gnmi/client.
 package gnmi
