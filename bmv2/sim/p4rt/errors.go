@@ -1,0 +1,127 @@
+package p4rt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/code"
+)
+
+// The kinds of failure a Device reports. Every error a Device returns wraps
+// exactly one of them (test with errors.Is); Server maps each to the gRPC
+// code of the same name. An error that wraps none of them is an internal
+// failure (gRPC UNKNOWN).
+var (
+	ErrInvalid            = errors.New("invalid argument")
+	ErrNotFound           = errors.New("not found")
+	ErrAlreadyExists      = errors.New("already exists")
+	ErrPermission         = errors.New("permission denied")
+	ErrExhausted          = errors.New("resource exhausted")
+	ErrFailedPrecondition = errors.New("failed precondition")
+	ErrOutOfRange         = errors.New("out of range")
+	ErrUnimplemented      = errors.New("unimplemented")
+	// ErrUnknown marks failures that bmv2 reports with the catch-all code
+	// UNKNOWN (a target error), as opposed to a bug in the simulator.
+	ErrUnknown = errors.New("unknown")
+	// ErrUnavailable reports a device that is shutting down.
+	ErrUnavailable = errors.New("unavailable")
+	// ErrInternal marks a broken invariant of the simulator itself.
+	ErrInternal = errors.New("internal error")
+)
+
+// errorf wraps kind with a message: errorf(ErrNotFound, "member %d", id)
+// reads "member 7: not found".
+func errorf(kind error, format string, args ...any) error {
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), kind)
+}
+
+// BatchError is the result of a Write in which at least one update failed:
+// one entry per update of the request, nil for those that succeeded
+// (P4Runtime spec section "Write RPC", "Error Reporting"). The Write as a
+// whole is reported with the gRPC code UNKNOWN.
+type BatchError struct {
+	Errors []error
+}
+
+// Error summarises the failed updates.
+func (e *BatchError) Error() string {
+	n := 0
+	var first error
+	for _, err := range e.Errors {
+		if err != nil {
+			if first == nil {
+				first = err
+			}
+			n++
+		}
+	}
+	if first == nil {
+		return "write: no update failed"
+	}
+	return fmt.Sprintf("write: %d of %d updates failed, first: %v", n, len(e.Errors), first)
+}
+
+// Failed counts the updates that failed.
+func (e *BatchError) Failed() int {
+	n := 0
+	for _, err := range e.Errors {
+		if err != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// ReadError is the result of a Read in profile spec when some entities of
+// the request could not be read: one entry per entity of the request, nil
+// for those read (P4Runtime spec section "Read RPC", "Batch Processing").
+type ReadError struct {
+	Errors []error
+}
+
+// Error summarises the failed entities.
+func (e *ReadError) Error() string {
+	for i, err := range e.Errors {
+		if err != nil {
+			return fmt.Sprintf("read: entity %d: %v", i, err)
+		}
+	}
+	return "read: no entity failed"
+}
+
+// codeOf maps an error to the canonical code (google.rpc.Code) of the kind
+// it wraps; errors of no known kind are UNKNOWN.
+func codeOf(err error) code.Code {
+	switch {
+	case err == nil:
+		return code.Code_OK
+	case errors.Is(err, ErrInvalid):
+		return code.Code_INVALID_ARGUMENT
+	case errors.Is(err, ErrNotFound):
+		return code.Code_NOT_FOUND
+	case errors.Is(err, ErrAlreadyExists):
+		return code.Code_ALREADY_EXISTS
+	case errors.Is(err, ErrPermission):
+		return code.Code_PERMISSION_DENIED
+	case errors.Is(err, ErrExhausted):
+		return code.Code_RESOURCE_EXHAUSTED
+	case errors.Is(err, ErrFailedPrecondition):
+		return code.Code_FAILED_PRECONDITION
+	case errors.Is(err, ErrOutOfRange):
+		return code.Code_OUT_OF_RANGE
+	case errors.Is(err, ErrUnimplemented):
+		return code.Code_UNIMPLEMENTED
+	case errors.Is(err, ErrAborted):
+		return code.Code_ABORTED
+	case errors.Is(err, ErrUnavailable):
+		return code.Code_UNAVAILABLE
+	case errors.Is(err, ErrInternal):
+		return code.Code_INTERNAL
+	case errors.Is(err, context.Canceled):
+		return code.Code_CANCELLED
+	case errors.Is(err, context.DeadlineExceeded):
+		return code.Code_DEADLINE_EXCEEDED
+	}
+	return code.Code_UNKNOWN
+}

@@ -1,0 +1,139 @@
+package p4rt
+
+import (
+	"context"
+	"errors"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+)
+
+// Read answers a ReadRequest (spec section "Read RPC"), calling send with
+// each ReadResponse. The state is locked against writes for the whole read.
+//
+// Profile bmv2 answers as PI: every entity in one ReadResponse; the first
+// entity that fails ends the read with its error, after the entities read
+// so far were sent. Profile spec streams responses of at most ReadChunk
+// entities and reads every entity; failures come back as a *ReadError (one
+// error per requested entity, gRPC UNKNOWN with p4.v1.Error details).
+func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v1.ReadResponse) error) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if req.GetDeviceId() != d.id {
+		if d.profile == ProfileSpec {
+			return errorf(ErrNotFound, "device %d is not known (this is device %d)", req.GetDeviceId(), d.id)
+		}
+		return errorf(ErrFailedPrecondition, "no forwarding pipeline config set for device %d", req.GetDeviceId())
+	}
+	if d.st == nil {
+		return errorf(ErrFailedPrecondition, "no forwarding pipeline config set for this device")
+	}
+	st := d.st
+	if d.profile != ProfileSpec {
+		resp := &p4v1.ReadResponse{}
+		emit := func(e *p4v1.Entity) error {
+			resp.Entities = append(resp.Entities, e)
+			return nil
+		}
+		var rerr error
+		for _, e := range req.GetEntities() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if rerr = st.readEntity(e, emit); rerr != nil {
+				break
+			}
+		}
+		if err := send(resp); err != nil {
+			return err
+		}
+		return rerr
+	}
+	var sendErr error
+	resp := &p4v1.ReadResponse{}
+	flush := func() error {
+		if len(resp.Entities) == 0 {
+			return nil
+		}
+		if err := send(resp); err != nil {
+			return err
+		}
+		resp = &p4v1.ReadResponse{}
+		return nil
+	}
+	emit := func(e *p4v1.Entity) error {
+		resp.Entities = append(resp.Entities, e)
+		if len(resp.Entities) >= d.opts.ReadChunk {
+			if err := flush(); err != nil {
+				sendErr = err
+				return err
+			}
+		}
+		return ctx.Err()
+	}
+	var errs []error
+	for i, e := range req.GetEntities() {
+		err := st.readEntity(e, emit)
+		if sendErr != nil {
+			return sendErr
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err != nil {
+			if errs == nil {
+				errs = make([]error, len(req.GetEntities()))
+			}
+			errs[i] = err
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if errs != nil {
+		return &ReadError{Errors: errs}
+	}
+	return nil
+}
+
+// emitter receives the entities of a read.
+type emitter func(*p4v1.Entity) error
+
+// readEntity reads what one entity of a ReadRequest selects.
+func (st *state) readEntity(e *p4v1.Entity, emit emitter) error {
+	switch x := e.GetEntity().(type) {
+	case *p4v1.Entity_TableEntry:
+		return st.readTables(x.TableEntry, emit)
+	case *p4v1.Entity_ActionProfileMember:
+		return st.readMembers(x.ActionProfileMember, emit)
+	case *p4v1.Entity_ActionProfileGroup:
+		return st.readGroups(x.ActionProfileGroup, emit)
+	case *p4v1.Entity_MeterEntry:
+		return st.readMeters(x.MeterEntry, emit)
+	case *p4v1.Entity_DirectMeterEntry:
+		return st.readDirectMeters(x.DirectMeterEntry, emit)
+	case *p4v1.Entity_CounterEntry:
+		return st.readCounters(x.CounterEntry, emit)
+	case *p4v1.Entity_DirectCounterEntry:
+		return st.readDirectCounters(x.DirectCounterEntry, emit)
+	case *p4v1.Entity_PacketReplicationEngineEntry:
+		return st.readPRE(x.PacketReplicationEngineEntry, emit)
+	case *p4v1.Entity_ValueSetEntry:
+		return st.readValueSets(x.ValueSetEntry, emit)
+	case *p4v1.Entity_RegisterEntry:
+		return st.readRegisters(x.RegisterEntry, emit)
+	case *p4v1.Entity_DigestEntry:
+		return st.readDigests(x.DigestEntry, emit)
+	case *p4v1.Entity_ExternEntry:
+		return errorf(ErrUnimplemented, "extern entries are not supported")
+	}
+	if st.dev.profile == ProfileSpec {
+		return errorf(ErrInvalid, "read of an entity with no type set (the entity oneof must be set)")
+	}
+	return errorf(ErrUnknown, "incorrect entity type")
+}
+
+// isStop reports an error of the emitter (send failure or cancellation)
+// as opposed to a read error.
+func isStop(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,297 @@
+package p4rt
+
+import (
+	"slices"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/p4/info"
+)
+
+// profilesFor resolves the action profiles a member or group read selects
+// (id 0: all).
+func (st *state) profilesFor(id uint32) ([]*profileState, error) {
+	if id == 0 {
+		out := make([]*profileState, 0, len(st.inf.ActionProfiles))
+		for _, ap := range st.inf.ActionProfiles {
+			out = append(out, st.profiles[ap.ID])
+		}
+		return out, nil
+	}
+	ap := st.inf.ActionProfile(id)
+	if ap == nil {
+		return nil, errorf(ErrInvalid, "unknown action profile id %d", id)
+	}
+	return []*profileState{st.profiles[ap.ID]}, nil
+}
+
+func sortedKeys[V any](m map[uint32]V) []uint32 {
+	ks := make([]uint32, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
+// readMembers answers ActionProfileMember reads (spec section "Member
+// Programming"): profile id 0 reads every profile, member id 0 every member.
+func (st *state) readMembers(req *p4v1.ActionProfileMember, emit emitter) error {
+	pss, err := st.profilesFor(req.GetActionProfileId())
+	if err != nil {
+		return err
+	}
+	for _, ps := range pss {
+		ids := []uint32{req.GetMemberId()}
+		if req.GetMemberId() == 0 {
+			ids = sortedKeys(ps.members)
+		}
+		for _, id := range ids {
+			m := ps.members[id]
+			if m == nil {
+				continue
+			}
+			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{
+				ActionProfileId: ps.ap.ID, MemberId: id, Action: proto.Clone(m.action).(*p4v1.Action)}}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readGroups answers ActionProfileGroup reads.
+func (st *state) readGroups(req *p4v1.ActionProfileGroup, emit emitter) error {
+	pss, err := st.profilesFor(req.GetActionProfileId())
+	if err != nil {
+		return err
+	}
+	for _, ps := range pss {
+		ids := []uint32{req.GetGroupId()}
+		if req.GetGroupId() == 0 {
+			ids = sortedKeys(ps.groups)
+		}
+		for _, id := range ids {
+			g := ps.groups[id]
+			if g == nil {
+				continue
+			}
+			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: proto.Clone(g.group).(*p4v1.ActionProfileGroup)}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readCounters answers CounterEntry reads (spec section "CounterEntry"): id
+// 0 reads every indirect counter, an unset index every cell. A cell at zero
+// reads back as an empty data {}.
+func (st *state) readCounters(req *p4v1.CounterEntry, emit emitter) error {
+	var cs []*info.Counter
+	if req.GetCounterId() == 0 {
+		cs = st.inf.Counters
+	} else {
+		c := st.inf.Counter(req.GetCounterId())
+		if c == nil {
+			if st.inf.DirectCounter(req.GetCounterId()) != nil {
+				return errorf(ErrInvalid, "counter %d is a direct counter: read it with DirectCounterEntry", req.GetCounterId())
+			}
+			return errorf(ErrInvalid, "unknown counter id %d", req.GetCounterId())
+		}
+		cs = []*info.Counter{c}
+	}
+	for _, c := range cs {
+		first, last := int64(0), c.Size-1
+		if req.GetIndex() != nil {
+			if err := st.checkIndex(req.GetIndex().GetIndex(), c.Size, "counter "+quote(c.Name)); err != nil {
+				return err
+			}
+			first, last = req.GetIndex().GetIndex(), req.GetIndex().GetIndex()
+		}
+		for i := first; i <= last; i++ {
+			d, err := st.prog.Counter(c, i)
+			if err != nil {
+				return targetErr(err, "counter %q[%d]: read", c.Name, i)
+			}
+			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{
+				CounterId: c.ID, Index: &p4v1.Index{Index: i}, Data: d}}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readMeters answers MeterEntry reads; the configuration is omitted when it
+// is the default.
+func (st *state) readMeters(req *p4v1.MeterEntry, emit emitter) error {
+	var ms []*info.Meter
+	if req.GetMeterId() == 0 {
+		ms = st.inf.Meters
+	} else {
+		m := st.inf.Meter(req.GetMeterId())
+		if m == nil {
+			if st.inf.DirectMeter(req.GetMeterId()) != nil {
+				return errorf(ErrInvalid, "meter %d is a direct meter: read it with DirectMeterEntry", req.GetMeterId())
+			}
+			return errorf(ErrInvalid, "unknown meter id %d", req.GetMeterId())
+		}
+		ms = []*info.Meter{m}
+	}
+	for _, m := range ms {
+		first, last := int64(0), m.Size-1
+		if req.GetIndex() != nil {
+			if err := st.checkIndex(req.GetIndex().GetIndex(), m.Size, "meter "+quote(m.Name)); err != nil {
+				return err
+			}
+			first, last = req.GetIndex().GetIndex(), req.GetIndex().GetIndex()
+		}
+		for i := first; i <= last; i++ {
+			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{
+				MeterId: m.ID, Index: &p4v1.Index{Index: i}, Config: cloneMeter(st.meterCfg[meterCell{m.ID, i}])}}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readPRE answers PacketReplicationEngineEntry reads (spec section
+// "PacketReplicationEngineEntry"): the type must be given; id 0 reads all.
+func (st *state) readPRE(req *p4v1.PacketReplicationEngineEntry, emit emitter) error {
+	switch x := req.GetType().(type) {
+	case *p4v1.PacketReplicationEngineEntry_MulticastGroupEntry:
+		id := x.MulticastGroupEntry.GetMulticastGroupId()
+		if id >= maxMulticastGroupID {
+			return errorf(ErrOutOfRange, "multicast group id %d is too high", id)
+		}
+		ids := []uint32{id}
+		if id == 0 {
+			ids = sortedKeys(st.mcast)
+		} else if st.mcast[id] == nil {
+			return errorf(ErrNotFound, "multicast group %d does not exist", id)
+		}
+		for _, k := range ids {
+			if err := emit(preEntity(&p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{
+				MulticastGroupEntry: proto.Clone(st.mcast[k]).(*p4v1.MulticastGroupEntry)}})); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *p4v1.PacketReplicationEngineEntry_CloneSessionEntry:
+		id := x.CloneSessionEntry.GetSessionId()
+		ids := []uint32{id}
+		if id == 0 {
+			ids = sortedKeys(st.clones)
+		} else if st.clones[id] == nil {
+			return errorf(ErrNotFound, "clone session %d does not exist", id)
+		}
+		for _, k := range ids {
+			if err := emit(preEntity(&p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{
+				CloneSessionEntry: proto.Clone(st.clones[k]).(*p4v1.CloneSessionEntry)}})); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return errorf(ErrInvalid, "PRE read without a type (multicast group or clone session)")
+}
+
+func preEntity(p *p4v1.PacketReplicationEngineEntry) *p4v1.Entity {
+	return &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: p}}
+}
+
+// readRegisters answers RegisterEntry reads (spec section "RegisterEntry");
+// UNIMPLEMENTED in profile bmv2 (PI issue 376).
+func (st *state) readRegisters(req *p4v1.RegisterEntry, emit emitter) error {
+	if st.dev.profile != ProfileSpec {
+		return errorf(ErrUnimplemented, "register reads are not supported")
+	}
+	var rs []*info.Register
+	if req.GetRegisterId() == 0 {
+		rs = st.inf.Registers
+	} else {
+		r := st.inf.Register(req.GetRegisterId())
+		if r == nil {
+			return errorf(ErrInvalid, "unknown register id %d", req.GetRegisterId())
+		}
+		rs = []*info.Register{r}
+	}
+	for _, r := range rs {
+		first, last := int64(0), int64(r.Size)-1
+		if req.GetIndex() != nil {
+			if err := st.checkIndex(req.GetIndex().GetIndex(), int64(r.Size), "register "+quote(r.Name)); err != nil {
+				return err
+			}
+			first, last = req.GetIndex().GetIndex(), req.GetIndex().GetIndex()
+		}
+		for i := first; i <= last; i++ {
+			v, err := st.prog.Register(r, i)
+			if err != nil {
+				return targetErr(err, "register %q[%d]: read", r.Name, i)
+			}
+			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_RegisterEntry{RegisterEntry: &p4v1.RegisterEntry{
+				RegisterId: r.ID, Index: &p4v1.Index{Index: i},
+				Data: &p4v1.P4Data{Data: &p4v1.P4Data_Bitstring{Bitstring: canonCopy(v)}}}}}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readValueSets answers ValueSetEntry reads; UNIMPLEMENTED in profile bmv2.
+func (st *state) readValueSets(req *p4v1.ValueSetEntry, emit emitter) error {
+	if st.dev.profile != ProfileSpec {
+		return errorf(ErrUnimplemented, "value set reads are not supported")
+	}
+	var vss []*info.ValueSet
+	if req.GetValueSetId() == 0 {
+		vss = st.inf.ValueSets
+	} else {
+		vs := st.inf.ValueSet(req.GetValueSetId())
+		if vs == nil {
+			return errorf(ErrInvalid, "unknown value set id %d", req.GetValueSetId())
+		}
+		vss = []*info.ValueSet{vs}
+	}
+	for _, vs := range vss {
+		out := &p4v1.ValueSetEntry{ValueSetId: vs.ID}
+		for _, m := range st.vsets[vs.ID] {
+			out.Members = append(out.Members, proto.Clone(m).(*p4v1.ValueSetMember))
+		}
+		if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_ValueSetEntry{ValueSetEntry: out}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readDigests answers DigestEntry reads (PI's DigestMgr::config_read: the
+// id is required in profile bmv2).
+func (st *state) readDigests(req *p4v1.DigestEntry, emit emitter) error {
+	if req.GetDigestId() == 0 {
+		if st.dev.profile != ProfileSpec {
+			return errorf(ErrUnimplemented, "digest_id must be set when reading DigestEntry")
+		}
+		for _, d := range st.inf.Digests {
+			if c := st.digests.config(d.ID); c != nil {
+				if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	d := st.inf.Digest(req.GetDigestId())
+	if d == nil {
+		return errorf(ErrNotFound, "%d is not a valid digest id", req.GetDigestId())
+	}
+	c := st.digests.config(d.ID)
+	if c == nil {
+		return errorf(ErrNotFound, "digest %q is not configured", d.Name)
+	}
+	return emit(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}})
+}

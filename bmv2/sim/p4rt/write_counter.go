@@ -1,0 +1,380 @@
+package p4rt
+
+import (
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/p4/info"
+)
+
+// writeCounter handles a CounterEntry update (spec section "CounterEntry").
+// Only MODIFY is allowed by the spec; PI resets the cell on DELETE, writes
+// zeros for an unset data and refuses wildcard indexes (UNIMPLEMENTED).
+func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *journal) error {
+	c := st.inf.Counter(e.GetCounterId())
+	if c == nil {
+		return errorf(ErrInvalid, "unknown counter id %d", e.GetCounterId())
+	}
+	what := "counter " + quote(c.Name)
+	spec := st.dev.profile == ProfileSpec
+	if e.GetIndex() == nil && !spec {
+		return errorf(ErrUnimplemented, "%s: wildcard writes are not supported", what)
+	}
+	if e.GetIndex() != nil {
+		if err := st.checkIndex(e.GetIndex().GetIndex(), c.Size, what); err != nil {
+			return err
+		}
+	}
+	var data *p4v1.CounterData
+	switch typ {
+	case p4v1.Update_INSERT:
+		return errorf(ErrInvalid, "%s: INSERT is not allowed for counters (use MODIFY)", what)
+	case p4v1.Update_DELETE:
+		if spec {
+			return errorf(ErrInvalid, "%s: DELETE is not allowed for counters (use MODIFY)", what)
+		}
+		data = &p4v1.CounterData{}
+	default:
+		if e.GetData() == nil {
+			if spec {
+				return nil // spec: an unset data leaves the value unchanged
+			}
+			data = &p4v1.CounterData{}
+		} else {
+			data = counterForUnit(e.GetData(), c.Unit)
+		}
+	}
+	first, last := int64(0), c.Size-1
+	if e.GetIndex() != nil {
+		first, last = e.GetIndex().GetIndex(), e.GetIndex().GetIndex()
+	}
+	var olds []*p4v1.CounterData
+	for i := first; i <= last; i++ {
+		if j != nil {
+			old, err := st.prog.Counter(c, i)
+			if err != nil {
+				return targetErr(err, "%s[%d]: read", what, i)
+			}
+			olds = append(olds, old)
+		}
+		if err := st.prog.SetCounter(c, i, data); err != nil {
+			return targetErr(err, "%s[%d]: write", what, i)
+		}
+	}
+	j.add(func() {
+		for k, old := range olds {
+			_ = st.prog.SetCounter(c, first+int64(k), old)
+		}
+	})
+	return nil
+}
+
+// directEntry resolves the table entry a DirectCounterEntry or
+// DirectMeterEntry names (PI's entry_handle_from_table_entry).
+func (st *state) directEntry(te *p4v1.TableEntry, kind string) (*tableState, Handle, error) {
+	if te == nil {
+		return nil, 0, errorf(ErrInvalid, "%s without a table entry", kind)
+	}
+	t := st.inf.Table(te.GetTableId())
+	if t == nil {
+		return nil, 0, errorf(ErrInvalid, "%s: unknown table id %d", kind, te.GetTableId())
+	}
+	ts := st.tables[t.ID]
+	if te.GetIsDefaultAction() {
+		if _, _, err := st.tableKey(t, te); err != nil {
+			return nil, 0, err
+		}
+		return ts, DefaultHandle, nil
+	}
+	_, key, err := st.tableKey(t, te)
+	if err != nil {
+		return nil, 0, err
+	}
+	h, _ := ts.lookup(key)
+	if h == 0 {
+		if st.dev.profile == ProfileSpec {
+			return nil, 0, errorf(ErrNotFound, "%s: table %q has no such entry", kind, t.Name)
+		}
+		return nil, 0, errorf(ErrInvalid, "%s: table %q: cannot map the table entry to a handle", kind, t.Name)
+	}
+	return ts, h, nil
+}
+
+// writeDirectCounter handles a DirectCounterEntry update (spec section
+// "DirectCounterEntry").
+func (st *state) writeDirectCounter(typ p4v1.Update_Type, e *p4v1.DirectCounterEntry, j *journal) error {
+	ts, h, err := st.directEntry(e.GetTableEntry(), "direct counter entry")
+	if err != nil {
+		return err
+	}
+	t := ts.t
+	if t.DirectCounter == nil {
+		return errorf(ErrInvalid, "table %q has no direct counter", t.Name)
+	}
+	spec := st.dev.profile == ProfileSpec
+	var data *p4v1.CounterData
+	switch typ {
+	case p4v1.Update_INSERT:
+		return errorf(ErrInvalid, "table %q: INSERT is not allowed for direct counters (use MODIFY)", t.Name)
+	case p4v1.Update_DELETE:
+		if spec {
+			return errorf(ErrInvalid, "table %q: DELETE is not allowed for direct counters (use MODIFY)", t.Name)
+		}
+		data = &p4v1.CounterData{}
+	default:
+		if e.GetData() == nil {
+			if spec {
+				return nil
+			}
+			data = &p4v1.CounterData{}
+		} else {
+			data = counterForUnit(e.GetData(), t.DirectCounter.Unit)
+		}
+	}
+	var old *p4v1.CounterData
+	if j != nil {
+		if old, err = st.prog.DirectCounter(t.DirectCounter, h); err != nil {
+			return targetErr(err, "table %q: read direct counter", t.Name)
+		}
+	}
+	if err := st.prog.SetDirectCounter(t.DirectCounter, h, data); err != nil {
+		return targetErr(err, "table %q: write direct counter", t.Name)
+	}
+	j.add(func() { _ = st.prog.SetDirectCounter(t.DirectCounter, h, old) })
+	return nil
+}
+
+// writeMeter handles a MeterEntry update (spec section "MeterEntry").
+func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal) error {
+	m := st.inf.Meter(e.GetMeterId())
+	if m == nil {
+		return errorf(ErrInvalid, "unknown meter id %d", e.GetMeterId())
+	}
+	what := "meter " + quote(m.Name)
+	spec := st.dev.profile == ProfileSpec
+	if e.GetIndex() == nil && !spec {
+		return errorf(ErrUnimplemented, "%s: wildcard writes are not supported", what)
+	}
+	if e.GetIndex() != nil {
+		if err := st.checkIndex(e.GetIndex().GetIndex(), m.Size, what); err != nil {
+			return err
+		}
+	}
+	switch typ {
+	case p4v1.Update_INSERT:
+		return errorf(ErrInvalid, "%s: INSERT is not allowed for meters (use MODIFY)", what)
+	case p4v1.Update_DELETE:
+		return errorf(ErrInvalid, "%s: DELETE is not allowed for meters (use MODIFY)", what)
+	}
+	if e.GetCounterData() != nil && spec {
+		return errorf(ErrUnimplemented, "%s: per-color meter counters are not supported", what)
+	}
+	var cfg *p4v1.MeterConfig
+	if e.GetConfig() != nil {
+		if err := st.checkMeterConfig(e.GetConfig(), m.Type, what); err != nil {
+			return err
+		}
+		if !meterIsDefault(e.GetConfig()) {
+			cfg = proto.Clone(e.GetConfig()).(*p4v1.MeterConfig)
+		}
+	}
+	first, last := int64(0), m.Size-1
+	if e.GetIndex() != nil {
+		first, last = e.GetIndex().GetIndex(), e.GetIndex().GetIndex()
+	}
+	olds := map[int64]*p4v1.MeterConfig{}
+	for i := first; i <= last; i++ {
+		if err := st.prog.SetMeter(m, i, cfg); err != nil {
+			return targetErr(err, "%s[%d]", what, i)
+		}
+		k := meterCell{m.ID, i}
+		if j != nil {
+			olds[i] = st.meterCfg[k]
+		}
+		if cfg == nil {
+			delete(st.meterCfg, k)
+		} else {
+			st.meterCfg[k] = cfg
+		}
+	}
+	j.add(func() {
+		for i, old := range olds {
+			_ = st.prog.SetMeter(m, i, old)
+			if old == nil {
+				delete(st.meterCfg, meterCell{m.ID, i})
+			} else {
+				st.meterCfg[meterCell{m.ID, i}] = old
+			}
+		}
+	})
+	return nil
+}
+
+// writeDirectMeter handles a DirectMeterEntry update (spec section
+// "DirectMeterEntry"): MODIFY only; an unset config restores the default.
+func (st *state) writeDirectMeter(typ p4v1.Update_Type, e *p4v1.DirectMeterEntry, j *journal) error {
+	ts, h, err := st.directEntry(e.GetTableEntry(), "direct meter entry")
+	if err != nil {
+		return err
+	}
+	t := ts.t
+	if t.DirectMeter == nil {
+		return errorf(ErrInvalid, "table %q has no direct meter", t.Name)
+	}
+	switch typ {
+	case p4v1.Update_INSERT:
+		return errorf(ErrInvalid, "table %q: INSERT is not allowed for direct meters (use MODIFY)", t.Name)
+	case p4v1.Update_DELETE:
+		return errorf(ErrInvalid, "table %q: DELETE is not allowed for direct meters (use MODIFY)", t.Name)
+	}
+	if e.GetCounterData() != nil && st.dev.profile == ProfileSpec {
+		return errorf(ErrUnimplemented, "table %q: per-color meter counters are not supported", t.Name)
+	}
+	var cfg *p4v1.MeterConfig
+	if e.GetConfig() != nil {
+		if err := st.checkMeterConfig(e.GetConfig(), t.DirectMeter.Type, "table "+quote(t.Name)+" direct meter"); err != nil {
+			return err
+		}
+		if !meterIsDefault(e.GetConfig()) {
+			cfg = proto.Clone(e.GetConfig()).(*p4v1.MeterConfig)
+		}
+	}
+	if err := st.prog.SetDirectMeter(t.DirectMeter, h, cfg); err != nil {
+		return targetErr(err, "table %q: direct meter", t.Name)
+	}
+	if h == DefaultHandle {
+		old := ts.def.meter
+		ts.def.meter = cfg
+		j.add(func() {
+			_ = st.prog.SetDirectMeter(t.DirectMeter, h, old)
+			ts.def.meter = old
+		})
+		return nil
+	}
+	s := &ts.slots[h-1]
+	ent, err := s.entry()
+	if err != nil {
+		return err
+	}
+	oldData := s.data
+	old := ent.MeterConfig
+	ent.MeterConfig = cfg
+	s.data = marshalEntry(ent)
+	j.add(func() {
+		_ = st.prog.SetDirectMeter(t.DirectMeter, h, old)
+		ts.slots[h-1].data = oldData
+	})
+	return nil
+}
+
+// writeRegister handles a RegisterEntry update (spec section
+// "RegisterEntry"); profile bmv2 answers UNIMPLEMENTED, as PI does (PI
+// issue 376).
+func (st *state) writeRegister(typ p4v1.Update_Type, e *p4v1.RegisterEntry, j *journal) error {
+	if st.dev.profile != ProfileSpec {
+		return errorf(ErrUnimplemented, "register writes are not supported")
+	}
+	r := st.inf.Register(e.GetRegisterId())
+	if r == nil {
+		return errorf(ErrInvalid, "unknown register id %d", e.GetRegisterId())
+	}
+	what := "register " + quote(r.Name)
+	if typ != p4v1.Update_MODIFY {
+		return errorf(ErrInvalid, "%s: only MODIFY is allowed for registers", what)
+	}
+	if e.GetIndex() != nil {
+		if err := st.checkIndex(e.GetIndex().GetIndex(), int64(r.Size), what); err != nil {
+			return err
+		}
+	}
+	v, err := st.registerValue(r, e.GetData(), what)
+	if err != nil {
+		return err
+	}
+	first, last := int64(0), int64(r.Size)-1
+	if e.GetIndex() != nil {
+		first, last = e.GetIndex().GetIndex(), e.GetIndex().GetIndex()
+	}
+	var olds [][]byte
+	for i := first; i <= last; i++ {
+		if j != nil {
+			old, err := st.prog.Register(r, i)
+			if err != nil {
+				return targetErr(err, "%s[%d]: read", what, i)
+			}
+			olds = append(olds, old)
+		}
+		if err := st.prog.SetRegister(r, i, v); err != nil {
+			return targetErr(err, "%s[%d]: write", what, i)
+		}
+	}
+	j.add(func() {
+		for k, old := range olds {
+			_ = st.prog.SetRegister(r, first+int64(k), old)
+		}
+	})
+	return nil
+}
+
+// registerValue checks the P4Data of a register write: a bitstring of the
+// register's width (spec: INVALID_ARGUMENT otherwise).
+func (st *state) registerValue(r *info.Register, d *p4v1.P4Data, what string) ([]byte, error) {
+	bs, ok := d.GetData().(*p4v1.P4Data_Bitstring)
+	if !ok {
+		return nil, errorf(ErrInvalid, "%s: data must be a bitstring", what)
+	}
+	if r.Width == 0 {
+		return nil, errorf(ErrUnimplemented, "%s: only bitstring registers are supported", what)
+	}
+	return st.value(&info.Value{Width: r.Width}, bs.Bitstring, what)
+}
+
+// writeValueSet handles a ValueSetEntry update (spec section
+// "ValueSetEntry"); profile bmv2 answers UNIMPLEMENTED, as PI does.
+func (st *state) writeValueSet(typ p4v1.Update_Type, e *p4v1.ValueSetEntry, j *journal) error {
+	if st.dev.profile != ProfileSpec {
+		return errorf(ErrUnimplemented, "value set writes are not supported")
+	}
+	vs := st.inf.ValueSet(e.GetValueSetId())
+	if vs == nil {
+		return errorf(ErrInvalid, "unknown value set id %d", e.GetValueSetId())
+	}
+	what := "value set " + quote(vs.Name)
+	if typ != p4v1.Update_MODIFY {
+		return errorf(ErrInvalid, "%s: only MODIFY is allowed for value sets", what)
+	}
+	if vs.Size > 0 && len(e.GetMembers()) > int(vs.Size) {
+		return errorf(ErrExhausted, "%s: %d members, the size is %d", what, len(e.GetMembers()), vs.Size)
+	}
+	seen := map[string]bool{}
+	members := make([]*p4v1.ValueSetMember, 0, len(e.GetMembers()))
+	for i, m := range e.GetMembers() {
+		match, key, err := st.checkMatch(matchSet{name: what + " member " + itoa(i), fields: vs.Fields}, m.GetMatch(), true)
+		if err != nil {
+			return err
+		}
+		if seen[string(key)] {
+			return errorf(ErrAlreadyExists, "%s: member %d is a duplicate", what, i)
+		}
+		seen[string(key)] = true
+		members = append(members, &p4v1.ValueSetMember{Match: match})
+	}
+	if err := st.prog.SetValueSet(vs, members); err != nil {
+		return targetErr(err, "%s", what)
+	}
+	old, had := st.vsets[vs.ID]
+	if len(members) == 0 {
+		delete(st.vsets, vs.ID)
+	} else {
+		st.vsets[vs.ID] = members
+	}
+	j.add(func() {
+		_ = st.prog.SetValueSet(vs, old)
+		if had {
+			st.vsets[vs.ID] = old
+		} else {
+			delete(st.vsets, vs.ID)
+		}
+	})
+	return nil
+}

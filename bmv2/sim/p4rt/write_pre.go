@@ -1,0 +1,218 @@
+package p4rt
+
+import (
+	"slices"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// PRE id limits of PI: multicast group ids in [1, 2^15), clone session ids
+// in [1, 2^15) (PI's PreMcMgr::first_reserved_group_id, kMaxCloneSessionId).
+const (
+	maxMulticastGroupID = 1 << 15
+	maxCloneSessionID   = 1 << 15
+)
+
+// writePRE handles a PacketReplicationEngineEntry update (spec section
+// "PacketReplicationEngineEntry").
+func (st *state) writePRE(typ p4v1.Update_Type, pre *p4v1.PacketReplicationEngineEntry, j *journal) error {
+	switch e := pre.GetType().(type) {
+	case *p4v1.PacketReplicationEngineEntry_MulticastGroupEntry:
+		return st.writeMulticast(typ, e.MulticastGroupEntry, j)
+	case *p4v1.PacketReplicationEngineEntry_CloneSessionEntry:
+		return st.writeClone(typ, e.CloneSessionEntry, j)
+	}
+	return errorf(ErrInvalid, "PRE entry without a multicast group or clone session")
+}
+
+// checkReplicas validates replicas and returns them in the form read back:
+// profile bmv2 sorts them by (instance, port) and drops backup replicas as
+// PI does; profile spec keeps them as written and refuses backups
+// (optional in the spec, not supported by the data plane).
+func (st *state) checkReplicas(rs []*p4v1.Replica, what string) ([]*p4v1.Replica, error) {
+	type rk struct {
+		port     string
+		instance uint32
+	}
+	seen := map[rk]bool{}
+	out := make([]*p4v1.Replica, 0, len(rs))
+	for i, r := range rs {
+		var port []byte
+		switch p := r.GetPortKind().(type) {
+		case *p4v1.Replica_Port:
+			if len(p.Port) == 0 {
+				return nil, errorf(ErrInvalid, "%s: replica %d: empty port", what, i)
+			}
+			if len(p.Port) > 4 {
+				return nil, errorf(ErrUnimplemented, "%s: replica %d: port of %d bytes, at most 4 are supported", what, i, len(p.Port))
+			}
+			port = canonCopy(p.Port)
+			// PI reads the port as a signed 32-bit value that must be > 0.
+			if v := replicaPort(r); st.dev.profile != ProfileSpec && (v == 0 || v >= 1<<31) {
+				return nil, errorf(ErrInvalid, "%s: replica %d: port must be positive", what, i)
+			}
+		case *p4v1.Replica_EgressPort:
+			port = canonCopy([]byte{byte(p.EgressPort >> 24), byte(p.EgressPort >> 16), byte(p.EgressPort >> 8), byte(p.EgressPort)})
+		default:
+			return nil, errorf(ErrInvalid, "%s: replica %d has no port", what, i)
+		}
+		if len(r.GetBackupReplicas()) > 0 && st.dev.profile == ProfileSpec {
+			return nil, errorf(ErrUnimplemented, "%s: replica %d: backup replicas are not supported", what, i)
+		}
+		k := rk{string(port), r.GetInstance()}
+		if seen[k] {
+			return nil, errorf(ErrInvalid, "%s: duplicate replica (port 0x%x, instance %d)", what, port, r.GetInstance())
+		}
+		seen[k] = true
+		c := proto.Clone(r).(*p4v1.Replica)
+		c.BackupReplicas = nil
+		out = append(out, c)
+	}
+	if st.dev.profile != ProfileSpec {
+		slices.SortStableFunc(out, func(a, b *p4v1.Replica) int {
+			if a.GetInstance() != b.GetInstance() {
+				if a.GetInstance() < b.GetInstance() {
+					return -1
+				}
+				return 1
+			}
+			return comparePorts(a, b)
+		})
+	}
+	return out, nil
+}
+
+func replicaPort(r *p4v1.Replica) uint64 {
+	if p, ok := r.GetPortKind().(*p4v1.Replica_EgressPort); ok {
+		return uint64(p.EgressPort)
+	}
+	var v uint64
+	for _, b := range r.GetPort() {
+		v = v<<8 | uint64(b)
+	}
+	return v
+}
+
+func comparePorts(a, b *p4v1.Replica) int {
+	pa, pb := replicaPort(a), replicaPort(b)
+	switch {
+	case pa < pb:
+		return -1
+	case pa > pb:
+		return 1
+	}
+	return 0
+}
+
+func (st *state) writeMulticast(typ p4v1.Update_Type, e *p4v1.MulticastGroupEntry, j *journal) error {
+	id := e.GetMulticastGroupId()
+	what := "multicast group " + itoa(id)
+	if id == 0 {
+		return errorf(ErrInvalid, "multicast group id 0 is not valid in a write")
+	}
+	if id >= maxMulticastGroupID {
+		return errorf(ErrOutOfRange, "%s: ids must be below %d", what, maxMulticastGroupID)
+	}
+	cur := st.mcast[id]
+	switch typ {
+	case p4v1.Update_INSERT, p4v1.Update_MODIFY:
+		if typ == p4v1.Update_INSERT && cur != nil {
+			return errorf(ErrAlreadyExists, "%s exists", what)
+		}
+		if typ == p4v1.Update_MODIFY && cur == nil {
+			return errorf(ErrNotFound, "%s does not exist", what)
+		}
+		rs, err := st.checkReplicas(e.GetReplicas(), what)
+		if err != nil {
+			return err
+		}
+		ne := &p4v1.MulticastGroupEntry{MulticastGroupId: id, Replicas: rs}
+		if st.dev.profile == ProfileSpec {
+			ne.Metadata = append([]byte(nil), e.GetMetadata()...)
+		}
+		if err := st.prog.SetMulticastGroup(id, rs); err != nil {
+			return targetErr(err, "%s", what)
+		}
+		st.mcast[id] = ne
+		j.add(func() {
+			if cur == nil {
+				_ = st.prog.DeleteMulticastGroup(id)
+				delete(st.mcast, id)
+				return
+			}
+			_ = st.prog.SetMulticastGroup(id, cur.GetReplicas())
+			st.mcast[id] = cur
+		})
+		return nil
+	default:
+		if cur == nil {
+			return errorf(ErrNotFound, "%s does not exist", what)
+		}
+		if err := st.prog.DeleteMulticastGroup(id); err != nil {
+			return targetErr(err, "%s: delete", what)
+		}
+		delete(st.mcast, id)
+		j.add(func() {
+			_ = st.prog.SetMulticastGroup(id, cur.GetReplicas())
+			st.mcast[id] = cur
+		})
+		return nil
+	}
+}
+
+func (st *state) writeClone(typ p4v1.Update_Type, e *p4v1.CloneSessionEntry, j *journal) error {
+	id := e.GetSessionId()
+	what := "clone session " + itoa(id)
+	if id == 0 {
+		return errorf(ErrInvalid, "clone session id 0 is not valid in a write")
+	}
+	cur := st.clones[id]
+	switch typ {
+	case p4v1.Update_INSERT, p4v1.Update_MODIFY:
+		if id >= maxCloneSessionID {
+			return errorf(ErrInvalid, "%s: ids must be below %d", what, maxCloneSessionID)
+		}
+		if typ == p4v1.Update_INSERT && cur != nil {
+			return errorf(ErrAlreadyExists, "%s exists", what)
+		}
+		if typ == p4v1.Update_MODIFY && cur == nil {
+			return errorf(ErrNotFound, "%s does not exist", what)
+		}
+		rs, err := st.checkReplicas(e.GetReplicas(), what)
+		if err != nil {
+			return err
+		}
+		if e.GetClassOfService() != 0 {
+			return errorf(ErrUnimplemented, "%s: class of service is not supported", what)
+		}
+		ne := &p4v1.CloneSessionEntry{SessionId: id, Replicas: rs, PacketLengthBytes: e.GetPacketLengthBytes()}
+		if err := st.prog.SetCloneSession(ne); err != nil {
+			return targetErr(err, "%s", what)
+		}
+		st.clones[id] = ne
+		j.add(func() {
+			if cur == nil {
+				_ = st.prog.DeleteCloneSession(id)
+				delete(st.clones, id)
+				return
+			}
+			_ = st.prog.SetCloneSession(cur)
+			st.clones[id] = cur
+		})
+		return nil
+	default:
+		if cur == nil {
+			return errorf(ErrNotFound, "%s does not exist", what)
+		}
+		if err := st.prog.DeleteCloneSession(id); err != nil {
+			return targetErr(err, "%s: delete", what)
+		}
+		delete(st.clones, id)
+		j.add(func() {
+			_ = st.prog.SetCloneSession(cur)
+			st.clones[id] = cur
+		})
+		return nil
+	}
+}
