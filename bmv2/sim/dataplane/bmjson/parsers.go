@@ -1,6 +1,9 @@
 package bmjson
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Parser is an entry of "parsers".
 type Parser struct {
@@ -20,10 +23,47 @@ type ParseState struct {
 }
 
 // ParserOp is a parser operation: extract, extract_VL, set, verify, shift,
-// advance or primitive.
+// advance or primitive. A parameter that is not a {type, value} object
+// (the integer error code of an old "verify") decodes with an empty Type
+// and the raw JSON as Value; RawParameters keeps every parameter as
+// written.
 type ParserOp struct {
-	Op         string       `json:"op"`
-	Parameters []TypedValue `json:"parameters"`
+	Op            string
+	Parameters    []TypedValue
+	RawParameters []json.RawMessage
+}
+
+// UnmarshalJSON decodes a parser operation.
+func (o *ParserOp) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Op         string            `json:"op"`
+		Parameters []json.RawMessage `json:"parameters"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	o.Op, o.RawParameters, o.Parameters = raw.Op, raw.Parameters, nil
+	for _, p := range raw.Parameters {
+		var tv TypedValue
+		if err := json.Unmarshal(p, &tv); err != nil {
+			tv = TypedValue{Value: p}
+		}
+		o.Parameters = append(o.Parameters, tv)
+	}
+	return nil
+}
+
+// Method decodes the parameter of a "primitive" operation: the primitive
+// (extern method) call it makes.
+func (o *ParserOp) Method() (*Primitive, error) {
+	if len(o.RawParameters) != 1 {
+		return nil, fmt.Errorf("parser primitive: want 1 parameter, got %d", len(o.RawParameters))
+	}
+	var p Primitive
+	if err := json.Unmarshal(o.RawParameters[0], &p); err != nil {
+		return nil, fmt.Errorf("parser primitive: %w", err)
+	}
+	return &p, nil
 }
 
 // Transition is one case of a parse state's select. Type is "hexstr",
