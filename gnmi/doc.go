@@ -25,7 +25,10 @@
 //
 // openconfig/gnmi's subscribe server logs through glog, which writes its
 // files to os.TempDir() unless the glog flags (-log_dir, -logtostderr) say
-// otherwise; programs embedding the agent should set them.
+// otherwise; programs embedding the agent should set them. glog also starts
+// a flush goroutine when loaded: tests of packages importing this one that
+// use goleak should ignore
+// "github.com/golang/glog.(*fileSink).flushDaemon".
 //
 // The client for these paths is gnmi/client.
 package gnmi
