@@ -123,6 +123,7 @@ func (s *Switch) AddEntry(table string, e Entry) error {
 	}
 	es.bind = b
 	es.spec.Action = actionOf(&b)
+	es.spec.Cookie = e.Cookie
 	ts.mu.Lock()
 	if _, dup := ts.byID[es.id]; dup {
 		ts.mu.Unlock()
@@ -153,7 +154,7 @@ func (s *Switch) find(t *tableC, ts *tableState, match []FieldMatch, priority in
 }
 
 // ModifyEntry changes the action of the entry with e's match and priority
-// (P4Runtime MODIFY); its direct counter and meter are kept.
+// (P4Runtime MODIFY); its direct counter, meter and Cookie are kept.
 func (s *Switch) ModifyEntry(table string, e Entry) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
@@ -248,7 +249,7 @@ func (s *Switch) entryState(t *tableC, es *entryState) EntryState {
 }
 
 func cloneEntry(e Entry) Entry {
-	out := Entry{Priority: e.Priority, Action: e.Action, Match: make([]FieldMatch, len(e.Match))}
+	out := Entry{Priority: e.Priority, Action: e.Action, Cookie: e.Cookie, Match: make([]FieldMatch, len(e.Match))}
 	for i, m := range e.Match {
 		out.Match[i] = FieldMatch{Value: clip(m.Value), Mask: clip(m.Mask), PrefixLen: m.PrefixLen, High: clip(m.High), Wildcard: m.Wildcard}
 	}

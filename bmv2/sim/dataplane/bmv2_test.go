@@ -209,7 +209,13 @@ func TestDigest(t *testing.T) {
 	if d == nil || len(d.Fields) != 2 || d.Fields[0].Bitwidth != 48 || d.Fields[1].Bitwidth != 9 {
 		t.Fatalf("digest info %+v", d)
 	}
-	sw := New(p, Options{})
+	var hits []uint64
+	sw := New(p, Options{OnHit: func(ti *TableInfo, cookie uint64) {
+		if ti.Name != "ingress.smac" {
+			t.Errorf("hit on %s", ti.Name)
+		}
+		hits = append(hits, cookie)
+	}})
 	smac := hx("112233445566")
 	pkt := cat(bytes.Repeat([]byte{1}, 6), smac, hx("abab"))
 	r := sw.Process(7, pkt)
@@ -221,9 +227,19 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("digests %+v", r.Digests)
 	}
 	// Learnt: a hit runs NoAction, no digest.
-	must(t, sw.AddEntry("ingress.smac", Entry{Match: []FieldMatch{Exact(smac)}, Action: Call("NoAction")}))
+	must(t, sw.AddEntry("ingress.smac", Entry{Match: []FieldMatch{Exact(smac)}, Action: Call("NoAction"), Cookie: 42}))
 	if r := sw.Process(7, pkt); len(r.Digests) != 0 {
 		t.Fatalf("hit still digests: %+v", r.Digests)
+	}
+	// smac supports timeouts: the hit is reported with the entry's cookie
+	// (the P4Runtime layer's idle-timeout hook), and LastHit moves.
+	if len(hits) != 1 || hits[0] != 42 {
+		t.Fatalf("hits %v, want [42]", hits)
+	}
+	es, err := sw.GetEntry("ingress.smac", []FieldMatch{Exact(smac)}, 0)
+	must(t, err)
+	if es.Cookie != 42 || es.LastHit.IsZero() {
+		t.Fatalf("entry %+v", es)
 	}
 }
 

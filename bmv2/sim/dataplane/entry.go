@@ -91,10 +91,15 @@ func Group(id uint32) Action { return Action{Kind: KindGroup, ID: id} }
 // order. Priority is the P4Runtime priority (higher wins; must be > 0)
 // for tables whose key has a ternary or range field, and must be 0
 // otherwise.
+//
+// Cookie is an opaque value of the caller's (e.g. the P4Runtime layer's
+// entry handle): kept with the entry, returned by reads and passed to
+// Options.OnHit. It plays no part in matching or identity.
 type Entry struct {
 	Match    []FieldMatch
 	Priority int32
 	Action   Action
+	Cookie   uint64
 }
 
 // GroupMember is a member of an action selector group. A member with

@@ -32,6 +32,11 @@ type Options struct {
 	MaxEgress int
 	// Logger receives debug logs of drops; nil means slog.Default().
 	Logger *slog.Logger
+	// OnHit, when set, is called (on the packet's goroutine, with no
+	// lock held) each time a packet hits an entry of a table that
+	// supports timeouts (TableInfo.SupportTimeout), with the entry's
+	// Cookie: the hook for P4Runtime idle timeouts.
+	OnHit func(t *TableInfo, cookie uint64)
 }
 
 func (o Options) withDefaults() Options {
@@ -70,8 +75,9 @@ type Switch struct {
 	pool sync.Pool
 }
 
-// New creates a switch running p with empty state (the program's default
-// actions and const entries installed).
+// New creates a switch running p with empty state: the program's default
+// actions and const entries installed (const entry i of a table, in
+// TableInfo.ConstEntries order, with Cookie i+1).
 func New(p *Program, opts Options) *Switch {
 	opts = opts.withDefaults()
 	s := &Switch{prog: p, st: newState(p.c, opts)}
@@ -79,7 +85,8 @@ func New(p *Program, opts Options) *Switch {
 	s.pool.New = func() any { return p.c.newPkt(s.st) }
 	for _, t := range p.c.tables {
 		ts := s.st.tables[t.index]
-		for _, e := range t.info.ConstEntries {
+		for i, e := range t.info.ConstEntries {
+			e.Cookie = uint64(i + 1)
 			es, err := t.canon(&e)
 			if err != nil {
 				// Load validated const entries; this cannot happen.
@@ -88,6 +95,8 @@ func New(p *Program, opts Options) *Switch {
 			a := t.info.Action(e.Action.Call.Name)
 			ad, _ := makeActionData(a, e.Action.Call.Params)
 			es.bind = binding{kind: KindAction, act: p.c.actions[a.index], ad: ad}
+			es.spec.Action = e.Action
+			es.spec.Cookie = e.Cookie
 			s.initDirect(t, es)
 			ts.insert(es)
 		}

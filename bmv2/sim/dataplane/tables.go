@@ -241,8 +241,10 @@ func (t *tableC) apply(p *pkt) *nodeC {
 		e = ts.lookup(p, t.buildKey(p))
 	}
 	hasDefault := ts.def != nil
+	var cookie uint64
 	if e != nil {
 		b = e.bind
+		cookie = e.spec.Cookie
 		e.ctr.add(uint64(p.ingressLen))
 		e.lastHit.Store(p.now)
 	} else if hasDefault {
@@ -250,6 +252,9 @@ func (t *tableC) apply(p *pkt) *nodeC {
 	}
 	ts.mu.RUnlock()
 	hit := e != nil
+	if hit && t.info.SupportTimeout && p.st.opts.OnHit != nil {
+		p.st.opts.OnHit(t.info, cookie)
+	}
 	if hit && t.meter >= 0 && e.meter != nil {
 		color := e.meter.execute(p, p.st.meters[t.meter].unit)
 		p.h.setU(p.l, t.meterTarget, uint64(color))
