@@ -16,18 +16,14 @@
 // It implements Capabilities, Get (PROTO, JSON and JSON_IETF, leaves and
 // subtrees, wildcards), Set (atomic over its updates) and Subscribe (ONCE,
 // POLL, and STREAM with ON_CHANGE, SAMPLE, TARGET_DEFINED, heartbeats and
-// suppress_redundant). It is built on openconfig/gnmi's cache and subscribe
-// packages: the agent reads the backend when it reports a change, when a
-// request needs fresh values, and every Options.RefreshInterval (for
-// counters), and writes every leaf into the cache, whose subscribe server
-// streams what changed. SAMPLE subscriptions, which that server lacks, are
-// the agent's own.
+// suppress_redundant). It is built on openconfig/gnmi's cache, match and
+// coalesce packages: the agent reads the backend when it reports a change,
+// when a request needs fresh values, and every Options.RefreshInterval (for
+// counters), and writes every leaf into the cache, which passes the values
+// that changed to the subscriptions following them.
 //
-// openconfig/gnmi's subscribe server logs through glog, which writes its
-// files to os.TempDir() unless the glog flags (-log_dir, -logtostderr) say
-// otherwise; programs embedding the agent should set them. glog also starts
-// a flush goroutine when loaded: tests of packages importing this one that
-// use goleak should ignore
+// The cache imports glog, which starts a flush goroutine when loaded: tests
+// of packages importing this one that use goleak should ignore
 // "github.com/golang/glog.(*fileSink).flushDaemon".
 //
 // The client for these paths is gnmi/client.

@@ -95,7 +95,7 @@ func selectLeaves(snap *snapshot, pat pattern, typ gpb.GetRequest_DataType) sele
 			if !ofType(l, typ) {
 				continue
 			}
-			if ok, _ := match(pat, leafSegs(pv.Name, l), false); ok {
+			if ok, _ := matchPath(pat, leafSegs(pv.Name, l), false); ok {
 				sel.leaves = append(sel.leaves, selectedLeaf{port: pv, leaf: l})
 			}
 		}

@@ -3,11 +3,9 @@ package gnmi
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -22,22 +20,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// glog (under openconfig/gnmi's cache) starts its flush goroutine at init.
 func TestMain(m *testing.M) {
-	// openconfig/gnmi's subscribe server logs through glog, which writes
-	// files to os.TempDir() unless told otherwise: keep them in a folder
-	// removed after the tests.
-	dir, err := os.MkdirTemp("", "lime-gnmi-glog-")
-	if err == nil {
-		flag.Set("log_dir", dir)
-	}
-	code := func() int {
-		defer goleak.VerifyNone(nil, goleak.IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon"))
-		return m.Run()
-	}()
-	if dir != "" {
-		os.RemoveAll(dir)
-	}
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon"))
 }
 
 // fakePorts is an in-memory Ports backend.

@@ -42,7 +42,7 @@ func PathString(p *gpb.Path) string {
 			fmt.Fprintf(&b, "[%s=%s]", k, e.GetKey()[k])
 		}
 	}
-	for _, e := range p.GetElement() {
+	for _, e := range deprecatedElement(p) {
 		b.WriteString("/" + e)
 	}
 	if b.Len() == 0 || strings.HasSuffix(b.String(), ":") || strings.HasSuffix(b.String(), "@") {
@@ -116,7 +116,7 @@ var modulePrefixes = []string{moduleInterfaces + ":", moduleP4RT + ":"}
 // empty or "openconfig", keys may only select interfaces by name.
 func parsePattern(prefix, path *gpb.Path) (pattern, error) {
 	full := joinForMessage(prefix, path)
-	if len(prefix.GetElement()) > 0 || len(path.GetElement()) > 0 {
+	if len(deprecatedElement(prefix)) > 0 || len(deprecatedElement(path)) > 0 {
 		return nil, fmt.Errorf("%w: path %s uses the deprecated element field; use elem", errInvalid, full)
 	}
 	po, o := prefix.GetOrigin(), path.GetOrigin()
@@ -174,23 +174,24 @@ func joinForMessage(prefix, path *gpb.Path) string {
 	if path.GetOrigin() != "" {
 		j.Origin = path.GetOrigin()
 	}
-	j.Element = append(append([]string{}, prefix.GetElement()...), path.GetElement()...)
+	//lint:ignore SA1019 a request using the deprecated field is refused naming its path
+	j.Element = append(append([]string{}, deprecatedElement(prefix)...), deprecatedElement(path)...)
 	return PathString(j)
 }
 
-// match reports whether pat selects the leaf at segs, i.e. pat matches a
+// matchPath reports whether pat selects the leaf at segs, i.e. pat matches a
 // prefix of segs (a path selects the subtree below it). With anyName, the
 // interface name in segs stands for every interface (schema matching).
 // It also returns the interface name pat binds ("*" when pat leaves it
 // open).
-func match(pat pattern, segs []seg, anyName bool) (bool, string) {
+func matchPath(pat pattern, segs []seg, anyName bool) (bool, string) {
 	if len(pat) == 0 {
 		return true, "*"
 	}
 	e := pat[0]
 	if e.name == "..." {
 		for i := 0; i <= len(segs); i++ {
-			if ok, key := match(pat[1:], segs[i:], anyName); ok {
+			if ok, key := matchPath(pat[1:], segs[i:], anyName); ok {
 				return true, key
 			}
 		}
@@ -214,7 +215,7 @@ func match(pat pattern, segs []seg, anyName bool) (bool, string) {
 	} else if e.key != "" && e.key != "*" {
 		return false, "" // a key on a non-list element never matches
 	}
-	ok, key := match(pat[1:], segs[1:], anyName)
+	ok, key := matchPath(pat[1:], segs[1:], anyName)
 	if !ok {
 		return false, ""
 	}
@@ -229,10 +230,17 @@ func match(pat pattern, segs []seg, anyName bool) (bool, string) {
 func schemaLeaves(pat pattern) (leaves []*leafDef, names []string) {
 	for i := range schema {
 		l := &schema[i]
-		if ok, key := match(pat, leafSegs("", l), true); ok {
+		if ok, key := matchPath(pat, leafSegs("", l), true); ok {
 			leaves = append(leaves, l)
 			names = append(names, key)
 		}
 	}
 	return leaves, names
+}
+
+// deprecatedElement returns the path's deprecated string elements, which
+// the agent only reads to refuse them by name.
+func deprecatedElement(p *gpb.Path) []string {
+	//lint:ignore SA1019 read only to refuse requests that use it
+	return p.GetElement()
 }

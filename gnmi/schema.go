@@ -90,15 +90,3 @@ var schema = []leafDef{
 
 // enabledLeaf is config/enabled, the leaf Set changes.
 var enabledLeaf = &schema[2]
-
-func (l *leafDef) is(rel ...string) bool {
-	if len(rel) != len(l.rel) {
-		return false
-	}
-	for i := range rel {
-		if rel[i] != l.rel[i] {
-			return false
-		}
-	}
-	return true
-}

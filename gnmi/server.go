@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/openconfig/gnmi/cache"
+	"github.com/openconfig/gnmi/match"
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
-	"github.com/openconfig/gnmi/subscribe"
 	"google.golang.org/grpc"
 )
 
@@ -60,7 +60,7 @@ type Server struct {
 	opts    Options
 	backend Ports
 	cache   *cache.Cache
-	sub     *subscribe.Server
+	match   *match.Match // the subscriptions following cache changes
 	pub     *publisher
 	setMu   sync.Mutex // Sets are applied one at a time
 
@@ -79,20 +79,16 @@ func NewServer(backend Ports, opts Options) (*Server, error) {
 	}
 	opts.fill()
 	c := cache.New([]string{opts.Target})
-	sub, err := subscribe.NewServer(c)
-	if err != nil {
-		return nil, fmt.Errorf("gnmi: subscribe server: %w", err)
-	}
-	c.SetClient(sub.Update)
 	s := &Server{
 		opts:    opts,
 		backend: backend,
 		cache:   c,
-		sub:     sub,
+		match:   match.New(),
 		pub:     newPublisher(backend, c, opts.Target, opts.Logger),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 	}
+	c.SetClient(s.route)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if _, err := s.pub.refresh(ctx); err != nil {

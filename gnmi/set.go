@@ -164,7 +164,7 @@ func (s *Server) deleteTargets(snap *snapshot, prefix, p *gpb.Path) ([]string, e
 	}
 	var names []string
 	for i := range snap.ports {
-		if ok, _ := match(pat, leafSegs(snap.ports[i].Name, enabledLeaf), false); ok {
+		if ok, _ := matchPath(pat, leafSegs(snap.ports[i].Name, enabledLeaf), false); ok {
 			names = append(names, snap.ports[i].Name)
 		}
 	}

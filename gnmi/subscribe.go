@@ -8,20 +8,34 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openconfig/gnmi/coalesce"
+	"github.com/openconfig/gnmi/ctree"
+	"github.com/openconfig/gnmi/path"
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"github.com/openconfig/gnmi/subscribe"
 	"google.golang.org/protobuf/proto"
 )
 
 // Subscribe serves ONCE, POLL and STREAM subscriptions (gNMI spec 3.5).
-// ONCE, POLL and ON_CHANGE streams run on openconfig/gnmi's subscribe
-// server over the agent's cache; SAMPLE (with suppress_redundant and
-// heartbeat_interval) and ON_CHANGE heartbeats are the agent's own, sharing
-// the stream and its single sync_response. TARGET_DEFINED is ON_CHANGE for
-// every leaf: counters change at the agent's refresh interval. Paths may use
-// wildcards ("*", "...", interface[name=*], an interface without key); a
-// path outside the schema is UNIMPLEMENTED, a malformed one
-// INVALID_ARGUMENT; an interface that does not exist (yet) sends nothing.
-// Updates carry scalar values with full paths, whatever encoding is asked.
+// Paths may use wildcards ("*", "...", interface[name=*], an interface
+// without key); a path outside the schema is UNIMPLEMENTED, a malformed one
+// INVALID_ARGUMENT; an interface that does not exist (yet) sends nothing
+// until it appears. Updates carry scalar values with full paths, one leaf a
+// notification as Stratum sends them, whatever encoding is asked.
+//
+// STREAM subscriptions: ON_CHANGE sends a leaf when its value changes (or
+// it is deleted), with heartbeat_interval also every heartbeat; SAMPLE
+// sends every sample_interval (DefaultSampleInterval for 0), with
+// suppress_redundant only what changed, plus everything each
+// heartbeat_interval; TARGET_DEFINED is ON_CHANGE for every leaf, counters
+// changing at the agent's refresh interval. One sync_response follows the
+// initial values of all of them.
+//
+// The engine is openconfig/gnmi's: the cache detects changes, match routes
+// them to subscriptions, coalesce queues them per client (a slow client
+// gets the latest value of a leaf, with the duplicates count). Its
+// subscribe.Server is not used because it logs every RPC through glog,
+// which writes files into os.TempDir(), and has no SAMPLE.
 func (s *Server) Subscribe(stream gpb.GNMI_SubscribeServer) error {
 	return toStatus(s.subscribe(stream))
 }
@@ -129,20 +143,6 @@ func appendNew(dst, qs []query, seen map[string]bool) []query {
 	return dst
 }
 
-// libRequest is the SubscribeRequest handed to the subscribe server: the
-// agent's target in the prefix, one ON_CHANGE subscription per query.
-func (s *Server) libRequest(sl *gpb.SubscriptionList, qs []query) *gpb.SubscribeRequest {
-	out := &gpb.SubscriptionList{
-		Prefix:      &gpb.Path{Target: s.opts.Target},
-		Mode:        sl.GetMode(),
-		UpdatesOnly: sl.GetUpdatesOnly(),
-	}
-	for _, q := range qs {
-		out.Subscription = append(out.Subscription, &gpb.Subscription{Path: q.path, Mode: gpb.SubscriptionMode_ON_CHANGE})
-	}
-	return &gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: out}}
-}
-
 var syncResponse = &gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_SyncResponse{SyncResponse: true}}
 
 func (s *Server) subscribe(stream gpb.GNMI_SubscribeServer) error {
@@ -164,55 +164,146 @@ func (s *Server) subscribe(stream gpb.GNMI_SubscribeServer) error {
 	ctx, cancel := context.WithCancel(stream.Context())
 	defer cancel()
 	out := &sender{stream: stream, target: sl.GetPrefix().GetTarget()}
+	switch sl.GetMode() {
+	case gpb.SubscriptionList_ONCE:
+		return s.poll(ctx, out, p.all, sl.GetUpdatesOnly())
+	case gpb.SubscriptionList_POLL:
+		return s.pollLoop(ctx, stream, out, p.all, sl.GetUpdatesOnly())
+	default:
+		return s.stream(ctx, out, p, sl.GetUpdatesOnly())
+	}
+}
+
+// poll sends the current values of qs (unless updatesOnly) and a
+// sync_response.
+func (s *Server) poll(ctx context.Context, out *sender, qs []query, updatesOnly bool) error {
+	if !updatesOnly {
+		if _, err := s.pub.refresh(ctx); err != nil {
+			return err
+		}
+		var leaves []*ctree.Leaf
+		if err := s.walk(qs, func(l *ctree.Leaf) { leaves = append(leaves, l) }); err != nil {
+			return err
+		}
+		for _, l := range leaves {
+			if err := out.sendLeaf(l, 0); err != nil {
+				return err
+			}
+		}
+	}
+	return out.send(syncResponse)
+}
+
+// pollLoop answers the first request and then every Poll (gNMI spec
+// 3.5.1.5.3) until the client closes the stream.
+func (s *Server) pollLoop(ctx context.Context, stream gpb.GNMI_SubscribeServer, out *sender, qs []query, updatesOnly bool) error {
+	if err := s.poll(ctx, out, qs, updatesOnly); err != nil {
+		return err
+	}
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if req.GetPoll() == nil {
+			return fmt.Errorf("%w: only Poll requests may follow a POLL SubscriptionList", errInvalid)
+		}
+		if err := s.poll(ctx, out, qs, false); err != nil {
+			return err
+		}
+	}
+}
+
+// walk calls fn with every cached leaf under qs.
+func (s *Server) walk(qs []query, fn func(*ctree.Leaf)) error {
+	for _, q := range qs {
+		err := s.cache.Query(s.opts.Target, path.ToStrings(q.path, false), func(_ []string, l *ctree.Leaf, _ any) error {
+			fn(l)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("cache query %s: %w", PathString(q.path), err)
+		}
+	}
+	return nil
+}
+
+// queueClient is a match.Client feeding a subscriber's queue.
+type queueClient struct{ q *coalesce.Queue }
+
+func (c queueClient) Update(v any) { _, _ = c.q.Insert(v) }
+
+type syncMarker struct{}
+
+// stream serves a STREAM subscription until ctx ends or a send fails.
+func (s *Server) stream(ctx context.Context, out *sender, p *subPlan, updatesOnly bool) error {
 	if _, err := s.pub.refresh(ctx); err != nil {
 		return err
 	}
-	if sl.GetMode() != gpb.SubscriptionList_STREAM {
-		return s.sub.Subscribe(&libStream{
-			GNMI_SubscribeServer: stream, ctx: ctx, first: s.libRequest(sl, p.all), out: out,
-			onPoll: func() error { _, err := s.pub.refresh(ctx); return err },
-		})
+	q := coalesce.NewQueue()
+	defer q.Close()
+	// Follow changes before reading the current values, so none is missed.
+	for _, oc := range p.onChange {
+		remove := s.match.AddQuery(append([]string{s.opts.Target}, path.ToStrings(oc.path, false)...), queueClient{q})
+		defer remove()
 	}
+	if !updatesOnly {
+		if err := s.walk(p.onChange, func(l *ctree.Leaf) { _, _ = q.Insert(l) }); err != nil {
+			return err
+		}
+	}
+	sp := &sampler{s: s, out: out, specs: p.sampled}
+	if err := sp.initial(ctx); err != nil {
+		return err
+	}
+	_, _ = q.Insert(syncMarker{})
 
-	parties := 0
-	if len(p.onChange) > 0 {
-		parties++
-	}
-	if len(p.sampled) > 0 {
-		parties++
-	}
-	gate := &syncGate{parties: parties, send: func() error { return out.send(syncResponse) }}
-	var runners []func() error
-	if len(p.sampled) > 0 {
-		sp := &sampler{s: s, out: out, specs: p.sampled}
-		if err := sp.initial(ctx); err != nil {
-			return err
-		}
-		if err := gate.arrive(); err != nil {
-			return err
-		}
-		runners = append(runners, func() error { return sp.run(ctx) })
-	}
-	if len(p.onChange) > 0 {
-		ls := &libStream{GNMI_SubscribeServer: stream, ctx: ctx, first: s.libRequest(sl, p.onChange), out: out, gate: gate}
-		runners = append(runners, func() error { return s.sub.Subscribe(ls) })
-	}
-	errc := make(chan error, len(runners))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
 	var wg sync.WaitGroup
-	for _, r := range runners {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errc <- r()
-		}()
-	}
-	err = <-errc
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errc <- s.drain(ctx, q, out)
+	}()
+	go func() {
+		defer wg.Done()
+		errc <- sp.run(ctx)
+	}()
+	err := <-errc
 	cancel()
 	wg.Wait()
-	if err == nil {
-		err = ctx.Err()
-	}
 	return err
+}
+
+// drain sends what the queue holds, in order, until ctx ends.
+func (s *Server) drain(ctx context.Context, q *coalesce.Queue, out *sender) error {
+	for {
+		item, dup, err := q.Next(ctx)
+		if err != nil {
+			return err
+		}
+		switch v := item.(type) {
+		case syncMarker:
+			err = out.send(syncResponse)
+		case *ctree.Leaf:
+			err = out.sendLeaf(v, dup)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// route passes a cache change to the subscriptions that follow it.
+func (s *Server) route(l *ctree.Leaf) {
+	if n, ok := l.Value().(*gpb.Notification); ok {
+		subscribe.UpdateNotification(s.match, l, n, path.ToStrings(n.GetPrefix(), true))
+	}
 }
 
 // sender serializes sends on the client's stream and shows the client the
@@ -221,6 +312,20 @@ type sender struct {
 	mu     sync.Mutex
 	stream gpb.GNMI_SubscribeServer
 	target string
+}
+
+// sendLeaf sends a cached leaf's notification; dup is how many updates of
+// it were coalesced into this one.
+func (o *sender) sendLeaf(l *ctree.Leaf, dup uint32) error {
+	n, ok := l.Value().(*gpb.Notification)
+	if !ok {
+		return nil
+	}
+	if dup > 0 && len(n.GetUpdate()) > 0 {
+		n = proto.Clone(n).(*gpb.Notification)
+		n.Update[0].Duplicates = dup
+	}
+	return o.send(&gpb.SubscribeResponse{Response: &gpb.SubscribeResponse_Update{Update: n}})
 }
 
 func (o *sender) send(r *gpb.SubscribeResponse) error {
@@ -238,67 +343,4 @@ func (o *sender) send(r *gpb.SubscribeResponse) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.stream.Send(r)
-}
-
-// syncGate sends one sync_response once every party has sent its initial
-// updates.
-type syncGate struct {
-	mu      sync.Mutex
-	parties int
-	arrived int
-	send    func() error
-}
-
-func (g *syncGate) arrive() error {
-	g.mu.Lock()
-	g.arrived++
-	last := g.arrived == g.parties
-	g.mu.Unlock()
-	if last {
-		return g.send()
-	}
-	return nil
-}
-
-// libStream is the stream the subscribe server sees: its first Recv is the
-// rewritten request, later Recvs (polls) refresh the cache first, Sends go
-// through the sender, and a sync_response goes through the gate when there
-// is one.
-type libStream struct {
-	gpb.GNMI_SubscribeServer
-	ctx    context.Context
-	first  *gpb.SubscribeRequest
-	given  bool
-	out    *sender
-	gate   *syncGate
-	onPoll func() error
-}
-
-func (l *libStream) Context() context.Context { return l.ctx }
-
-func (l *libStream) Recv() (*gpb.SubscribeRequest, error) {
-	if !l.given {
-		l.given = true
-		return l.first, nil
-	}
-	req, err := l.GNMI_SubscribeServer.Recv()
-	if err != nil {
-		return nil, err
-	}
-	if req.GetPoll() == nil {
-		return nil, toStatus(fmt.Errorf("%w: only Poll requests may follow a POLL SubscriptionList", errInvalid))
-	}
-	if l.onPoll != nil {
-		if err := l.onPoll(); err != nil {
-			return nil, toStatus(err)
-		}
-	}
-	return req, nil
-}
-
-func (l *libStream) Send(r *gpb.SubscribeResponse) error {
-	if r.GetSyncResponse() && l.gate != nil {
-		return l.gate.arrive()
-	}
-	return l.out.send(r)
 }

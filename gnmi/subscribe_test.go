@@ -1,6 +1,7 @@
 package gnmi
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -326,4 +327,39 @@ func TestSubscribeNonexistentInterface(t *testing.T) {
 	}
 	f.update("eth7", func(p *PortState) { p.ID, p.Oper = 7, OperDown })
 	s.waitFor("/interfaces/interface[name=eth7]/state/id", uintv(7))
+}
+
+// TestRefreshPublishes: Server.Refresh publishes changes the backend did
+// not report (here with periodic reading off).
+func TestRefreshPublishes(t *testing.T) {
+	f := twoPorts()
+	h := serve(t, f, Options{RefreshInterval: -1})
+	s := startSub(t, h, subList(gpb.SubscriptionList_STREAM, onChange(ifp("eth0", "state", "counters", "in-octets"))))
+	s.untilSync()
+	f.mu.Lock()
+	f.ports["eth0"].Counters.InOctets = 4242
+	f.mu.Unlock()
+	s.quiet(100 * time.Millisecond)
+	if err := h.srv.Refresh(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(eth0InOct, uintv(4242))
+}
+
+// TestBackendFailure: a backend that cannot list its ports makes requests
+// fail with UNAVAILABLE, naming the failure.
+func TestBackendFailure(t *testing.T) {
+	f := twoPorts()
+	h := serve(t, f, Options{RefreshInterval: -1})
+	f.mu.Lock()
+	f.listErr = errors.New("switch unreachable")
+	f.mu.Unlock()
+	_, err := h.client.Get(ctxT(t), &gpb.GetRequest{Path: []*gpb.Path{ifp("eth0")}, Encoding: gpb.Encoding_PROTO})
+	wantCode(t, "Get", err, codes.Unavailable)
+	if err != nil && !strings.Contains(err.Error(), "switch unreachable") {
+		t.Errorf("message %q hides the cause", err)
+	}
+	if _, err := NewServer(f, Options{}); err == nil {
+		t.Error("NewServer over a failing backend succeeded")
+	}
 }
