@@ -38,7 +38,8 @@ type entryState struct {
 // maskGroup holds the entries of a masked table that share one mask.
 type maskGroup struct {
 	mask    []byte
-	m       map[string][]*entryState // sorted by rank desc, seq asc
+	m       map[string][]*entryState // sorted best first
+	ranks   map[int64]int            // entries per rank
 	maxRank int64
 	n       int
 }
@@ -124,6 +125,49 @@ func (e *entryState) matches(t *tableC, key []byte) bool {
 	return true
 }
 
+// insertSorted inserts e into the best-first list l.
+func insertSorted(l []*entryState, e *entryState) []*entryState {
+	i := sort.Search(len(l), func(i int) bool { return better(e, l[i]) })
+	l = append(l, nil)
+	copy(l[i+1:], l[i:])
+	l[i] = e
+	return l
+}
+
+// removeFrom deletes e from l.
+func removeFrom(l []*entryState, e *entryState) []*entryState {
+	for i, x := range l {
+		if x == e {
+			return append(l[:i:i], l[i+1:]...)
+		}
+	}
+	return l
+}
+
+// groupBefore orders mask groups: highest rank first, then by mask.
+func groupBefore(a, b *maskGroup) bool {
+	if a.maxRank != b.maxRank {
+		return a.maxRank > b.maxRank
+	}
+	return bytes.Compare(a.mask, b.mask) < 0
+}
+
+func (ts *tableState) unorder(g *maskGroup) {
+	for i, x := range ts.order {
+		if x == g {
+			ts.order = append(ts.order[:i:i], ts.order[i+1:]...)
+			return
+		}
+	}
+}
+
+func (ts *tableState) reorder(g *maskGroup) {
+	i := sort.Search(len(ts.order), func(i int) bool { return groupBefore(g, ts.order[i]) })
+	ts.order = append(ts.order, nil)
+	copy(ts.order[i+1:], ts.order[i:])
+	ts.order[i] = g
+}
+
 // insert adds e (write lock held); the caller checked for duplicates.
 func (ts *tableState) insert(e *entryState) {
 	ts.seq++
@@ -135,20 +179,20 @@ func (ts *tableState) insert(e *entryState) {
 	case tkMasked:
 		g, ok := ts.groups[string(e.mask)]
 		if !ok {
-			g = &maskGroup{mask: e.mask, m: map[string][]*entryState{}, maxRank: e.rank}
+			g = &maskGroup{mask: e.mask, m: map[string][]*entryState{}, ranks: map[int64]int{}, maxRank: e.rank}
 			ts.groups[string(e.mask)] = g
+			ts.reorder(g)
 		}
-		l := append(g.m[string(e.value)], e)
-		sort.SliceStable(l, func(i, j int) bool { return better(l[i], l[j]) })
-		g.m[string(e.value)] = l
+		g.m[string(e.value)] = insertSorted(g.m[string(e.value)], e)
+		g.ranks[e.rank]++
 		g.n++
 		if e.rank > g.maxRank {
+			ts.unorder(g)
 			g.maxRank = e.rank
+			ts.reorder(g)
 		}
-		ts.sortGroups()
 	default:
-		ts.ranges = append(ts.ranges, e)
-		sort.SliceStable(ts.ranges, func(i, j int) bool { return better(ts.ranges[i], ts.ranges[j]) })
+		ts.ranges = insertSorted(ts.ranges, e)
 	}
 }
 
@@ -160,51 +204,33 @@ func (ts *tableState) remove(e *entryState) {
 		delete(ts.exact, string(e.value))
 	case tkMasked:
 		g := ts.groups[string(e.mask)]
-		l := g.m[string(e.value)]
-		for i, x := range l {
-			if x == e {
-				l = append(l[:i:i], l[i+1:]...)
-				break
-			}
-		}
-		if len(l) == 0 {
+		if l := removeFrom(g.m[string(e.value)], e); len(l) == 0 {
 			delete(g.m, string(e.value))
 		} else {
 			g.m[string(e.value)] = l
 		}
 		g.n--
+		if g.ranks[e.rank]--; g.ranks[e.rank] == 0 {
+			delete(g.ranks, e.rank)
+		}
 		if g.n == 0 {
 			delete(ts.groups, string(e.mask))
-		} else {
-			g.maxRank = -1 << 62
-			for _, l := range g.m {
-				if l[0].rank > g.maxRank {
-					g.maxRank = l[0].rank
+			ts.unorder(g)
+			return
+		}
+		if _, still := g.ranks[g.maxRank]; !still {
+			ts.unorder(g)
+			first := true
+			for r := range g.ranks {
+				if first || r > g.maxRank {
+					g.maxRank, first = r, false
 				}
 			}
+			ts.reorder(g)
 		}
-		ts.sortGroups()
 	default:
-		for i, x := range ts.ranges {
-			if x == e {
-				ts.ranges = append(ts.ranges[:i:i], ts.ranges[i+1:]...)
-				break
-			}
-		}
+		ts.ranges = removeFrom(ts.ranges, e)
 	}
-}
-
-func (ts *tableState) sortGroups() {
-	ts.order = ts.order[:0]
-	for _, g := range ts.groups {
-		ts.order = append(ts.order, g)
-	}
-	sort.Slice(ts.order, func(i, j int) bool {
-		if ts.order[i].maxRank != ts.order[j].maxRank {
-			return ts.order[i].maxRank > ts.order[j].maxRank
-		}
-		return bytes.Compare(ts.order[i].mask, ts.order[j].mask) < 0
-	})
 }
 
 // buildKey assembles the lookup key of table t for packet p.
