@@ -326,3 +326,27 @@ func (h *harness) mustRead(ents ...*p4v1.Entity) []*p4v1.Entity {
 }
 
 func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
+
+func mustInfo(t testing.TB, cfg *p4v1.ForwardingPipelineConfig) *info.Info {
+	t.Helper()
+	inf, err := info.New(cfg.P4Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inf
+}
+
+// codeOf is the code of a failed RPC (OK for nil). A Read that failed in
+// profile spec is UNKNOWN with one p4.v1.Error per requested entity (spec
+// section 12.3 "Batch Processing"); for a single entity its code is the
+// code of that entity's error.
+func codeOf(err error) codes.Code {
+	st := status.Convert(err)
+	if st.Code() == codes.Unknown && len(st.Proto().GetDetails()) == 1 {
+		pe := &p4v1.Error{}
+		if st.Proto().GetDetails()[0].UnmarshalTo(pe) == nil {
+			return codes.Code(pe.CanonicalCode)
+		}
+	}
+	return st.Code()
+}

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
-	"github.com/lime-p4/lime/internal/fixtures"
 )
 
 func TestLoadEveryPipeline(t *testing.T) {
@@ -16,5 +15,4 @@ func TestLoadEveryPipeline(t *testing.T) {
 			})
 		}
 	}
-	_ = fixtures.All
 }

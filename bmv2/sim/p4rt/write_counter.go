@@ -175,7 +175,7 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 			return err
 		}
 		if !meterIsDefault(e.GetConfig()) {
-			cfg = proto.Clone(e.GetConfig()).(*p4v1.MeterConfig)
+			cfg = st.meterToStore(e.GetConfig())
 		}
 	}
 	first, last := int64(0), m.Size-1
@@ -236,7 +236,7 @@ func (st *state) writeDirectMeter(typ p4v1.Update_Type, e *p4v1.DirectMeterEntry
 			return err
 		}
 		if !meterIsDefault(e.GetConfig()) {
-			cfg = proto.Clone(e.GetConfig()).(*p4v1.MeterConfig)
+			cfg = st.meterToStore(e.GetConfig())
 		}
 	}
 	if err := st.prog.SetDirectMeter(t.DirectMeter, h, cfg); err != nil {
@@ -377,4 +377,14 @@ func (st *state) writeValueSet(typ p4v1.Update_Type, e *p4v1.ValueSetEntry, j *j
 		}
 	})
 	return nil
+}
+
+// meterToStore is the meter configuration as it reads back: PI's meter
+// spec has no eburst, so profile bmv2 drops it.
+func (st *state) meterToStore(cfg *p4v1.MeterConfig) *p4v1.MeterConfig {
+	c := proto.Clone(cfg).(*p4v1.MeterConfig)
+	if st.dev.profile != ProfileSpec {
+		c.Eburst = 0
+	}
+	return c
 }

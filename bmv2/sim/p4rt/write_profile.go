@@ -277,10 +277,10 @@ func (st *state) checkGroupMembers(ps *profileState, g *p4v1.ActionProfileGroup,
 		case ap.MaxMemberWeight > 0 && w > ap.MaxMemberWeight:
 			return nil, errorf(ErrInvalid, "%s: member %d: weight %d exceeds max_member_weight %d", what, m.GetMemberId(), w, ap.MaxMemberWeight)
 		}
-		if ap.SumOfWeights || st.dev.profile != ProfileSpec {
-			size += int64(max(w, 1))
-		} else {
+		if sumOfMembers(ap) {
 			size++
+		} else {
+			size += int64(max(w, 1))
 		}
 	}
 	limit := int64(maxSize)
@@ -339,13 +339,13 @@ func (st *state) checkActionSet(t *info.Table, set *p4v1.ActionProfileActionSet)
 			return nil, errorf(ErrInvalid, "%s: action %d: weights are disallowed for this profile", what, i)
 		case !ap.WeightsDisallowed && w <= 0:
 			return nil, errorf(ErrInvalid, "%s: action %d: weight must be a positive integer", what, i)
-		case !ap.SumOfWeights && ap.MaxMemberWeight > 0 && w > ap.MaxMemberWeight:
+		case sumOfMembers(ap) && ap.MaxMemberWeight > 0 && w > ap.MaxMemberWeight:
 			return nil, errorf(ErrInvalid, "%s: action %d: weight %d exceeds max_member_weight %d", what, i, w, ap.MaxMemberWeight)
 		}
-		if ap.SumOfWeights {
-			size += int64(w)
-		} else {
+		if sumOfMembers(ap) {
 			size++
+		} else {
+			size += int64(max(w, 1))
 		}
 		if apa.GetAction() == nil {
 			return nil, errorf(ErrInvalid, "%s: action %d is empty", what, i)
@@ -362,4 +362,11 @@ func (st *state) checkActionSet(t *info.Table, set *p4v1.ActionProfileActionSet)
 		return nil, errorf(ErrInvalid, "%s: size %d exceeds max_group_size %d", what, size, ap.MaxGroupSize)
 	}
 	return out, nil
+}
+
+// sumOfMembers reports a selector whose sizes count members; an unset
+// selector_size_semantics means sum_of_weights (P4Runtime spec section
+// 6.4.4 "ActionProfile").
+func sumOfMembers(ap *info.ActionProfile) bool {
+	return ap.Proto.GetSumOfMembers() != nil
 }

@@ -426,7 +426,7 @@ func (st *state) checkDirectResources(t *info.Table, e *p4v1.TableEntry) (*p4v1.
 			return nil, err
 		}
 		if !meterIsDefault(cfg) {
-			meter = proto.Clone(cfg).(*p4v1.MeterConfig)
+			meter = st.meterToStore(cfg)
 		}
 	}
 	if e.GetCounterData() != nil && t.DirectCounter == nil {
