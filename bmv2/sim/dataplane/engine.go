@@ -307,7 +307,8 @@ func (s *Switch) multicast(p *pkt, mgid uint32, res *Result, egressQ *[]*pkt) bo
 }
 
 // clonePkt copies packet p: its header vector (or, when withPHV is
-// false, a reset one), payload, and lengths.
+// false, a reset one), payload and lengths; like bmv2's Packet clones it
+// does not keep a truncation.
 func (s *Switch) clonePkt(p *pkt, withPHV bool) *pkt {
 	q := s.get()
 	if withPHV {
@@ -318,7 +319,6 @@ func (s *Switch) clonePkt(p *pkt, withPHV bool) *pkt {
 	q.ingressPort = p.ingressPort
 	q.ingressLen = p.ingressLen
 	q.pktLen = p.pktLen
-	q.truncLen = p.truncLen
 	q.now = p.now
 	q.errCode = p.errCode
 	return q
@@ -367,6 +367,7 @@ func (s *Switch) replicateClone(q *pkt, sess CloneSession, res *Result, egressQ 
 	for _, r := range sess.Replicas {
 		setStd(q, std.egressRid, uint64(r.Instance))
 		c := s.clonePkt(q, true)
+		c.truncLen = q.truncLen // the session's packet_length_bytes
 		s.enqueue(c, r.Port, res, egressQ)
 	}
 }
@@ -410,7 +411,7 @@ func (s *Switch) egress(p *pkt, res *Result, egressQ *[]*pkt, ingressQ *[]ingres
 			q.h.resetMetadata(q.l)
 			s.copyFieldList(q, p, p.cloneFL)
 			setStd(q, std.instanceType, InstanceEgressClone)
-			if sess.PacketLength > 0 && (q.truncLen < 0 || int(sess.PacketLength) < q.truncLen) {
+			if sess.PacketLength > 0 {
 				q.truncLen = int(sess.PacketLength)
 			}
 			s.replicateClone(q, sess, res, egressQ)
