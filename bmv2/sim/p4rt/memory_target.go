@@ -100,23 +100,23 @@ func (p *MemoryProgram) PacketOuts() [][]byte {
 }
 
 // InsertEntry starts the entry's direct counter at zero.
-func (p *MemoryProgram) InsertEntry(t *info.Table, h Handle, e *p4v1.TableEntry) error {
+func (p *MemoryProgram) InsertEntry(t *info.Table, ref EntryRef) error {
 	if t.DirectCounter != nil {
 		p.mu.Lock()
-		p.cell(t.DirectCounter.ID)[h] = &p4v1.CounterData{}
+		p.cell(t.DirectCounter.ID)[ref.Handle] = &p4v1.CounterData{}
 		p.mu.Unlock()
 	}
 	return nil
 }
 
 // ModifyEntry has nothing to change without forwarding.
-func (p *MemoryProgram) ModifyEntry(*info.Table, Handle, *p4v1.TableEntry) error { return nil }
+func (p *MemoryProgram) ModifyEntry(*info.Table, EntryRef) error { return nil }
 
 // DeleteEntry forgets the entry's direct counter.
-func (p *MemoryProgram) DeleteEntry(t *info.Table, h Handle) error {
+func (p *MemoryProgram) DeleteEntry(t *info.Table, ref EntryRef) error {
 	if t.DirectCounter != nil {
 		p.mu.Lock()
-		delete(p.cell(t.DirectCounter.ID), h)
+		delete(p.cell(t.DirectCounter.ID), ref.Handle)
 		p.mu.Unlock()
 	}
 	return nil
@@ -147,20 +147,20 @@ func (p *MemoryProgram) cell(id uint32) map[Handle]*p4v1.CounterData {
 }
 
 // DirectCounter reads a direct counter cell.
-func (p *MemoryProgram) DirectCounter(c *info.DirectCounter, h Handle) (*p4v1.CounterData, error) {
+func (p *MemoryProgram) DirectCounter(c *info.DirectCounter, ref EntryRef) (*p4v1.CounterData, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if d := p.direct[c.ID][h]; d != nil {
+	if d := p.direct[c.ID][ref.Handle]; d != nil {
 		return proto.Clone(d).(*p4v1.CounterData), nil
 	}
 	return &p4v1.CounterData{}, nil
 }
 
 // SetDirectCounter writes a direct counter cell.
-func (p *MemoryProgram) SetDirectCounter(c *info.DirectCounter, h Handle, d *p4v1.CounterData) error {
+func (p *MemoryProgram) SetDirectCounter(c *info.DirectCounter, ref EntryRef, d *p4v1.CounterData) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cell(c.ID)[h] = proto.Clone(d).(*p4v1.CounterData)
+	p.cell(c.ID)[ref.Handle] = proto.Clone(d).(*p4v1.CounterData)
 	return nil
 }
 
@@ -178,7 +178,7 @@ func (p *MemoryProgram) AddDirectCounter(c *info.DirectCounter, h Handle, bytes,
 }
 
 // SetDirectMeter has nothing to configure without forwarding.
-func (p *MemoryProgram) SetDirectMeter(*info.DirectMeter, Handle, *p4v1.MeterConfig) error {
+func (p *MemoryProgram) SetDirectMeter(*info.DirectMeter, EntryRef, *p4v1.MeterConfig) error {
 	return nil
 }
 

@@ -75,7 +75,7 @@ func (st *state) emitEntry(ts *tableState, h Handle, s *slot, req *p4v1.TableEnt
 		e.MeterConfig = nil
 	}
 	if req.GetCounterData() != nil && t.DirectCounter != nil {
-		d, err := st.prog.DirectCounter(t.DirectCounter, h)
+		d, err := st.prog.DirectCounter(t.DirectCounter, EntryRef{h, e})
 		if err != nil {
 			return targetErr(err, "table %q: read direct counter", t.Name)
 		}
@@ -127,7 +127,7 @@ func (st *state) readDefault(ts *tableState, req *p4v1.TableEntry, emit emitter)
 		e.MeterConfig = proto.Clone(ts.def.meter).(*p4v1.MeterConfig)
 	}
 	if req.GetCounterData() != nil && t.DirectCounter != nil {
-		d, err := st.prog.DirectCounter(t.DirectCounter, DefaultHandle)
+		d, err := st.prog.DirectCounter(t.DirectCounter, DefaultRef(t))
 		if err != nil {
 			return targetErr(err, "table %q: read the default entry's direct counter", t.Name)
 		}
@@ -168,11 +168,11 @@ func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) 
 	}
 	ts := st.tables[t.ID]
 	if len(te.GetMatch()) > 0 || te.GetIsDefaultAction() {
-		_, h, err := st.directEntry(te, "direct counter entry")
+		_, ref, err := st.directEntry(te, "direct counter entry")
 		if err != nil {
 			return err
 		}
-		d, err := st.prog.DirectCounter(t.DirectCounter, h)
+		d, err := st.prog.DirectCounter(t.DirectCounter, ref)
 		if err != nil {
 			return targetErr(err, "table %q: read direct counter", t.Name)
 		}
@@ -188,7 +188,7 @@ func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) 
 		if err != nil {
 			return err
 		}
-		d, err := st.prog.DirectCounter(t.DirectCounter, Handle(i+1))
+		d, err := st.prog.DirectCounter(t.DirectCounter, EntryRef{Handle(i + 1), e})
 		if err != nil {
 			return targetErr(err, "table %q: read direct counter", t.Name)
 		}
@@ -231,10 +231,11 @@ func (st *state) readDirectMeters(req *p4v1.DirectMeterEntry, emit emitter) erro
 	}
 	ts := st.tables[t.ID]
 	if len(te.GetMatch()) > 0 || te.GetIsDefaultAction() {
-		_, h, err := st.directEntry(te, "direct meter entry")
+		_, ref, err := st.directEntry(te, "direct meter entry")
 		if err != nil {
 			return err
 		}
+		h := ref.Handle
 		out := &p4v1.DirectMeterEntry{TableEntry: proto.Clone(te).(*p4v1.TableEntry)}
 		if h == DefaultHandle {
 			out.Config = cloneMeter(ts.def.meter)

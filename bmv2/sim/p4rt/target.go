@@ -13,6 +13,20 @@ type Handle uint64
 // DefaultHandle is the handle of a table's default entry.
 const DefaultHandle Handle = 0
 
+// EntryRef names one table entry for a Program: its handle and the entry.
+// Entry holds at least table_id, match and priority (canonical, match
+// fields in P4Info order, don't-care fields omitted); for the default entry
+// it is {table_id, is_default_action: true} and Handle is DefaultHandle.
+type EntryRef struct {
+	Handle Handle
+	Entry  *p4v1.TableEntry
+}
+
+// DefaultRef refers to the default entry of table t.
+func DefaultRef(t *info.Table) EntryRef {
+	return EntryRef{Handle: DefaultHandle, Entry: &p4v1.TableEntry{TableId: t.ID, IsDefaultAction: true}}
+}
+
 // Target realises forwarding pipelines: it is the data plane behind a
 // Device. MemoryTarget is a Target without forwarding; the simulator's
 // Target runs the bmv2 JSON.
@@ -55,12 +69,14 @@ type Program interface {
 	// Close stops the program (if active) and releases it.
 	Close() error
 
-	// InsertEntry adds entry h to table t.
-	InsertEntry(t *info.Table, h Handle, e *p4v1.TableEntry) error
-	// ModifyEntry changes the action of entry h.
-	ModifyEntry(t *info.Table, h Handle, e *p4v1.TableEntry) error
-	// DeleteEntry removes entry h.
-	DeleteEntry(t *info.Table, h Handle) error
+	// InsertEntry adds an entry to table t; ref.Entry is the whole entry,
+	// with meter_config when the client configured the direct meter.
+	InsertEntry(t *info.Table, ref EntryRef) error
+	// ModifyEntry changes the action of an entry (ref.Entry is the whole
+	// new entry).
+	ModifyEntry(t *info.Table, ref EntryRef) error
+	// DeleteEntry removes an entry.
+	DeleteEntry(t *info.Table, ref EntryRef) error
 	// SetDefaultAction sets the action run on a miss; nil restores the
 	// program's own default action.
 	SetDefaultAction(t *info.Table, a *p4v1.Action) error
@@ -74,13 +90,13 @@ type Program interface {
 	// DeleteGroup removes a group no entry uses.
 	DeleteGroup(ap *info.ActionProfile, id uint32) error
 
-	// DirectCounter reads the direct counter cell of entry h.
-	DirectCounter(c *info.DirectCounter, h Handle) (*p4v1.CounterData, error)
-	// SetDirectCounter writes the direct counter cell of entry h.
-	SetDirectCounter(c *info.DirectCounter, h Handle, d *p4v1.CounterData) error
-	// SetDirectMeter configures the direct meter of entry h; nil is the
+	// DirectCounter reads the direct counter cell of an entry.
+	DirectCounter(c *info.DirectCounter, ref EntryRef) (*p4v1.CounterData, error)
+	// SetDirectCounter writes the direct counter cell of an entry.
+	SetDirectCounter(c *info.DirectCounter, ref EntryRef, d *p4v1.CounterData) error
+	// SetDirectMeter configures the direct meter of an entry; nil is the
 	// default configuration (every packet GREEN).
-	SetDirectMeter(m *info.DirectMeter, h Handle, cfg *p4v1.MeterConfig) error
+	SetDirectMeter(m *info.DirectMeter, ref EntryRef, cfg *p4v1.MeterConfig) error
 	// Counter reads one cell of an indirect counter array.
 	Counter(c *info.Counter, index int64) (*p4v1.CounterData, error)
 	// SetCounter writes one cell of an indirect counter array.

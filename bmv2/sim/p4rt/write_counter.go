@@ -71,39 +71,39 @@ func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *jou
 
 // directEntry resolves the table entry a DirectCounterEntry or
 // DirectMeterEntry names (PI's entry_handle_from_table_entry).
-func (st *state) directEntry(te *p4v1.TableEntry, kind string) (*tableState, Handle, error) {
+func (st *state) directEntry(te *p4v1.TableEntry, kind string) (*tableState, EntryRef, error) {
 	if te == nil {
-		return nil, 0, errorf(ErrInvalid, "%s without a table entry", kind)
+		return nil, EntryRef{}, errorf(ErrInvalid, "%s without a table entry", kind)
 	}
 	t := st.inf.Table(te.GetTableId())
 	if t == nil {
-		return nil, 0, errorf(ErrInvalid, "%s: unknown table id %d", kind, te.GetTableId())
+		return nil, EntryRef{}, errorf(ErrInvalid, "%s: unknown table id %d", kind, te.GetTableId())
 	}
 	ts := st.tables[t.ID]
 	if te.GetIsDefaultAction() {
 		if _, _, err := st.tableKey(t, te); err != nil {
-			return nil, 0, err
+			return nil, EntryRef{}, err
 		}
-		return ts, DefaultHandle, nil
+		return ts, DefaultRef(t), nil
 	}
-	_, key, err := st.tableKey(t, te)
+	match, key, err := st.tableKey(t, te)
 	if err != nil {
-		return nil, 0, err
+		return nil, EntryRef{}, err
 	}
 	h, _ := ts.lookup(key)
 	if h == 0 {
 		if st.dev.profile == ProfileSpec {
-			return nil, 0, errorf(ErrNotFound, "%s: table %q has no such entry", kind, t.Name)
+			return nil, EntryRef{}, errorf(ErrNotFound, "%s: table %q has no such entry", kind, t.Name)
 		}
-		return nil, 0, errorf(ErrInvalid, "%s: table %q: cannot map the table entry to a handle", kind, t.Name)
+		return nil, EntryRef{}, errorf(ErrInvalid, "%s: table %q: cannot map the table entry to a handle", kind, t.Name)
 	}
-	return ts, h, nil
+	return ts, EntryRef{h, &p4v1.TableEntry{TableId: t.ID, Match: match, Priority: te.GetPriority()}}, nil
 }
 
 // writeDirectCounter handles a DirectCounterEntry update (spec section
 // "DirectCounterEntry").
 func (st *state) writeDirectCounter(typ p4v1.Update_Type, e *p4v1.DirectCounterEntry, j *journal) error {
-	ts, h, err := st.directEntry(e.GetTableEntry(), "direct counter entry")
+	ts, ref, err := st.directEntry(e.GetTableEntry(), "direct counter entry")
 	if err != nil {
 		return err
 	}
@@ -133,14 +133,14 @@ func (st *state) writeDirectCounter(typ p4v1.Update_Type, e *p4v1.DirectCounterE
 	}
 	var old *p4v1.CounterData
 	if j != nil {
-		if old, err = st.prog.DirectCounter(t.DirectCounter, h); err != nil {
+		if old, err = st.prog.DirectCounter(t.DirectCounter, ref); err != nil {
 			return targetErr(err, "table %q: read direct counter", t.Name)
 		}
 	}
-	if err := st.prog.SetDirectCounter(t.DirectCounter, h, data); err != nil {
+	if err := st.prog.SetDirectCounter(t.DirectCounter, ref, data); err != nil {
 		return targetErr(err, "table %q: write direct counter", t.Name)
 	}
-	j.add(func() { _ = st.prog.SetDirectCounter(t.DirectCounter, h, old) })
+	j.add(func() { _ = st.prog.SetDirectCounter(t.DirectCounter, ref, old) })
 	return nil
 }
 
@@ -213,7 +213,7 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 // writeDirectMeter handles a DirectMeterEntry update (spec section
 // "DirectMeterEntry"): MODIFY only; an unset config restores the default.
 func (st *state) writeDirectMeter(typ p4v1.Update_Type, e *p4v1.DirectMeterEntry, j *journal) error {
-	ts, h, err := st.directEntry(e.GetTableEntry(), "direct meter entry")
+	ts, ref, err := st.directEntry(e.GetTableEntry(), "direct meter entry")
 	if err != nil {
 		return err
 	}
@@ -239,14 +239,15 @@ func (st *state) writeDirectMeter(typ p4v1.Update_Type, e *p4v1.DirectMeterEntry
 			cfg = st.meterToStore(e.GetConfig())
 		}
 	}
-	if err := st.prog.SetDirectMeter(t.DirectMeter, h, cfg); err != nil {
+	if err := st.prog.SetDirectMeter(t.DirectMeter, ref, cfg); err != nil {
 		return targetErr(err, "table %q: direct meter", t.Name)
 	}
+	h := ref.Handle
 	if h == DefaultHandle {
 		old := ts.def.meter
 		ts.def.meter = cfg
 		j.add(func() {
-			_ = st.prog.SetDirectMeter(t.DirectMeter, h, old)
+			_ = st.prog.SetDirectMeter(t.DirectMeter, ref, old)
 			ts.def.meter = old
 		})
 		return nil
@@ -261,7 +262,7 @@ func (st *state) writeDirectMeter(typ p4v1.Update_Type, e *p4v1.DirectMeterEntry
 	ent.MeterConfig = cfg
 	s.data = marshalEntry(ent)
 	j.add(func() {
-		_ = st.prog.SetDirectMeter(t.DirectMeter, h, old)
+		_ = st.prog.SetDirectMeter(t.DirectMeter, ref, old)
 		ts.slots[h-1].data = oldData
 	})
 	return nil

@@ -84,13 +84,14 @@ func (st *state) tableInsert(ts *tableState, e *p4v1.TableEntry, j *journal) err
 		MeterConfig:        meter,
 	}
 	h := ts.add(key, marshalEntry(ce), false)
-	if err := st.prog.InsertEntry(t, h, ce); err != nil {
+	ref := EntryRef{h, ce}
+	if err := st.prog.InsertEntry(t, ref); err != nil {
 		ts.remove(h)
 		return targetErr(err, "table %q: insert", t.Name)
 	}
 	if e.GetCounterData() != nil {
-		if err := st.prog.SetDirectCounter(t.DirectCounter, h, counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
-			_ = st.prog.DeleteEntry(t, h)
+		if err := st.prog.SetDirectCounter(t.DirectCounter, ref, counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
+			_ = st.prog.DeleteEntry(t, ref)
 			ts.remove(h)
 			return targetErr(err, "table %q: initial direct counter value", t.Name)
 		}
@@ -98,7 +99,7 @@ func (st *state) tableInsert(ts *tableState, e *p4v1.TableEntry, j *journal) err
 	st.addActionRefs(t, action, 1)
 	st.setIdle(ts, h, newIdle(ce.IdleTimeoutNs))
 	j.add(func() {
-		_ = st.prog.DeleteEntry(t, h)
+		_ = st.prog.DeleteEntry(t, ref)
 		st.addActionRefs(t, action, -1)
 		st.setIdle(ts, h, nil)
 		ts.remove(h)
@@ -161,26 +162,27 @@ func (st *state) tableModify(ts *tableState, e *p4v1.TableEntry, j *journal) err
 		}
 	}
 	var oldCounter *p4v1.CounterData
+	ref, oldRef := EntryRef{h, ne}, EntryRef{h, old}
 	if e.GetCounterData() != nil {
-		if oldCounter, err = st.prog.DirectCounter(t.DirectCounter, h); err != nil {
+		if oldCounter, err = st.prog.DirectCounter(t.DirectCounter, oldRef); err != nil {
 			return targetErr(err, "table %q: read direct counter", t.Name)
 		}
 	}
 	if action != nil {
-		if err := st.prog.ModifyEntry(t, h, ne); err != nil {
+		if err := st.prog.ModifyEntry(t, ref); err != nil {
 			return targetErr(err, "table %q: modify", t.Name)
 		}
 	}
 	if meterChanged {
-		if err := st.prog.SetDirectMeter(t.DirectMeter, h, ne.GetMeterConfig()); err != nil {
+		if err := st.prog.SetDirectMeter(t.DirectMeter, ref, ne.GetMeterConfig()); err != nil {
 			if action != nil {
-				_ = st.prog.ModifyEntry(t, h, old)
+				_ = st.prog.ModifyEntry(t, oldRef)
 			}
 			return targetErr(err, "table %q: direct meter", t.Name)
 		}
 	}
 	if e.GetCounterData() != nil {
-		if err := st.prog.SetDirectCounter(t.DirectCounter, h, counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
+		if err := st.prog.SetDirectCounter(t.DirectCounter, ref, counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
 			return targetErr(err, "table %q: direct counter", t.Name)
 		}
 	}
@@ -192,15 +194,15 @@ func (st *state) tableModify(ts *tableState, e *p4v1.TableEntry, j *journal) err
 	oldIdle := st.updateIdle(ts, h, old.GetIdleTimeoutNs(), ne.GetIdleTimeoutNs())
 	j.add(func() {
 		if action != nil {
-			_ = st.prog.ModifyEntry(t, h, old)
+			_ = st.prog.ModifyEntry(t, oldRef)
 			st.addActionRefs(t, action, -1)
 			st.addActionRefs(t, old.GetAction(), 1)
 		}
 		if meterChanged {
-			_ = st.prog.SetDirectMeter(t.DirectMeter, h, old.GetMeterConfig())
+			_ = st.prog.SetDirectMeter(t.DirectMeter, oldRef, old.GetMeterConfig())
 		}
 		if oldCounter != nil {
-			_ = st.prog.SetDirectCounter(t.DirectCounter, h, oldCounter)
+			_ = st.prog.SetDirectCounter(t.DirectCounter, oldRef, oldCounter)
 		}
 		ts.slots[h-1] = oldSlot
 		st.setIdle(ts, h, oldIdle)
@@ -258,7 +260,7 @@ func (st *state) tableModifyDefault(ts *tableState, e *p4v1.TableEntry, j *journ
 	}
 	var oldCounter *p4v1.CounterData
 	if e.GetCounterData() != nil {
-		if oldCounter, err = st.prog.DirectCounter(t.DirectCounter, DefaultHandle); err != nil {
+		if oldCounter, err = st.prog.DirectCounter(t.DirectCounter, DefaultRef(t)); err != nil {
 			return targetErr(err, "table %q: read default entry's direct counter", t.Name)
 		}
 	}
@@ -266,13 +268,13 @@ func (st *state) tableModifyDefault(ts *tableState, e *p4v1.TableEntry, j *journ
 		return targetErr(err, "table %q: set default action", t.Name)
 	}
 	if t.DirectMeter != nil && !proto.Equal(nd.meter, old.meter) {
-		if err := st.prog.SetDirectMeter(t.DirectMeter, DefaultHandle, nd.meter); err != nil {
+		if err := st.prog.SetDirectMeter(t.DirectMeter, DefaultRef(t), nd.meter); err != nil {
 			_ = st.prog.SetDefaultAction(t, old.action)
 			return targetErr(err, "table %q: default entry's direct meter", t.Name)
 		}
 	}
 	if e.GetCounterData() != nil {
-		if err := st.prog.SetDirectCounter(t.DirectCounter, DefaultHandle, counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
+		if err := st.prog.SetDirectCounter(t.DirectCounter, DefaultRef(t), counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
 			return targetErr(err, "table %q: default entry's direct counter", t.Name)
 		}
 	}
@@ -280,10 +282,10 @@ func (st *state) tableModifyDefault(ts *tableState, e *p4v1.TableEntry, j *journ
 	j.add(func() {
 		_ = st.prog.SetDefaultAction(t, old.action)
 		if t.DirectMeter != nil {
-			_ = st.prog.SetDirectMeter(t.DirectMeter, DefaultHandle, old.meter)
+			_ = st.prog.SetDirectMeter(t.DirectMeter, DefaultRef(t), old.meter)
 		}
 		if oldCounter != nil {
-			_ = st.prog.SetDirectCounter(t.DirectCounter, DefaultHandle, oldCounter)
+			_ = st.prog.SetDirectCounter(t.DirectCounter, DefaultRef(t), oldCounter)
 		}
 		ts.def = old
 	})
@@ -311,12 +313,13 @@ func (st *state) tableDelete(ts *tableState, e *p4v1.TableEntry, j *journal) err
 		return err
 	}
 	var oldCounter *p4v1.CounterData
+	ref := EntryRef{h, old}
 	if j != nil && t.DirectCounter != nil {
-		if oldCounter, err = st.prog.DirectCounter(t.DirectCounter, h); err != nil {
+		if oldCounter, err = st.prog.DirectCounter(t.DirectCounter, ref); err != nil {
 			return targetErr(err, "table %q: read direct counter", t.Name)
 		}
 	}
-	if err := st.prog.DeleteEntry(t, h); err != nil {
+	if err := st.prog.DeleteEntry(t, ref); err != nil {
 		return targetErr(err, "table %q: delete", t.Name)
 	}
 	oldSlot := *s
@@ -326,9 +329,9 @@ func (st *state) tableDelete(ts *tableState, e *p4v1.TableEntry, j *journal) err
 	ts.remove(h)
 	j.add(func() {
 		ts.restore(h, oldSlot)
-		_ = st.prog.InsertEntry(t, h, old)
+		_ = st.prog.InsertEntry(t, ref)
 		if oldCounter != nil {
-			_ = st.prog.SetDirectCounter(t.DirectCounter, h, oldCounter)
+			_ = st.prog.SetDirectCounter(t.DirectCounter, ref, oldCounter)
 		}
 		st.addActionRefs(t, old.GetAction(), 1)
 		st.setIdle(ts, h, oldIdle)
