@@ -38,30 +38,31 @@ func (s *Switch) memberAction(aps *apState, call ActionCall) (*actionC, *actionD
 	return s.prog.c.actions[info.index], ad, nil
 }
 
+// writeMode says whether a write creates, replaces, or does either.
+type writeMode int
+
+const (
+	modeInsert writeMode = iota
+	modeModify
+	modeUpsert
+)
+
 // AddMember creates an action profile member.
 func (s *Switch) AddMember(profile string, id uint32, call ActionCall) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	aps, err := s.profile(profile)
-	if err != nil {
-		return err
-	}
-	act, ad, err := s.memberAction(aps, call)
-	if err != nil {
-		return err
-	}
-	aps.mu.Lock()
-	defer aps.mu.Unlock()
-	if aps.members[id] != nil {
-		return fmt.Errorf("%w: member %d of action profile %q", ErrExists, id, profile)
-	}
-	aps.seq++
-	aps.members[id] = &apMember{id: id, call: ActionCall{Name: call.Name, Params: ad.raw}, act: act, ad: ad, seq: aps.seq}
-	return nil
+	return s.setMember(profile, id, call, modeInsert)
 }
 
 // ModifyMember changes the action of a member.
 func (s *Switch) ModifyMember(profile string, id uint32, call ActionCall) error {
+	return s.setMember(profile, id, call, modeModify)
+}
+
+// PutMember creates a member or replaces its action.
+func (s *Switch) PutMember(profile string, id uint32, call ActionCall) error {
+	return s.setMember(profile, id, call, modeUpsert)
+}
+
+func (s *Switch) setMember(profile string, id uint32, call ActionCall, mode writeMode) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	aps, err := s.profile(profile)
@@ -75,8 +76,15 @@ func (s *Switch) ModifyMember(profile string, id uint32, call ActionCall) error 
 	aps.mu.Lock()
 	defer aps.mu.Unlock()
 	m := aps.members[id]
-	if m == nil {
+	switch {
+	case m != nil && mode == modeInsert:
+		return fmt.Errorf("%w: member %d of action profile %q", ErrExists, id, profile)
+	case m == nil && mode == modeModify:
 		return fmt.Errorf("%w: member %d of action profile %q", ErrNotFound, id, profile)
+	case m == nil:
+		aps.seq++
+		m = &apMember{id: id, seq: aps.seq}
+		aps.members[id] = m
 	}
 	m.call, m.act, m.ad = ActionCall{Name: call.Name, Params: ad.raw}, act, ad
 	return nil
@@ -159,30 +167,20 @@ func (aps *apState) checkGroup(members []GroupMember) ([]GroupMember, error) {
 
 // AddGroup creates an action selector group.
 func (s *Switch) AddGroup(profile string, id uint32, members []GroupMember) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	aps, err := s.profile(profile)
-	if err != nil {
-		return err
-	}
-	aps.mu.Lock()
-	defer aps.mu.Unlock()
-	if aps.groups[id] != nil {
-		return fmt.Errorf("%w: group %d of action profile %q", ErrExists, id, profile)
-	}
-	ms, err := aps.checkGroup(members)
-	if err != nil {
-		return err
-	}
-	for _, m := range ms {
-		aps.members[m.ID].refs++
-	}
-	aps.groups[id] = &apGroup{id: id, members: ms}
-	return nil
+	return s.setGroup(profile, id, members, modeInsert)
 }
 
 // ModifyGroup replaces the members of a group.
 func (s *Switch) ModifyGroup(profile string, id uint32, members []GroupMember) error {
+	return s.setGroup(profile, id, members, modeModify)
+}
+
+// PutGroup creates a group or replaces its members.
+func (s *Switch) PutGroup(profile string, id uint32, members []GroupMember) error {
+	return s.setGroup(profile, id, members, modeUpsert)
+}
+
+func (s *Switch) setGroup(profile string, id uint32, members []GroupMember, mode writeMode) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	aps, err := s.profile(profile)
@@ -192,12 +190,19 @@ func (s *Switch) ModifyGroup(profile string, id uint32, members []GroupMember) e
 	aps.mu.Lock()
 	defer aps.mu.Unlock()
 	g := aps.groups[id]
-	if g == nil {
+	if g != nil && mode == modeInsert {
+		return fmt.Errorf("%w: group %d of action profile %q", ErrExists, id, profile)
+	}
+	if g == nil && mode == modeModify {
 		return fmt.Errorf("%w: group %d of action profile %q", ErrNotFound, id, profile)
 	}
 	ms, err := aps.checkGroup(members)
 	if err != nil {
 		return err
+	}
+	if g == nil {
+		g = &apGroup{id: id}
+		aps.groups[id] = g
 	}
 	for _, m := range g.members {
 		aps.members[m.ID].refs--

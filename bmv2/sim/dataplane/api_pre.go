@@ -27,6 +27,19 @@ func checkReplicas(what string, reps []Replica) ([]Replica, error) {
 // replace true, with ErrNotFound when it does not. Group 0 means "no
 // multicast" in v1model and is refused.
 func (s *Switch) SetMulticastGroup(id uint32, replicas []Replica, replace bool) error {
+	mode := modeInsert
+	if replace {
+		mode = modeModify
+	}
+	return s.setMulticastGroup(id, replicas, mode)
+}
+
+// PutMulticastGroup creates a multicast group or replaces its replicas.
+func (s *Switch) PutMulticastGroup(id uint32, replicas []Replica) error {
+	return s.setMulticastGroup(id, replicas, modeUpsert)
+}
+
+func (s *Switch) setMulticastGroup(id uint32, replicas []Replica, mode writeMode) error {
 	if id == 0 || id > 0xffff {
 		return fmt.Errorf("%w: multicast group id %d outside 1..65535", ErrInvalid, id)
 	}
@@ -38,10 +51,10 @@ func (s *Switch) SetMulticastGroup(id uint32, replicas []Replica, replace bool) 
 	pre.mu.Lock()
 	defer pre.mu.Unlock()
 	_, exists := pre.groups[id]
-	if !replace && exists {
+	if mode == modeInsert && exists {
 		return fmt.Errorf("%w: multicast group %d", ErrExists, id)
 	}
-	if replace && !exists {
+	if mode == modeModify && !exists {
 		return fmt.Errorf("%w: multicast group %d", ErrNotFound, id)
 	}
 	pre.groups[id] = reps
@@ -75,6 +88,19 @@ func (s *Switch) MulticastGroups() map[uint32][]Replica {
 // SetCloneSession creates or (replace) replaces a clone session. Session
 // ids are 0..32767, bmv2's mirror session range.
 func (s *Switch) SetCloneSession(id uint32, sess CloneSession, replace bool) error {
+	mode := modeInsert
+	if replace {
+		mode = modeModify
+	}
+	return s.setCloneSession(id, sess, mode)
+}
+
+// PutCloneSession creates a clone session or replaces it.
+func (s *Switch) PutCloneSession(id uint32, sess CloneSession) error {
+	return s.setCloneSession(id, sess, modeUpsert)
+}
+
+func (s *Switch) setCloneSession(id uint32, sess CloneSession, mode writeMode) error {
 	if id > maxCloneSession {
 		return fmt.Errorf("%w: clone session id %d above %d", ErrInvalid, id, maxCloneSession)
 	}
@@ -87,10 +113,10 @@ func (s *Switch) SetCloneSession(id uint32, sess CloneSession, replace bool) err
 	pre.mu.Lock()
 	defer pre.mu.Unlock()
 	_, exists := pre.sessions[id]
-	if !replace && exists {
+	if mode == modeInsert && exists {
 		return fmt.Errorf("%w: clone session %d", ErrExists, id)
 	}
-	if replace && !exists {
+	if mode == modeModify && !exists {
 		return fmt.Errorf("%w: clone session %d", ErrNotFound, id)
 	}
 	pre.sessions[id] = sess

@@ -1,5 +1,10 @@
 package dataplane
 
+import (
+	"context"
+	"log/slog"
+)
+
 // This file is simple_switch's packet flow (targets/simple_switch/
 // simple_switch.cpp, ingress_thread and egress_thread), run to completion
 // for one received frame: ingress with clones, digests, resubmit,
@@ -125,6 +130,12 @@ func (s *Switch) Process(ingressPort uint32, frame []byte) *Result {
 	}
 	for _, p := range keep {
 		s.release(p)
+	}
+	if lg := s.st.opts.Logger; len(res.Drops) > 0 && lg.Enabled(context.Background(), slog.LevelDebug) {
+		for _, d := range res.Drops {
+			lg.Debug("dataplane: packet dropped", "reason", string(d.Reason), "port", d.Port,
+				"instance_type", d.InstanceType, "detail", d.Detail, "ingress_port", ingressPort)
+		}
 	}
 	return res
 }
