@@ -187,7 +187,7 @@ func (g *Gen) actionFor(t *info.Table, forDefault bool) *info.Action {
 // (const) or has no usable action. For tables with an action profile,
 // members and groups are the ids given (one is chosen).
 func (g *Gen) TableEntry(t *info.Table, members, groups []uint32) *p4v1.Entity {
-	if t.IsConst {
+	if t.IsConst || len(t.Fields) == 0 { // a keyless table has only its default entry
 		return nil
 	}
 	te := &p4v1.TableEntry{TableId: t.ID}
@@ -260,7 +260,9 @@ func (g *Gen) Group(p *info.ActionProfile, id uint32, members []uint32) *p4v1.En
 	if p.MaxGroupSize > 0 {
 		n = min(n, int(p.MaxGroupSize))
 	}
-	grp := &p4v1.ActionProfileGroup{ActionProfileId: p.ID, GroupId: id}
+	// P4Runtime spec "Rules on Setting max_size": with a max_group_size,
+	// max_size must be set, at most that.
+	grp := &p4v1.ActionProfileGroup{ActionProfileId: p.ID, GroupId: id, MaxSize: p.MaxGroupSize}
 	for _, k := range g.Rand.Perm(len(members))[:n] {
 		w := int32(1 + g.Rand.IntN(3))
 		if p.WeightsDisallowed {

@@ -1,0 +1,111 @@
+// Package simtest starts simulated P4Runtime devices on loopback for tests
+// of the migrator: a bmv2/sim/p4rt Device served by gRPC on 127.0.0.1:0,
+// with a pipeline from the shared fixtures, and a p4/client connected to it
+// as primary.
+package simtest
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc"
+
+	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/info"
+)
+
+// Device is a running simulated device.
+type Device struct {
+	Addr    string
+	Dev     *p4rt.Device
+	Client  *client.Client  // primary (election id 1:0 unless set)
+	Session *client.Session // the client's arbitration session
+	Info    *info.Info      // the P4Info it runs (nil without a pipeline)
+}
+
+// Options for Start.
+type Options struct {
+	DeviceID uint64 // default 1
+	Profile  p4rt.Profile
+	Target   p4rt.Target // default: a MemoryTarget
+	// Pipeline is the fixture to load; empty starts without a pipeline.
+	Pipeline string
+	// P4Info replaces the fixture's P4Info (e.g. renumbered); nil keeps it.
+	P4Info *p4configv1.P4Info
+	Cookie uint64
+	// Rules are the port rules of Info (default info.DefaultPortRules).
+	Rules *info.PortRules
+}
+
+// Start runs a device until the test ends.
+func Start(t testing.TB, o Options) *Device {
+	t.Helper()
+	if o.DeviceID == 0 {
+		o.DeviceID = 1
+	}
+	dev, err := p4rt.New(p4rt.Options{DeviceID: o.DeviceID, Profile: o.Profile, Target: o.Target,
+		Logger: slog.New(slog.DiscardHandler), IdleScan: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grpc.NewServer()
+	p4rt.Register(g, dev)
+	go g.Serve(lis)
+	d := &Device{Addr: lis.Addr().String(), Dev: dev}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d.Client, err = client.Dial(ctx, d.Addr, client.DialOptions{DeviceID: o.DeviceID, Insecure: true,
+		ElectionID: &client.ElectionID{High: 1}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Session, err = d.Client.Arbitrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Session.Close()
+		d.Client.Close()
+		g.Stop()
+		dev.Close()
+	})
+	if o.Pipeline == "" {
+		return d
+	}
+	fx := fixtures.Get(t, o.Pipeline)
+	p4i := o.P4Info
+	if p4i == nil {
+		in, err := info.Load(fx.P4Info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p4i = in.Proto
+	}
+	js, err := os.ReadFile(fx.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Client.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, p4i, js, o.Cookie); err != nil {
+		t.Fatalf("%s: SetPipeline: %v", o.Pipeline, err)
+	}
+	rules := info.DefaultPortRules
+	if o.Rules != nil {
+		rules = *o.Rules
+	}
+	if d.Info, err = info.New(p4i, info.WithPortRules(rules)); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
