@@ -117,3 +117,19 @@ func TestConcurrentProcessAndWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkProcessONOSFabric measures packets per second through ONOS's
+// fabric.p4 routing an IPv4 packet (about 30 tables and conditionals,
+// an action selector, checksum update) on one goroutine.
+func BenchmarkProcessONOSFabric(b *testing.B) {
+	sw := fabricSwitch(b)
+	in := fabricFrame("00aabbccddee", "0a010203", 64)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := sw.Process(1, in); len(r.Outputs) != 1 {
+			b.Fatal("no output")
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pkt/s")
+}

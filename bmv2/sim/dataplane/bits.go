@@ -46,11 +46,20 @@ func putBits(b []byte, off, w int, v uint64) {
 	if w == 0 {
 		return
 	}
-	if off&7 == 0 && w&7 == 0 {
-		end := (off + w) >> 3
-		for i := end - 1; i >= off>>3; i-- {
-			b[i] = byte(v)
-			v >>= 8
+	first := off >> 3
+	nb := ((off + w - 1) >> 3) - first + 1
+	if nb <= 8 {
+		// Read-modify-write the bytes the field spans as one word.
+		var win uint64
+		for i := 0; i < nb; i++ {
+			win = win<<8 | uint64(b[first+i])
+		}
+		shift := uint(nb*8 - (off & 7) - w)
+		m := maskU(w) << shift
+		win = win&^m | (v<<shift)&m
+		for i := nb - 1; i >= 0; i-- {
+			b[first+i] = byte(win)
+			win >>= 8
 		}
 		return
 	}
@@ -63,6 +72,53 @@ func putBits(b []byte, off, w int, v uint64) {
 			b[bit>>3] &^= m
 		}
 		v >>= 1
+	}
+}
+
+// bitWriter appends bit strings MSB first, packing them back to back.
+type bitWriter struct {
+	buf []byte
+	acc uint64 // pending bits, fewer than 8 between writes
+	n   uint
+}
+
+// write appends the low w <= 64 bits of v.
+func (bw *bitWriter) write(v uint64, w int) {
+	for w > 0 {
+		k := min(w, 32)
+		chunk := (v >> uint(w-k)) & maskU(k)
+		bw.acc = bw.acc<<uint(k) | chunk
+		bw.n += uint(k)
+		w -= k
+		for bw.n >= 8 {
+			bw.buf = append(bw.buf, byte(bw.acc>>(bw.n-8)))
+			bw.n -= 8
+		}
+		bw.acc &= maskU(int(bw.n))
+	}
+}
+
+// writeBytes appends the w-bit right-aligned big-endian value v.
+func (bw *bitWriter) writeBytes(v []byte, w int) {
+	if head := w % 8; head != 0 && len(v) > 0 {
+		bw.write(uint64(v[0]), head)
+		v = v[1:]
+		w -= head
+	}
+	if bw.n == 0 {
+		bw.buf = append(bw.buf, v[len(v)-w/8:]...)
+		return
+	}
+	for _, x := range v[len(v)-w/8:] {
+		bw.write(uint64(x), 8)
+	}
+}
+
+// align pads with zero bits to a byte boundary.
+func (bw *bitWriter) align() {
+	if bw.n > 0 {
+		bw.buf = append(bw.buf, byte(bw.acc<<(8-bw.n)))
+		bw.acc, bw.n = 0, 0
 	}
 }
 

@@ -85,14 +85,7 @@ func (c *compiled) compileCalc(name, algo string, inputs []bmjson.TypedValue, pr
 
 // build assembles the hash input of p into dst.
 func (k *calcC) build(p *pkt, dst []byte) []byte {
-	dst = dst[:0]
-	n := 0 // bits written
-	grow := func(more int) {
-		need := nbytes(n + more)
-		for len(dst) < need {
-			dst = append(dst, 0)
-		}
-	}
+	bw := bitWriter{buf: dst[:0]}
 	l := p.l
 	for _, in := range k.inputs {
 		switch {
@@ -104,37 +97,33 @@ func (k *calcC) build(p *pkt, dst []byte) []byte {
 			switch {
 			case f.vl:
 				v := p.h.vl[f.slot]
-				grow(len(v) * 8)
-				putBitsBytes(dst, n, len(v)*8, v)
-				n += len(v) * 8
+				bw.writeBytes(v, len(v)*8)
 			case f.wide:
-				grow(f.width)
-				putBitsBytes(dst, n, f.width, bigBytes(&p.h.w[f.slot], nbytes(f.width)))
-				n += f.width
+				bw.writeBytes(bigBytes(&p.h.w[f.slot], nbytes(f.width)), f.width)
 			default:
-				grow(f.width)
-				putBits(dst, n, f.width, p.h.u[f.slot])
-				n += f.width
+				bw.write(p.h.u[f.slot], f.width)
 			}
 		case in.hdr >= 0:
 			if !p.h.valid[in.hdr] {
 				continue
 			}
-			w := p.h.headerBits(l, in.hdr)
-			n = nbytes(n) * 8 // headers start on a byte boundary
-			grow(w)
-			p.h.deparseHeader(l, in.hdr, dst[n/8:])
-			n += w
+			// Headers start on a byte boundary.
+			bw.align()
+			n := nbytes(p.h.headerBits(l, in.hdr))
+			start := len(bw.buf)
+			for i := 0; i < n; i++ {
+				bw.buf = append(bw.buf, 0)
+			}
+			p.h.deparseHeader(l, in.hdr, bw.buf[start:])
 		default:
-			grow(in.bits)
-			putBitsBytes(dst, n, in.bits, in.konst)
-			n += in.bits
+			bw.writeBytes(in.konst, in.bits)
 		}
 	}
+	bw.align()
 	if k.withPayload {
-		dst = append(dst[:nbytes(n)], p.payload...)
+		bw.buf = append(bw.buf, p.payload...)
 	}
-	return dst
+	return bw.buf
 }
 
 // output computes the calculation for packet p.

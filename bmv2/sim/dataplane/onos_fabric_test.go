@@ -25,7 +25,7 @@ const (
 	fabCPU     = 255
 )
 
-func fabricSwitch(t *testing.T) *Switch {
+func fabricSwitch(t testing.TB) *Switch {
 	fx := loadFixture(t, "onos-fabric")
 	sw := New(fx, Options{CPUPort: fabCPU})
 	routerMAC := hx("00aabbccddee")
