@@ -165,3 +165,8 @@ func (d *Device) timers() {
 		}
 	}
 }
+
+// CloseSessions ends every open stream session with UNAVAILABLE, as a
+// server shutting down does; the device keeps its state and accepts new
+// sessions.
+func (d *Device) CloseSessions() { d.arb.closeAll() }
