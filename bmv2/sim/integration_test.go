@@ -145,4 +145,3 @@ func query(e *p4v1.Entity) *p4v1.Entity {
 	}
 	return e
 }
-
