@@ -376,6 +376,24 @@ func (s *Switch) DefaultAction(table string) (*Action, error) {
 	return &a, nil
 }
 
+// DirectCounter reads the direct counter of an entry.
+func (s *Switch) DirectCounter(table string, match []FieldMatch, priority int32) (CounterValue, error) {
+	t, ts, err := s.table(table)
+	if err != nil {
+		return CounterValue{}, err
+	}
+	if t.info.DirectCounter == nil {
+		return CounterValue{}, fmt.Errorf("%w: table %q has no direct counter", ErrInvalid, table)
+	}
+	ts.mu.RLock()
+	defer ts.mu.RUnlock()
+	es, err := s.find(t, ts, match, priority)
+	if err != nil {
+		return CounterValue{}, err
+	}
+	return es.ctr.get(), nil
+}
+
 // WriteDirectCounter sets the direct counter of an entry.
 func (s *Switch) WriteDirectCounter(table string, match []FieldMatch, priority int32, v CounterValue) error {
 	t, ts, err := s.table(table)

@@ -139,9 +139,8 @@ func TestDirectCounter(t *testing.T) {
 	}
 	must(t, sw.WriteDirectCounter("t_redirect", []FieldMatch{Exact(be32(5))}, 0, CounterValue{Packets: 100, Bytes: 1000}))
 	one(t, sw.Process(1, make([]byte, 5)))
-	es, _ := sw.GetEntry("t_redirect", []FieldMatch{Exact(be32(5))}, 0)
-	if es.Counter != (CounterValue{Packets: 101, Bytes: 1005}) {
-		t.Errorf("after write and a packet: %+v", es.Counter)
+	if c, err := sw.DirectCounter("t_redirect", []FieldMatch{Exact(be32(5))}, 0); err != nil || c != (CounterValue{Packets: 101, Bytes: 1005}) {
+		t.Errorf("after write and a packet: %+v, %v", c, err)
 	}
 	// A value wider than the 32-bit key is refused.
 	mustErr(t, sw.AddEntry("t_redirect", Entry{Match: []FieldMatch{Exact(hx("0100000000"))}, Action: Call("port_redirect")}), ErrInvalid)

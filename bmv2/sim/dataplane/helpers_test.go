@@ -91,12 +91,3 @@ func one(t testing.TB, r *Result) Output {
 	}
 	return r.Outputs[0]
 }
-
-// ports lists the output ports of a result.
-func ports(r *Result) []uint32 {
-	var p []uint32
-	for _, o := range r.Outputs {
-		p = append(p, o.Port)
-	}
-	return p
-}
