@@ -103,9 +103,9 @@ func (r *runner) prescan(plan []snapshot.Request) error {
 				break // reported as unreadable by the copy
 			}
 			r.total++
-			if err := r.tr.EntityInPlace(e); err != nil {
+			if _, err := r.tr.Entity(e); err != nil {
 				bad++
-				r.fail(req.Kind, e, err)
+				r.fail(req.Kind, e, errors.Unwrap(err))
 			}
 		}
 	}
@@ -115,7 +115,9 @@ func (r *runner) prescan(plan []snapshot.Request) error {
 	return nil
 }
 
-// fail records an entity that did not reach the target.
+// fail records an entity that did not reach the target. An entity that
+// failed translation in place (without a pre-scan) is described as far as
+// it was translated.
 func (r *runner) fail(k entity.Kind, e *p4v1.Entity, err error) {
 	r.res.stats(k).Failed++
 	if len(r.res.Failures) >= r.opts.MaxReported {

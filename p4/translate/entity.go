@@ -10,22 +10,21 @@ import (
 	"github.com/lime-p4/lime/p4/entity"
 )
 
-// Entity returns e translated; e is not modified.
+// Entity returns e translated; e is not modified. The error names the
+// entity (as given) and the value at fault.
 func (t *Translator) Entity(e *p4v1.Entity) (*p4v1.Entity, error) {
 	c := proto.Clone(e).(*p4v1.Entity)
-	if err := t.EntityInPlace(c); err != nil {
-		return nil, err
+	if err := t.entity(c); err != nil {
+		return nil, fmt.Errorf("%s: %w", entity.Describe(e, t.From), err)
 	}
 	return c, nil
 }
 
-// EntityInPlace translates e by modifying it; on error e may be partly
-// translated. The error names the entity and the value at fault.
+// EntityInPlace translates e by modifying it, without the cost of a copy.
+// On error e may be partly translated, so the error names only the value at
+// fault; describe the entity from an untouched copy if needed.
 func (t *Translator) EntityInPlace(e *p4v1.Entity) error {
-	if err := t.entity(e); err != nil {
-		return fmt.Errorf("%s: %w", entity.Describe(e, t.From, t.To), err)
-	}
-	return nil
+	return t.entity(e)
 }
 
 func (t *Translator) entity(e *p4v1.Entity) error {

@@ -45,8 +45,10 @@ It is safe to run again: what the target already holds equal is skipped, what
 differs is modified, and what the target holds that the source lacks is
 reported (and deleted with --prune). Exit status: 0 when the target is a copy,
 1 when some entity could not be copied or the target holds extras, 2 on error.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), deps, f) },
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), deps, f) },
 	}
 	fs := cmd.Flags()
 	f.from.Register(fs, "from-", "source device")

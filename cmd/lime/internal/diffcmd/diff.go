@@ -36,8 +36,10 @@ second device, extra on it, and different (with the fields that differ).
 Volatile values (counters, meter colour counts, registers) are compared and
 reported separately; they do not make the devices differ.
 Exit status: 0 when equal, 1 when not, 2 on error.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), deps, f) },
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE:          func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), deps, f) },
 	}
 	fs := cmd.Flags()
 	f.a.Register(fs, "from-", "first device")
