@@ -82,8 +82,7 @@ func (s *Switch) setMember(profile string, id uint32, call ActionCall, mode writ
 	case m == nil && mode == modeModify:
 		return fmt.Errorf("%w: member %d of action profile %q", ErrNotFound, id, profile)
 	case m == nil:
-		aps.seq++
-		m = &apMember{id: id, seq: aps.seq}
+		m = &apMember{id: id, handles: []uint32{aps.handles.get()}}
 		aps.members[id] = m
 	}
 	m.call, m.act, m.ad = ActionCall{Name: call.Name, Params: ad.raw}, act, ad
@@ -107,6 +106,9 @@ func (s *Switch) DeleteMember(profile string, id uint32) error {
 	}
 	if m.refs > 0 {
 		return fmt.Errorf("%w: member %d of action profile %q is used by %d group(s) or entries", ErrInUse, id, profile, m.refs)
+	}
+	for _, h := range m.handles {
+		aps.handles.release(h)
 	}
 	delete(aps.members, id)
 	return nil
@@ -161,7 +163,6 @@ func (aps *apState) checkGroup(members []GroupMember) ([]GroupMember, error) {
 			out[i].WatchPort = &wp
 		}
 	}
-	aps.sortGroupMembers(out)
 	return out, nil
 }
 
@@ -211,6 +212,9 @@ func (s *Switch) setGroup(profile string, id uint32, members []GroupMember, mode
 		aps.members[m.ID].refs++
 	}
 	g.members = ms
+	aps.ensureHandles(ms)
+	aps.rebuild(g)
+	aps.purgeHandles()
 	return nil
 }
 
@@ -236,10 +240,11 @@ func (s *Switch) DeleteGroup(profile string, id uint32) error {
 		aps.members[m.ID].refs--
 	}
 	delete(aps.groups, id)
+	aps.purgeHandles()
 	return nil
 }
 
-// Groups lists a selector's groups by id; members are in selection order.
+// Groups lists a selector's groups by id, members as written.
 func (s *Switch) Groups(profile string) ([]GroupState, error) {
 	aps, err := s.profile(profile)
 	if err != nil {

@@ -330,8 +330,9 @@ func TestClone(t *testing.T) {
 
 // TestActionSelector: test_action_profile.cpp DeleteGroupWithMembers and
 // WatchPort, and member choice as bmv2 makes it: crc16 of the selector
-// input (the 32-bit entropy field) modulo the total weight, members in
-// creation order.
+// input (the 32-bit entropy field) modulo the number of bmv2 members in
+// the group, in handle order (PI makes w bmv2 members for a weight w;
+// bmv2 hands out the lowest free handle).
 func TestActionSelector(t *testing.T) {
 	p := loadFixture(t, "bmv2-action_profile")
 	ap := p.ActionProfile("ActProfWS")
@@ -360,7 +361,8 @@ func TestActionSelector(t *testing.T) {
 	}
 	mustErr(t, sw.DeleteGroup(prof, 1), ErrInUse)
 
-	// Member choice with weights 1 and 3.
+	// Member choice with weights 1 and 3: member 1 has handle 0, member
+	// 2 handles 1, 2 and 3.
 	must(t, sw.AddMember(prof, 2, ActionCall{Name: "send", Params: [][]byte{port(2)}}))
 	must(t, sw.ModifyGroup(prof, 1, []GroupMember{{ID: 2, Weight: 3}, {ID: 1, Weight: 1}}))
 	crc, _ := hashalg.New("crc16")
@@ -369,7 +371,7 @@ func TestActionSelector(t *testing.T) {
 		entropy := []byte{1, 2, 3, byte(i)}
 		want := uint32(2)
 		if crc.Sum(entropy)%4 < 1 {
-			want = 1 // member 1 was created first
+			want = 1
 		}
 		o := one(t, sw.Process(99, cat([]byte{0xab}, entropy)))
 		if o.Port != want {
@@ -403,6 +405,23 @@ func TestActionSelector(t *testing.T) {
 	}
 	mustErr(t, sw.DeleteMember(prof, 2), ErrInUse)
 	must(t, sw.DeleteEntry(table, []FieldMatch{Exact(hx("03"))}, 0))
+	// Handle reuse: with members 1 (handle 0), 2 (1) and 3 (2), deleting
+	// member 1 frees handle 0, which member 4 then takes: the group
+	// {2, 3, 4} selects in the order 4, 2, 3.
+	must(t, sw.DeleteEntry(table, key, 0))
+	must(t, sw.DeleteGroup(prof, 1))
+	must(t, sw.AddMember(prof, 3, ActionCall{Name: "send", Params: [][]byte{port(3)}}))
+	must(t, sw.DeleteMember(prof, 1))
+	must(t, sw.AddMember(prof, 4, ActionCall{Name: "send", Params: [][]byte{port(4)}}))
+	must(t, sw.AddGroup(prof, 1, []GroupMember{{ID: 2, Weight: 1}, {ID: 3, Weight: 1}, {ID: 4, Weight: 1}}))
+	must(t, sw.AddEntry(table, Entry{Match: key, Action: Group(1)}))
+	for i := 0; i < 32; i++ {
+		entropy := []byte{9, 8, 7, byte(i)}
+		want := []uint32{4, 2, 3}[crc.Sum(entropy)%3]
+		if o := one(t, sw.Process(99, cat([]byte{0xab}, entropy))); o.Port != want {
+			t.Fatalf("after handle reuse, entropy %x: port %d, want %d", entropy, o.Port, want)
+		}
+	}
 	// Miss with no default: nothing runs, egress_spec stays 0.
 	if o := one(t, sw.Process(99, []byte{9, 0, 0, 0, 0})); o.Port != 0 {
 		t.Fatalf("miss: port %d", o.Port)
