@@ -1,8 +1,6 @@
 package dataplane
 
 import (
-	"fmt"
-
 	"github.com/lime-p4/lime/bmv2/sim/dataplane/bmjson"
 	"github.com/lime-p4/lime/bmv2/sim/dataplane/hashalg"
 )
@@ -131,5 +129,3 @@ func (k *calcC) output(p *pkt) uint64 {
 	p.hbuf = k.build(p, p.hbuf)
 	return k.hasher.Sum(p.hbuf)
 }
-
-func (k *calcC) String() string { return fmt.Sprintf("%s(%s)", k.algo, k.name) }

@@ -483,8 +483,17 @@ func (c *compiled) compileTable(jp *bmjson.Pipeline, jt *bmjson.Table, pr *probl
 		if jt.Type != "simple" && jt.Type != "" {
 			pr.bad("%s: const entries on a table with an action profile", where)
 		}
+		seen := map[string]bool{}
 		for k := range jt.Entries {
 			e, err := c.constEntry(t, &jt.Entries[k])
+			if err == nil {
+				var es *entryState
+				if es, err = t.canon(&e); err == nil && seen[es.id] {
+					err = fmt.Errorf("duplicate of an earlier entry")
+				} else if err == nil {
+					seen[es.id] = true
+				}
+			}
 			if err != nil {
 				pr.bad("%s: const entry %d: %v", where, k, err)
 				continue

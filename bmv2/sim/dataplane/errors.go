@@ -39,6 +39,7 @@ type UnsupportedError struct {
 	Constructs []string
 }
 
+// Error lists the unsupported constructs.
 func (e *UnsupportedError) Error() string {
 	return fmt.Sprintf("dataplane: %d unsupported construct(s): %s", len(e.Constructs), strings.Join(e.Constructs, "; "))
 }

@@ -962,19 +962,13 @@ func (x *cc) header(tv *bmjson.TypedValue) (hexpr, bool) {
 }
 
 // unionMemberType finds the header type of a union member, for width
-// lookups of access_field on it.
+// lookups of access_field on it ("" when the union is not named).
 func (x *cc) unionMemberType(tv *bmjson.TypedValue, off int) string {
 	if tv != nil && tv.Type == "header_union" {
 		if name, err := tv.String(); err == nil {
 			if ui, ok := x.l.unionByName[name]; ok && off < len(x.l.unions[ui].headers) {
 				return x.l.headers[x.l.unions[ui].headers[off]].typeName
 			}
-		}
-	}
-	if len(x.l.unionStacks) > 0 {
-		us := x.l.unionStacks[0]
-		if len(us.unions) > 0 && off < len(x.l.unions[us.unions[0]].headers) {
-			return x.l.headers[x.l.unions[us.unions[0]].headers[off]].typeName
 		}
 	}
 	return ""

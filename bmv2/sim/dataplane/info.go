@@ -19,6 +19,7 @@ const (
 	MatchValid
 )
 
+// String gives the bmv2 JSON name of the match kind.
 func (k MatchKind) String() string {
 	switch k {
 	case MatchExact:
@@ -159,6 +160,7 @@ const (
 	MeterBytes
 )
 
+// String gives "packets" or "bytes".
 func (u MeterUnit) String() string {
 	if u == MeterBytes {
 		return "bytes"
