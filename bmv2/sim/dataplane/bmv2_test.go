@@ -276,6 +276,13 @@ func TestMulticast(t *testing.T) {
 	if len(r.Outputs) != 0 || len(r.Drops) != 1 || r.Drops[0].Reason != DropNoReplicas {
 		t.Fatalf("deleted group: %+v", r)
 	}
+	// Options.MaxEgress bounds the copies of one frame.
+	small := New(loadFixture(t, "bmv2-multicast"), Options{MaxEgress: 3})
+	must(t, small.SetMulticastGroup(10, []Replica{{1, 1}, {2, 1}, {3, 1}, {4, 1}, {5, 1}}, false))
+	r = small.Process(1, hx("000a"))
+	if len(r.Outputs) != 3 || len(r.Drops) != 2 || r.Drops[0].Reason != DropEgressLimit || r.Drops[0].Port != 4 {
+		t.Fatalf("limited multicast: %+v", r)
+	}
 	mustErr(t, sw.SetMulticastGroup(0, group, false), ErrInvalid)
 	mustErr(t, sw.SetMulticastGroup(11, []Replica{{1, 1}, {1, 1}}, false), ErrInvalid)
 	mustErr(t, sw.SetMulticastGroup(12, group, true), ErrNotFound)

@@ -117,7 +117,7 @@ func (s *Switch) Process(ingressPort uint32, frame []byte) *Result {
 		p := egressQ[0]
 		egressQ = egressQ[1:]
 		if egressN == s.st.opts.MaxEgress {
-			res.Drops = append(res.Drops, Drop{Reason: DropEgressLimit, Port: uint32(p.h.getU(p.l, p.c.std.egressPort))})
+			res.Drops = append(res.Drops, Drop{Reason: DropEgressLimit, Port: p.outPort, InstanceType: int(getStd(p, p.c.std.instanceType))})
 			s.release(p)
 			continue
 		}
