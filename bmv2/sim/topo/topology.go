@@ -19,7 +19,7 @@ type Topology struct {
 	// Profile is the default profile of the devices ("bmv2" or "spec").
 	Profile string `yaml:"profile"`
 	// Pipeline is the default pipeline of the devices.
-	Pipeline string `yaml:"pipeline"`
+	Pipeline string   `yaml:"pipeline"`
 	Devices  []Device `yaml:"devices"`
 	Links    []Link   `yaml:"links"`
 

@@ -14,8 +14,8 @@ import (
 
 	"github.com/lime-p4/lime/bmv2/sim/topo"
 	"github.com/lime-p4/lime/bmv2/thrift"
-	"github.com/lime-p4/lime/internal/fixtures"
 	gclient "github.com/lime-p4/lime/gnmi/client"
+	"github.com/lime-p4/lime/internal/fixtures"
 )
 
 // TestParseErrors: every malformed topology is refused with an error
