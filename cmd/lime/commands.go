@@ -6,6 +6,7 @@ import (
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/cmd/lime/internal/clonecmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/diffcmd"
+	"github.com/lime-p4/lime/cmd/lime/internal/sim"
 )
 
 // commands lists lime's subcommands; each lives in its own package under
@@ -14,5 +15,6 @@ func commands(deps cli.Deps) []*cobra.Command {
 	return []*cobra.Command{
 		clonecmd.New(deps),
 		diffcmd.New(deps),
+		sim.New(deps),
 	}
 }
