@@ -1,5 +1,7 @@
 package sim
 
+//lint:file-ignore SA1019 P4Runtime 1.3 clients (bmv2, ONOS) write replicas with egress_port
+
 import (
 	"errors"
 	"fmt"

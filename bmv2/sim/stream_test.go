@@ -1,5 +1,7 @@
 package sim_test
 
+//lint:file-ignore SA1019 idle notifications carry controller_metadata
+
 import (
 	"errors"
 	"net"

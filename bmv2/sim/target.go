@@ -1,5 +1,7 @@
 package sim
 
+//lint:file-ignore SA1019 older clients give watch ports in the deprecated watch field
+
 import (
 	"errors"
 	"fmt"

@@ -1,5 +1,7 @@
 package p4rt_test
 
+//lint:file-ignore SA1019 tests write replicas the way P4Runtime 1.3 clients do
+
 import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 

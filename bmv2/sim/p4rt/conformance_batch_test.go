@@ -1,5 +1,7 @@
 package p4rt_test
 
+//lint:file-ignore SA1019 the spec filters wildcard reads on controller_metadata
+
 import (
 	"testing"
 

@@ -1,5 +1,7 @@
 package p4rt_test
 
+//lint:file-ignore SA1019 PRE replicas read back in the form written, deprecated egress_port included
+
 import (
 	"fmt"
 	"slices"

@@ -1,5 +1,7 @@
 package p4rt_test
 
+//lint:file-ignore SA1019 controller_metadata must read back byte-exact (ONOS uses it)
+
 import (
 	"testing"
 

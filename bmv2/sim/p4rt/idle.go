@@ -1,5 +1,7 @@
 package p4rt
 
+//lint:file-ignore SA1019 idle notifications carry controller_metadata (spec section 15.4)
+
 import (
 	"time"
 

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -438,9 +437,4 @@ func canonCopy(b []byte) []byte {
 		return []byte{0}
 	}
 	return append([]byte(nil), c...)
-}
-
-// isNoAction reports whether a is the conventional no-op action.
-func isNoAction(name string) bool {
-	return name == "NoAction" || strings.HasSuffix(name, ".NoAction")
 }

@@ -2,7 +2,6 @@ package p4rt
 
 import (
 	"context"
-	"errors"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 )
@@ -130,10 +129,4 @@ func (st *state) readEntity(e *p4v1.Entity, emit emitter) error {
 		return errorf(ErrInvalid, "read of an entity with no type set (the entity oneof must be set)")
 	}
 	return errorf(ErrUnknown, "incorrect entity type")
-}
-
-// isStop reports an error of the emitter (send failure or cancellation)
-// as opposed to a read error.
-func isStop(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -35,9 +35,9 @@ func (j *journal) rollback() {
 // each update is attempted and a *BatchError reports the failed ones.
 //
 // Atomicity: CONTINUE_ON_ERROR always; ROLLBACK_ON_ERROR in profile spec
-// (the first failure undoes the batch, and the updates that did not take
-// effect report ABORTED... as ErrAborted); DATAPLANE_ATOMIC is
-// UNIMPLEMENTED, as is ROLLBACK_ON_ERROR in profile bmv2.
+// (the first failure undoes the whole batch: that update reports its own
+// error, every other one ErrAborted); DATAPLANE_ATOMIC is UNIMPLEMENTED, as
+// is ROLLBACK_ON_ERROR in profile bmv2.
 func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -1,5 +1,7 @@
 package p4rt
 
+//lint:file-ignore SA1019 P4Runtime 1.3 clients (bmv2, ONOS) write replicas with egress_port
+
 import (
 	"slices"
 

@@ -1,5 +1,7 @@
 package p4rt
 
+//lint:file-ignore SA1019 controller_metadata must read back byte-exact (ONOS uses it)
+
 import (
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
