@@ -49,7 +49,7 @@ func recvUntil(t *testing.T, s p4v1.P4Runtime_StreamChannelClient, pick func(*p4
 // unknown source MAC makes the data plane generate a digest, which reaches
 // the primary as a DigestList (spec section 9.8); an entry for that MAC
 // with a TTL is hit by traffic (the data plane's hit hook keeps it alive)
-// and reported idle once traffic stops (section 15.4).
+// and reported idle once traffic stops (section 16.4).
 func TestDigestsAndIdleTimeouts(t *testing.T) {
 	r := newRig(t, "bmv2-digest", p4rt.ProfileBMv2, 255, sim.PortSpec{Name: "eth1", ID: 1}, sim.PortSpec{Name: "eth2", ID: 2})
 	s := r.primary()

@@ -20,7 +20,7 @@ func lpmEntry(h *harness, b byte) *p4v1.Entity {
 		Action: act(h.inf.ActionByName("MyIngress.ipv4_forward"), param(1, 1), param(2, 1))})
 }
 
-// TestBatchAtomicity: spec section 11.2 "Batch Atomicity" and 11.3 "Error
+// TestBatchAtomicity: spec section 12.2 "Batch Atomicity" and 12.3 "Error
 // Reporting": CONTINUE_ON_ERROR attempts every update and reports each
 // (UNKNOWN with one p4.v1.Error per update, OK for the good ones);
 // ROLLBACK_ON_ERROR is UNIMPLEMENTED in bmv2 and all-or-none in profile
@@ -87,7 +87,7 @@ func TestBatchAtomicity(t *testing.T) {
 	}
 }
 
-// TestReadBatches: spec section 12 "Read RPC". bmv2 answers in one
+// TestReadBatches: spec section 13 "Read RPC". bmv2 answers in one
 // message and stops at the first failing entity with its code (PI's
 // read_); profile spec streams several messages and reports each failing
 // entity in the details while still returning the others' entities.

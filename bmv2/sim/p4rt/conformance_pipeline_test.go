@@ -47,8 +47,8 @@ func (h *harness) getPipeline(rt p4v1.GetForwardingPipelineConfigRequest_Respons
 }
 
 // TestBeforePipeline checks what a device answers before any pipeline is
-// set: spec sections 11 ("Write RPC": FAILED_PRECONDITION), 12 ("Read RPC":
-// FAILED_PRECONDITION) and 14 ("GetForwardingPipelineConfig RPC": config
+// set: spec sections 12 ("Write RPC": FAILED_PRECONDITION), 13 ("Read RPC":
+// FAILED_PRECONDITION) and 15 ("GetForwardingPipelineConfig RPC": config
 // unset), and bmv2, which answers FAILED_PRECONDITION to Get as well.
 func TestBeforePipeline(t *testing.T) {
 	for _, tc := range []struct {
@@ -87,8 +87,8 @@ func TestBeforePipeline(t *testing.T) {
 }
 
 // TestSetPipelineActions covers every SetForwardingPipelineConfig action
-// (spec section 13) and every GetForwardingPipelineConfig response type
-// (section 14).
+// (spec section 14) and every GetForwardingPipelineConfig response type
+// (section 15).
 func TestSetPipelineActions(t *testing.T) {
 	basic := fixtures.Get(t, "onos-basic")
 	entry := func(h *harness) *p4v1.TableEntry {
@@ -190,7 +190,7 @@ func TestSetPipelineActions(t *testing.T) {
 }
 
 // TestMismatchedConfig: a P4Info and bmv2 JSON of different programs are
-// refused (spec section 13: "cannot be realized"; bmv2 reports a failed
+// refused (spec section 14: "cannot be realized"; bmv2 reports a failed
 // device update as UNKNOWN).
 func TestMismatchedConfig(t *testing.T) {
 	mixed := config(t, fixtures.Get(t, "onos-basic"))
@@ -219,7 +219,7 @@ func TestMismatchedConfig(t *testing.T) {
 	}
 }
 
-// TestCapabilities: spec section 16; bmv2 reports 1.3.0.
+// TestCapabilities: spec section 17; bmv2 reports 1.3.0.
 func TestCapabilities(t *testing.T) {
 	for prof, want := range map[p4rt.Profile]string{p4rt.ProfileBMv2: "1.3.0", p4rt.ProfileSpec: "1.5.0"} {
 		h := newHarness(t, prof)

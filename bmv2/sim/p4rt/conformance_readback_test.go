@@ -114,7 +114,7 @@ func compareStr(a, b string) int {
 // TestWriteReadBackEveryPipeline writes a whole generated device state to
 // every shared pipeline and reads each entity back: P4Runtime spec section
 // 8.2 "Read-Write Symmetry" (byte-identical, canonical bytestrings per
-// section 8.4 "Bytestrings"), section 11 "Write RPC" (INSERT of an existing
+// section 8.3 "Bytestrings"), section 12 "Write RPC" (INSERT of an existing
 // entity is ALREADY_EXISTS) and, for profile bmv2, PI issue 376 (register
 // and value-set writes UNIMPLEMENTED per update).
 func TestWriteReadBackEveryPipeline(t *testing.T) {
@@ -175,7 +175,7 @@ func TestWriteReadBackEveryPipeline(t *testing.T) {
 					}
 				}
 				// An INSERT of what exists is ALREADY_EXISTS; a padded
-				// encoding of an existing key too (section 8.4).
+				// encoding of an existing key too (section 8.3).
 				for _, e := range written {
 					if writeType(e) != p4v1.Update_INSERT {
 						continue
@@ -220,7 +220,7 @@ func keylessInsert(h *harness, e *p4v1.Entity) bool {
 }
 
 // pick keeps the entities with e's key: a read of a table entry whose
-// match is empty (all don't-care) is a wildcard read (spec section 9.1.7
+// match is empty (all don't-care) is a wildcard read (spec section 9.1.6
 // "Wildcard Reads") and returns other entries too.
 func pick(got []*p4v1.Entity, e *p4v1.Entity) []*p4v1.Entity {
 	k := entity.MustOf(e)

@@ -34,7 +34,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-// TestPacketIO: spec section 15.1 "Packet I/O" with onos-basic's
+// TestPacketIO: spec section 16.1 "Packet I/O" with onos-basic's
 // controller headers (9-bit port + 7-bit pad): a PacketOut from the primary
 // reaches the CPU port with the packet_out header in front (as PI builds
 // it); a CPU-port frame becomes a PacketIn with its metadata, sent to the
@@ -126,7 +126,7 @@ func TestDigests(t *testing.T) {
 	}
 }
 
-// TestIdleTimeout: spec sections 9.1.7 "Idle-timeout" and 15.4 "Table Idle
+// TestIdleTimeout: spec sections 9.1.8 "Idle-timeout" and 16.4 "Table Idle
 // Timeout Notification": an entry not hit for its TTL is reported to the
 // primary with its key, controller_metadata, metadata and TTL; hits (from
 // the data plane) keep it quiet; time_since_last_hit reads back.

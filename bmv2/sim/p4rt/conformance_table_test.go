@@ -42,8 +42,8 @@ func ta(id uint32, ps ...*p4v1.Action_Param) *p4v1.TableAction {
 // entry update, in both profiles where they agree and per profile where
 // bmv2 (PI's device_mgr.cpp) and the spec differ. Sections: 9.1 "TableEntry"
 // (priority rules, keyless tables, is_const), 9.1.1 "Match Format", 9.1.2
-// "Action Specification", 9.1.3 "Default Entry", 9.1.6 "Direct Resources",
-// 9.1.7 "Idle-timeout", 8.4 "Bytestrings", 11 "Write RPC" (NOT_FOUND,
+// "Action Specification", 9.1.3 "Default Entry", 9.1.7 "Direct Resources",
+// 9.1.8 "Idle-timeout", 8.3 "Bytestrings", 11 "Write RPC" (NOT_FOUND,
 // ALREADY_EXISTS).
 func TestTableEntryErrors(t *testing.T) {
 	for _, prof := range []p4rt.Profile{p4rt.ProfileBMv2, p4rt.ProfileSpec} {
@@ -123,7 +123,7 @@ func TestTableEntryErrors(t *testing.T) {
 				}
 			}
 			// An empty bytestring is zero in bmv2, and reads back as
-			// "\x00" (spec section 8.4 wants it refused).
+			// "\x00" (spec section 8.3 wants it refused).
 			if !spec {
 				q := &p4v1.TableEntry{TableId: b.t0, Priority: 6, Match: []*p4v1.FieldMatch{ternary(1, []byte{0}, []byte{1})}}
 				got := h.mustRead(tableEntity(q))

@@ -338,7 +338,7 @@ func mustInfo(t testing.TB, cfg *p4v1.ForwardingPipelineConfig) *info.Info {
 
 // codeOf is the code of a failed RPC (OK for nil). A Read that failed in
 // profile spec is UNKNOWN with one p4.v1.Error per requested entity (spec
-// section 12.3 "Batch Processing"); for a single entity its code is the
+// section 13.3 "Batch Processing"); for a single entity its code is the
 // code of that entity's error.
 func codeOf(err error) codes.Code {
 	st := status.Convert(err)

@@ -1,6 +1,6 @@
 package p4rt
 
-//lint:file-ignore SA1019 idle notifications carry controller_metadata (spec section 15.4)
+//lint:file-ignore SA1019 idle notifications carry controller_metadata (spec section 16.4)
 
 import (
 	"time"

@@ -366,7 +366,7 @@ func (st *state) checkActionSet(t *info.Table, set *p4v1.ActionProfileActionSet)
 
 // sumOfMembers reports a selector whose sizes count members; an unset
 // selector_size_semantics means sum_of_weights (P4Runtime spec section
-// 6.4.4 "ActionProfile").
+// 6.4.3 "ActionProfile").
 func sumOfMembers(ap *info.ActionProfile) bool {
 	return ap.Proto.GetSumOfMembers() != nil
 }
