@@ -24,6 +24,9 @@ var (
 	// ErrUnknown marks failures that bmv2 reports with the catch-all code
 	// UNKNOWN (a target error), as opposed to a bug in the simulator.
 	ErrUnknown = errors.New("unknown")
+	// ErrAborted marks the updates of a ROLLBACK_ON_ERROR batch that did
+	// not take effect because another update failed.
+	ErrAborted = errors.New("aborted")
 	// ErrUnavailable reports a device that is shutting down.
 	ErrUnavailable = errors.New("unavailable")
 	// ErrInternal marks a broken invariant of the simulator itself.

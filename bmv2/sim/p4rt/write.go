@@ -94,10 +94,6 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	return nil
 }
 
-// ErrAborted marks the updates of a ROLLBACK_ON_ERROR batch that did not
-// take effect because another update failed (gRPC ABORTED).
-var ErrAborted = errors.New("aborted")
-
 // apply performs one update.
 func (st *state) apply(u *p4v1.Update, j *journal) error {
 	typ := u.GetType()
