@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/lime-p4/lime/cmd/lime/internal/agentcmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/cmd/lime/internal/clonecmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/diffcmd"
@@ -13,6 +14,7 @@ import (
 // internal/ with a New(cli.Deps) *cobra.Command.
 func commands(deps cli.Deps) []*cobra.Command {
 	return []*cobra.Command{
+		agentcmd.New(deps),
 		clonecmd.New(deps),
 		diffcmd.New(deps),
 		sim.New(deps),

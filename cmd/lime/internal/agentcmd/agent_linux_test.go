@@ -1,0 +1,366 @@
+//go:build linux
+
+package agentcmd
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/lime-p4/lime/bmv2/thrift"
+	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
+	"github.com/lime-p4/lime/gnmi/client"
+	"github.com/lime-p4/lime/internal/netns"
+)
+
+// glog (under openconfig/gnmi's cache, imported through gnmi) starts its
+// flush goroutine at init.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon"))
+}
+
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// thriftServer serves b on loopback until the test ends.
+func thriftServer(t *testing.T, b thrift.Backend) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- thrift.Serve(l, b) }()
+	t.Cleanup(func() {
+		l.Close()
+		if err := <-done; err != nil {
+			t.Errorf("thrift.Serve: %v", err)
+		}
+	})
+	return l.Addr().String()
+}
+
+// running is `lime agent` started in-process.
+type running struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// startVerb runs `lime agent args...` until stop; the agent's gNMI address
+// must be in args.
+func startVerb(t *testing.T, args ...string) *running {
+	t.Helper()
+	cmd := New(testDeps(t))
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.err = cmd.ExecuteContext(ctx)
+	}()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+// stop cancels the verb's context, as SIGINT does, and waits (bounded) for
+// it to return.
+func (r *running) stop(t *testing.T) error {
+	t.Helper()
+	r.cancel()
+	select {
+	case <-r.done:
+		return r.err
+	case <-time.After(15 * time.Second):
+		t.Fatal("lime agent did not stop within 15s of its context ending")
+		return nil
+	}
+}
+
+// dial connects a gNMI client, failing early if the verb exits instead.
+func (r *running) dial(t *testing.T, addr string, opts ...client.Option) *client.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-r.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	c, err := client.Dial(ctx, addr, opts...)
+	if err != nil {
+		select {
+		case <-r.done:
+			t.Fatalf("lime agent exited: %v", r.err)
+		default:
+		}
+		t.Fatalf("dial the agent at %s: %v", addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// waitOper reads events until name's oper-status is one of want.
+func waitOper(t *testing.T, ch <-chan client.Event, name string, want ...string) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok || e.Err != nil {
+				t.Fatalf("subscription ended: %v", e.Err)
+			}
+			if e.Name == name && e.Leaf == "oper-status" && slices.Contains(want, e.Value) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("%s never became %v", name, want)
+		}
+	}
+}
+
+// attached returns the interface bmv2 (the in-memory stand-in) has as port.
+func attached(t *testing.T, mem *thrifttest.MemBackend, port int32) string {
+	t.Helper()
+	infos, err := mem.DevMgrShowPorts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pi := range infos {
+		if pi.Port == port {
+			return pi.Iface
+		}
+	}
+	return ""
+}
+
+// TestAgentEndToEnd runs `lime agent` as a user would, against interfaces in
+// a namespace (--netns by name) and a bmv2 Thrift stand-in, and drives it
+// with lime's gNMI client the way the migrator moves a host: PortID gives
+// the bmv2 port number (state/id), SetEnabled(false) removes the bmv2 port
+// and downs the link, and the ON_CHANGE oper-status stream says DOWN, then
+// UP again after SetEnabled(true). Cancelling the context stops it cleanly.
+func TestAgentEndToEnd(t *testing.T) {
+	sw, host := netns.New(t), netns.New(t)
+	for i := 1; i <= 2; i++ {
+		netns.Veth(t,
+			netns.End{NS: sw, Name: fmt.Sprintf("p%d", i)},
+			netns.End{NS: host, Name: fmt.Sprintf("h%d", i), Addr: netip.MustParsePrefix(fmt.Sprintf("10.199.%d.2/24", 20+i))})
+	}
+	mem := thrifttest.NewMemBackend()
+	for i := int32(1); i <= 2; i++ {
+		if err := mem.DevMgrAddPort(context.Background(), fmt.Sprintf("p%d", i), i, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	thriftAddr := thriftServer(t, mem)
+	addr := freeAddr(t)
+	r := startVerb(t, "--listen", addr, "--thrift", thriftAddr, "--netns", sw.Name(),
+		"--port", "h1=1@p1", "--port", "2@p2", "--poll-interval", "50ms")
+	c := r.dial(t, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	for _, tc := range []struct {
+		name string
+		id   uint32
+	}{{"h1", 1}, {"p2", 2}} {
+		if id, err := c.PortID(ctx, tc.name); err != nil || id != tc.id {
+			t.Errorf("PortID(%s) = %d, %v; want %d", tc.name, id, err, tc.id)
+		}
+	}
+	sub, err := c.SubscribeOperStatus(ctx, "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitOper(t, sub, "h1", "UP")
+
+	if err := c.SetEnabled(ctx, "h1", false); err != nil {
+		t.Fatal(err)
+	}
+	waitOper(t, sub, "h1", "DOWN")
+	if got := attached(t, mem, 1); got != "" {
+		t.Errorf("bmv2 port 1 still attached to %q after SetEnabled(false)", got)
+	}
+	if a, err := c.AdminStatus(ctx, "h1"); err != nil || a != "DOWN" {
+		t.Errorf("admin-status of h1 = %q, %v; want DOWN", a, err)
+	}
+	if o, err := c.OperStatus(ctx, "p2"); err != nil || o != "UP" {
+		t.Errorf("oper-status of p2 = %q, %v; want UP (untouched)", o, err)
+	}
+
+	if err := c.SetEnabled(ctx, "h1", true); err != nil {
+		t.Fatal(err)
+	}
+	waitOper(t, sub, "h1", "UP")
+	if got := attached(t, mem, 1); got != "p1" {
+		t.Errorf("bmv2 port 1 attached to %q after SetEnabled(true), want p1", got)
+	}
+
+	// Carrier loss on the host's side reaches the stream too.
+	h, err := host.Netlink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName("h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.LinkSetDown(l); err != nil {
+		t.Fatal(err)
+	}
+	waitOper(t, sub, "h1", "DOWN", "LOWER_LAYER_DOWN")
+	if err := h.LinkSetUp(l); err != nil {
+		t.Fatal(err)
+	}
+	waitOper(t, sub, "h1", "UP")
+
+	cancel() // end the subscription before the agent
+	if err := r.stop(t); err != nil {
+		t.Errorf("lime agent returned %v after its context ended, want nil", err)
+	}
+}
+
+// TestAgentStartErrors: what can only be found by reaching out (bmv2's
+// Thrift server, the interfaces, bmv2's attachments) fails the start with
+// an error naming it. These read only "lo" of the test's own namespace.
+func TestAgentStartErrors(t *testing.T) {
+	gone := freeAddr(t) // nothing listens there any more
+	mem := thrifttest.NewMemBackend()
+	if err := mem.DevMgrAddPort(context.Background(), "eth9", 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	thriftAddr := thriftServer(t, mem)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"thrift unreachable", []string{"--thrift", gone, "--port", "2@lo"}, "--thrift " + gone + ": bmv2's Thrift server does not answer"},
+		{"missing interface", []string{"--thrift", thriftAddr, "--port", "2@limenosuch0"}, `port "limenosuch0" (id 2): interface not found`},
+		{"attached elsewhere", []string{"--thrift", thriftAddr, "--port", "1@lo"}, `bmv2 has port 1 attached to interface "eth9", not "lo"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := runVerb(t, append([]string{"--listen", freeAddr(t)}, tc.args...)...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestAgentListenTaken: a --listen address in use is reported as such.
+func TestAgentListenTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	mem := thrifttest.NewMemBackend()
+	if err := mem.DevMgrAddPort(context.Background(), "lo", 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	err = runVerb(t, "--listen", l.Addr().String(), "--thrift", thriftServer(t, mem), "--port", "1@lo")
+	if err == nil || !strings.Contains(err.Error(), "--listen "+l.Addr().String()) {
+		t.Errorf("error %v, want one naming --listen %s", err, l.Addr())
+	}
+}
+
+// TestAgentTLS: with --tls-cert and --tls-key the agent serves gNMI over
+// TLS (and may then listen beyond loopback); a client trusting the
+// certificate reads state/id. It serves "lo" of the test's own namespace
+// read-only: nothing is set.
+func TestAgentTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	mem := thrifttest.NewMemBackend()
+	if err := mem.DevMgrAddPort(context.Background(), "lo", 7, ""); err != nil {
+		t.Fatal(err)
+	}
+	addr := freeAddr(t)
+	r := startVerb(t, "--listen", addr, "--thrift", thriftServer(t, mem), "--port", "loop=7@lo",
+		"--tls-cert", certFile, "--tls-key", keyFile)
+	c := r.dial(t, addr, client.WithTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if id, err := c.PortID(ctx, "loop"); err != nil || id != 7 {
+		t.Errorf("PortID(loop) over TLS = %d, %v; want 7", id, err)
+	}
+	if o, err := c.OperStatus(ctx, "loop"); err != nil || o != "UP" {
+		t.Errorf("oper-status of loop = %q, %v; want UP", o, err)
+	}
+	if err := r.stop(t); err != nil {
+		t.Errorf("lime agent returned %v, want nil", err)
+	}
+}
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key,
+// and returns their paths and a pool trusting it.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "lime agent test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
