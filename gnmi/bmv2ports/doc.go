@@ -14,10 +14,12 @@
 // Thrift). Setting only the link down stops the wire, but bmv2 keeps the
 // port and keeps trying to send on it; removing only the bmv2 port leaves
 // the host with carrier, so it does not notice its switch port went away.
-// A migration moving a host must stop both, so this backend changes both,
-// in an order that never leaves bmv2 attached to a link that is down when
-// it can be avoided (libpcap, under bmv2's port manager, is happiest
-// opening an interface that is up).
+// A migration moving a host must stop both, so this backend changes both.
+// The order matters: bmv2's port manager (BMI) opens the interface with
+// libpcap and refuses the port when pcap_activate returns anything but 0,
+// which libpcap on Linux does for an interface that is down
+// (PCAP_ERROR_IFACE_NOT_UP). So the link comes up before the port is
+// added, and the port is removed before the link goes down.
 //
 // # What SetEnabled does
 //

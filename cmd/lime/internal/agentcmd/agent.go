@@ -1,7 +1,6 @@
 package agentcmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -23,12 +22,6 @@ import (
 const (
 	defaultListen = "127.0.0.1:9339" // gNMI's registered port, on loopback
 	defaultThrift = "127.0.0.1:9090" // bmv2's default --thrift-port
-	// thriftDialTimeout bounds reaching bmv2's Thrift server at start.
-	thriftDialTimeout = 5 * time.Second
-	// stopGrace is how long open RPCs may finish after a stop signal;
-	// streaming subscriptions never finish on their own, so they are then
-	// cut.
-	stopGrace = 2 * time.Second
 )
 
 type flags struct {
@@ -164,9 +157,4 @@ func loopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
-}
-
-// dialTimeout bounds ctx by thriftDialTimeout.
-func dialTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, thriftDialTimeout)
 }

@@ -16,11 +16,21 @@ import (
 	"github.com/lime-p4/lime/gnmi/bmv2ports"
 )
 
+const (
+	// startTimeout bounds reaching bmv2's Thrift server, and then the
+	// first reading of the ports, at start.
+	startTimeout = 5 * time.Second
+	// stopGrace is how long open RPCs may finish after a stop signal;
+	// streaming subscriptions never finish on their own, so they are then
+	// cut.
+	stopGrace = 2 * time.Second
+)
+
 // serve runs the agent until ctx ends: Thrift client, bmv2 backend, gNMI
 // server, and their orderly stop.
 func serve(ctx context.Context, deps cli.Deps, cfg *config) error {
 	log := deps.Log
-	dctx, cancel := dialTimeout(ctx)
+	dctx, cancel := context.WithTimeout(ctx, startTimeout)
 	tc, err := thrift.Dial(dctx, cfg.thrift)
 	cancel()
 	if err != nil {
@@ -28,7 +38,7 @@ func serve(ctx context.Context, deps cli.Deps, cfg *config) error {
 	}
 	defer tc.Close()
 
-	bctx, cancel := dialTimeout(ctx)
+	bctx, cancel := context.WithTimeout(ctx, startTimeout)
 	backend, err := bmv2ports.New(bctx, bmv2ports.Options{Ports: cfg.ports, Thrift: tc, PollInterval: cfg.poll, Logger: log})
 	cancel()
 	if err != nil {
