@@ -187,14 +187,18 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 			continue
 		}
 		stripReadOnly(e)
-		k, err := entity.Of(e)
-		if err != nil {
+		typ := p4v1.Update_MODIFY
+		if len(idx) == 0 { // nothing on the target to compare with (a fresh target)
+			if insertable(req.Kind) {
+				typ = p4v1.Update_INSERT
+				st.Inserted++
+			} else {
+				st.Modified++
+			}
+		} else if kh, err := r.keyHash(e); err != nil {
 			r.fail(req.Kind, e, err)
 			continue
-		}
-		kh := r.h.key(k)
-		typ := p4v1.Update_MODIFY
-		if p, ok := idx[kh]; ok {
+		} else if p, ok := idx[kh]; ok {
 			p.seen = true
 			idx[kh] = p
 			if cfg, vol := r.h.content(e); cfg == p.cfg && vol == p.vol {
@@ -222,6 +226,15 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 		return r.collectExtras(treq, idx)
 	}
 	return nil
+}
+
+// keyHash is the hash of e's key.
+func (r *runner) keyHash(e *p4v1.Entity) (uint64, error) {
+	k, err := entity.Of(e)
+	if err != nil {
+		return 0, err
+	}
+	return r.h.key(k), nil
 }
 
 // add queues one update.

@@ -1,6 +1,8 @@
 package entity
 
 import (
+	"fmt"
+
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 )
 
@@ -53,6 +55,20 @@ func (k Kind) String() string {
 		return kindNames[k]
 	}
 	return "kind?"
+}
+
+// MarshalText makes kinds readable keys and values in JSON.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText parses a kind's name.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for i, n := range kindNames {
+		if n == string(b) {
+			*k = Kind(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("entity: unknown kind %q", b)
 }
 
 // Kinds lists every known kind in dependency order.

@@ -1,0 +1,195 @@
+package clone_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
+	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/internal/simtest"
+	"github.com/lime-p4/lime/migrator/clone"
+	"github.com/lime-p4/lime/p4/canon"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+const (
+	benchBatch    = 500
+	benchInflight = 4
+)
+
+// l2Entries streams n entries of scale-bigtable's I.l2 (exact on a 48-bit
+// MAC, 1,048,576 entries) into w.
+func l2Entries(b testing.TB, d *simtest.Device, n int, w *client.BatchWriter) {
+	t := d.Info.TableByName("I.l2")
+	fwd := d.Info.ActionByName("I.fwd")
+	ctx := context.Background()
+	var mac [8]byte
+	for i := 0; i < n; i++ {
+		binary.BigEndian.PutUint64(mac[:], uint64(i)+1)
+		e := &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: t.ID,
+			Match: []*p4v1.FieldMatch{{FieldId: t.Fields[0].ID, FieldMatchType: &p4v1.FieldMatch_Exact_{Exact: &p4v1.FieldMatch_Exact{Value: canon.Canonical(append([]byte(nil), mac[2:]...))}}}},
+			Action: &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: &p4v1.Action{ActionId: fwd.ID,
+				Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{byte(i%8 + 1)}}}}}}}}}
+		if err := w.Add(ctx, &p4v1.Update{Type: p4v1.Update_INSERT, Entity: e}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+}
+
+var (
+	limeOnce sync.Once
+	limeBin  string
+	limeErr  error
+)
+
+// limeBinary builds cmd/lime once, to measure a clone as its own process.
+func limeBinary(b *testing.B) string {
+	limeOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "lime-bench-")
+		if err != nil {
+			limeErr = err
+			return
+		}
+		limeBin = filepath.Join(dir, "lime")
+		out, err := exec.Command("go", "build", "-o", limeBin, "github.com/lime-p4/lime/cmd/lime").CombinedOutput()
+		if err != nil {
+			limeErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if limeErr != nil {
+		b.Fatal(limeErr)
+	}
+	return limeBin
+}
+
+// BenchmarkClone (issue 6): clone N table entries simulator to simulator,
+// against a raw batched writer inserting the same entries into an empty
+// simulator in the same run (same batch size and batches in flight).
+// Reported: clone/raw (the goal is at most 1.2), entries/s of the clone,
+// and the peak RSS of `lime clone` run as its own process (the goal: flat
+// in N, a bounded buffer).
+func BenchmarkClone(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			if testing.Short() && n > 100_000 {
+				b.Skip("-short: 1M entries skipped")
+			}
+			var rawTotal, cloneTotal, rawCPU, cloneCPU time.Duration
+			var rss int64
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				src := simtest.Start(b, simtest.Options{Pipeline: "scale-bigtable", Profile: p4rt.ProfileSpec})
+				// Raw: the same entries into an empty simulator.
+				w, err := client.NewBatchWriter(src.Client, benchBatch, benchInflight)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t0, c0 := time.Now(), cpuTime()
+				l2Entries(b, src, n, w)
+				rawTotal += time.Since(t0)
+				rawCPU += cpuTime() - c0
+				b.StopTimer()
+				w.Close(context.Background())
+
+				dst := simtest.Start(b, simtest.Options{Pipeline: "scale-bigtable", Profile: p4rt.ProfileSpec, DeviceID: 2})
+				tr, err := translate.New(src.Info, dst.Info)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t0, c0 = time.Now(), cpuTime()
+				res, err := clone.Run(context.Background(), src.Client, dst.Client, clone.Options{Translator: tr, BatchSize: benchBatch, Inflight: benchInflight})
+				cloneTotal += time.Since(t0)
+				cloneCPU += cpuTime() - c0
+				b.StopTimer()
+				if err != nil || !res.OK() || res.Total().Inserted < int64(n) {
+					b.Fatalf("clone: %v %+v", err, res.Total())
+				}
+
+				// Peak memory of the clone as a process of its own.
+				mem := simtest.Start(b, simtest.Options{Pipeline: "scale-bigtable", Profile: p4rt.ProfileSpec, DeviceID: 3})
+				cmd := exec.Command(limeBinary(b), "clone", "--from-addr", src.Addr, "--to-addr", mem.Addr, "--to-device-id", "3",
+					"--to-election-high", "2", "--no-progress", "--json", "--batch", fmt.Sprint(benchBatch), "--inflight", fmt.Sprint(benchInflight))
+				peak, out, err := peakRSS(cmd)
+				if err != nil {
+					b.Fatalf("lime clone: %v\n%s", err, out)
+				}
+				rss = max(rss, peak)
+			}
+			b.ReportMetric(float64(cloneTotal)/float64(rawTotal), "clone/raw")
+			b.ReportMetric(float64(n)*float64(b.N)/cloneTotal.Seconds(), "entries/s")
+			b.ReportMetric(float64(rss)/(1<<20), "clone-peak-MiB")
+			// CPU seconds of the whole process (both simulators included) per
+			// wall second: how busy the machine's cores were.
+			b.ReportMetric(rawCPU.Seconds()/rawTotal.Seconds(), "raw-cores")
+			b.ReportMetric(cloneCPU.Seconds()/cloneTotal.Seconds(), "clone-cores")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// peakRSS runs cmd and returns its peak resident set (VmHWM, polled every
+// few milliseconds from /proc). getrusage's ru_maxrss is no use here: the
+// child starts as a clone of this process's memory, whose size grows with
+// the simulators' entries.
+func peakRSS(cmd *exec.Cmd) (int64, []byte, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		return 0, nil, err
+	}
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	var peak atomic.Int64
+	done := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			if st, err := os.ReadFile(status); err == nil {
+				for _, l := range strings.Split(string(st), "\n") {
+					if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" {
+						if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil && kb*1024 > peak.Load() {
+							peak.Store(kb * 1024)
+						}
+					}
+				}
+			}
+			select {
+			case <-done:
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	<-polled
+	return peak.Load(), out.Bytes(), err
+}
+
+// cpuTime is the user+system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
