@@ -16,6 +16,7 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc"
 
+	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/p4/client"
@@ -26,6 +27,8 @@ import (
 type Device struct {
 	Addr    string
 	Dev     *p4rt.Device
+	Sim     *sim.Device // the whole switch, when started with Ports
+	Thrift  string      // bmv2 Thrift address, when started with Ports
 	Client  *client.Client  // primary (election id 1:0 unless set)
 	Session *client.Session // the client's arbitration session
 	Info    *info.Info      // the P4Info it runs (nil without a pipeline)
@@ -43,6 +46,12 @@ type Options struct {
 	Cookie uint64
 	// Rules are the port rules of Info (default info.DefaultPortRules).
 	Rules *info.PortRules
+	// Ports, when set, start the whole simulated switch (bmv2/sim: data
+	// plane forwarding frames, ports, gNMI, and bmv2's Thrift API) instead
+	// of a P4Runtime core without forwarding.
+	Ports []sim.PortSpec
+	// CPUPort of the whole switch (default 255).
+	CPUPort uint32
 }
 
 // Start runs a device until the test ends.
@@ -51,19 +60,49 @@ func Start(t testing.TB, o Options) *Device {
 	if o.DeviceID == 0 {
 		o.DeviceID = 1
 	}
-	dev, err := p4rt.New(p4rt.Options{DeviceID: o.DeviceID, Profile: o.Profile, Target: o.Target,
-		Logger: slog.New(slog.DiscardHandler), IdleScan: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := grpc.NewServer()
-	p4rt.Register(g, dev)
-	go g.Serve(lis)
-	d := &Device{Addr: lis.Addr().String(), Dev: dev}
+	d := &Device{Addr: lis.Addr().String()}
+	var stop func()
+	if o.Ports != nil {
+		if o.CPUPort == 0 {
+			o.CPUPort = 255
+		}
+		sd, err := sim.New(sim.Options{DeviceID: o.DeviceID, Profile: o.Profile, Ports: o.Ports, CPUPort: o.CPUPort,
+			Logger: slog.New(slog.DiscardHandler), P4Runtime: p4rt.Options{IdleScan: 10 * time.Millisecond}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go sd.Serve(lis)
+		tl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go sd.ServeThrift(tl)
+		d.Sim, d.Dev, d.Thrift = sd, sd.P4Runtime(), tl.Addr().String()
+		stop = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			sd.Shutdown(ctx)
+			sd.Close()
+		}
+	} else {
+		dev, err := p4rt.New(p4rt.Options{DeviceID: o.DeviceID, Profile: o.Profile, Target: o.Target,
+			Logger: slog.New(slog.DiscardHandler), IdleScan: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := grpc.NewServer()
+		p4rt.Register(g, dev)
+		go g.Serve(lis)
+		d.Dev = dev
+		stop = func() {
+			g.Stop()
+			dev.Close()
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	d.Client, err = client.Dial(ctx, d.Addr, client.DialOptions{DeviceID: o.DeviceID, Insecure: true,
@@ -78,8 +117,7 @@ func Start(t testing.TB, o Options) *Device {
 	t.Cleanup(func() {
 		d.Session.Close()
 		d.Client.Close()
-		g.Stop()
-		dev.Close()
+		stop()
 	})
 	if o.Pipeline == "" {
 		return d
