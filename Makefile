@@ -32,7 +32,7 @@ build: deps
 
 # The main job on the embedded simulator.
 demo: build
-	./scripts/demo.sh
+	./$(BIN) demo
 
 # Every test, with the race detector (the simulator, proxy and client are concurrent).
 test: deps sysdeps

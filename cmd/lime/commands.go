@@ -6,6 +6,7 @@ import (
 	"github.com/lime-p4/lime/cmd/lime/internal/agentcmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/cmd/lime/internal/clonecmd"
+	"github.com/lime-p4/lime/cmd/lime/internal/democmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/diffcmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/sim"
 )
@@ -16,6 +17,7 @@ func commands(deps cli.Deps) []*cobra.Command {
 	return []*cobra.Command{
 		agentcmd.New(deps),
 		clonecmd.New(deps),
+		democmd.New(deps),
 		diffcmd.New(deps),
 		sim.New(deps),
 	}

@@ -50,6 +50,7 @@ func newRoot(out, errw *os.File) *cobra.Command {
 				return fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
 			}
 			*deps.Log = *slog.New(slog.NewTextHandler(errw, &slog.HandlerOptions{Level: l}))
+			slog.SetDefault(deps.Log) // libraries without a logger of their own log here too
 			return nil
 		},
 	}

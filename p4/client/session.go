@@ -432,7 +432,7 @@ func (s *Session) onArbitration(u *p4v1.MasterArbitrationUpdate) {
 	s.stateMu.Unlock()
 	s.primary.Store(m.Primary)
 	if changed {
-		s.c.log.Info("p4runtime arbitration", "primary", m.Primary, "code", CodeName(m.Code), "message", m.Message)
+		s.c.log.Debug("p4runtime arbitration", "primary", m.Primary, "code", CodeName(m.Code), "message", m.Message)
 	}
 	s.publish(m)
 	if !s.gotAnswer {
