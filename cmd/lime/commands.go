@@ -9,6 +9,7 @@ import (
 	"github.com/lime-p4/lime/cmd/lime/internal/democmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/diffcmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/sim"
+	"github.com/lime-p4/lime/cmd/lime/internal/writecmd"
 )
 
 // commands lists lime's subcommands; each lives in its own package under
@@ -20,5 +21,6 @@ func commands(deps cli.Deps) []*cobra.Command {
 		democmd.New(deps),
 		diffcmd.New(deps),
 		sim.New(deps),
+		writecmd.New(deps),
 	}
 }

@@ -141,7 +141,7 @@ func (r *runner) copy(plan []snapshot.Request) error {
 			if err := r.barrier(); err != nil {
 				return err
 			}
-			r.opts.Log.Info("cloned", "kind", req.Kind.String(), "stats", *r.res.stats(req.Kind))
+			r.opts.Log.Debug("cloned", "kind", req.Kind.String(), "stats", *r.res.stats(req.Kind))
 		}
 	}
 	return nil

@@ -63,3 +63,6 @@ func (p *PortFlags) Translator(from, to *info.Info) (*translate.Translator, erro
 	}
 	return tr, nil
 }
+
+// DefaultPortFlags are port flags with nothing set: the default rules.
+func DefaultPortFlags() *PortFlags { return &PortFlags{} }

@@ -1,0 +1,54 @@
+package writecmd_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/cmd/lime/internal/writecmd"
+	"github.com/lime-p4/lime/internal/simtest"
+)
+
+func write(t *testing.T, args ...string) (string, int) {
+	var out bytes.Buffer
+	cmd := writecmd.New(cli.Deps{Out: &out, Err: &out, Log: slog.New(slog.DiscardHandler)})
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	var ee *cli.ExitError
+	switch {
+	case err == nil:
+		return out.String(), 0
+	case errors.As(err, &ee):
+		return out.String() + ee.Error(), ee.Code
+	}
+	t.Fatalf("unexpected error %v", err)
+	return "", 0
+}
+
+// The example state of the README applies whole to onos-basic; a second
+// time every INSERT is refused (exit 1, each named); a file that is not a
+// WriteRequest is an error (exit 2).
+func TestWriteExample(t *testing.T) {
+	d := simtest.Start(t, simtest.Options{Pipeline: "onos-basic"})
+	example := filepath.Join("..", "..", "..", "..", "examples", "onos-basic-state.txtpb")
+	args := []string{"--addr", d.Addr, "--election-high", "2", "--file", example}
+	out, code := write(t, args...)
+	if code != 0 || !strings.Contains(out, "13 of 13 updates applied") {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	out, code = write(t, args...)
+	if code != 1 || !strings.Contains(out, "refused: update 0 (INSERT table entry ingress.table0_control.table0") || !strings.Contains(out, "ALREADY_EXISTS") {
+		t.Fatalf("second write: exit %d: %s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.txtpb")
+	os.WriteFile(bad, []byte("updates { nonsense: 1 }"), 0o644)
+	if out, code := write(t, "--addr", d.Addr, "--file", bad); code != 2 || !strings.Contains(out, "not a text-format p4.v1.WriteRequest") {
+		t.Fatalf("bad file: exit %d: %s", code, out)
+	}
+}
