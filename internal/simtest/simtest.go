@@ -27,8 +27,8 @@ import (
 type Device struct {
 	Addr    string
 	Dev     *p4rt.Device
-	Sim     *sim.Device // the whole switch, when started with Ports
-	Thrift  string      // bmv2 Thrift address, when started with Ports
+	Sim     *sim.Device     // the whole switch, when started with Ports
+	Thrift  string          // bmv2 Thrift address, when started with Ports
 	Client  *client.Client  // primary (election id 1:0 unless set)
 	Session *client.Session // the client's arbitration session
 	Info    *info.Info      // the P4Info it runs (nil without a pipeline)

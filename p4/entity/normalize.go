@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 P4Runtime 1.3 targets (bmv2, ONOS) use egress_port and controller_metadata; lime carries them
+
 package entity
 
 import (
