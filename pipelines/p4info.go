@@ -1,15 +1,12 @@
 package pipelines
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/lime-p4/lime/p4/info"
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/encoding/prototext"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // p4infoFormat is how a P4Info file is encoded, told by its name.
@@ -51,90 +48,26 @@ func ParseP4Info(text []byte) (*p4configv1.P4Info, error) {
 	return parseP4Info(text, formatText)
 }
 
+// parseP4Info decodes b in encoding f and checks it as [info.New] does.
 func parseP4Info(b []byte, f p4infoFormat) (*p4configv1.P4Info, error) {
-	info := &p4configv1.P4Info{}
+	var p *p4configv1.P4Info
 	var err error
 	switch f {
 	case formatText:
-		err = prototext.Unmarshal(b, info)
+		p, err = info.ParseText(b)
 	case formatBinary:
-		err = proto.Unmarshal(b, info)
+		p, err = info.ParseBinary(b)
 	case formatJSON:
-		err = protojson.Unmarshal(b, info)
+		p = &p4configv1.P4Info{}
+		err = protojson.Unmarshal(b, p)
 	default:
 		return nil, fmt.Errorf("unknown P4Info encoding %d", f)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("not a p4.config.v1.P4Info: %w", err)
 	}
-	if err := checkP4Info(info); err != nil {
+	if _, err := info.New(p); err != nil {
 		return nil, err
 	}
-	return info, nil
-}
-
-var preambleName = (&p4configv1.Preamble{}).ProtoReflect().Descriptor().FullName()
-
-// checkP4Info checks what every P4Runtime server relies on (P4Runtime spec,
-// "P4Info" and "ID Allocation"): every object's preamble has a non-zero id
-// and a name, no two objects share an id, and every action a table refers to
-// is declared.
-func checkP4Info(info *p4configv1.P4Info) error {
-	var errs []error
-	seen := map[uint32]string{}
-	for _, p := range preambles(info.ProtoReflect()) {
-		switch {
-		case p.GetId() == 0:
-			errs = append(errs, fmt.Errorf("object %q has id 0", p.GetName()))
-		case p.GetName() == "":
-			errs = append(errs, fmt.Errorf("object with id %#x has no name", p.GetId()))
-		case seen[p.GetId()] != "":
-			errs = append(errs, fmt.Errorf("objects %q and %q share id %#x", seen[p.GetId()], p.GetName(), p.GetId()))
-		default:
-			seen[p.GetId()] = p.GetName()
-		}
-	}
-	actions := map[uint32]bool{}
-	for _, a := range info.GetActions() {
-		actions[a.GetPreamble().GetId()] = true
-	}
-	for _, t := range info.GetTables() {
-		for _, ref := range t.GetActionRefs() {
-			if !actions[ref.GetId()] {
-				errs = append(errs, fmt.Errorf("table %q refers to undeclared action id %#x", t.GetPreamble().GetName(), ref.GetId()))
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// preambles returns every p4.config.v1.Preamble inside m, however deeply
-// nested (tables, actions, extern instances, ...).
-func preambles(m protoreflect.Message) []*p4configv1.Preamble {
-	var out []*p4configv1.Preamble
-	var walk func(protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		if m.Descriptor().FullName() == preambleName {
-			if p, ok := m.Interface().(*p4configv1.Preamble); ok {
-				out = append(out, p)
-			}
-			return
-		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			if fd.Message() == nil || fd.IsMap() {
-				return true
-			}
-			if fd.IsList() {
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-				return true
-			}
-			walk(v.Message())
-			return true
-		})
-	}
-	walk(m)
-	return out
+	return p, nil
 }

@@ -9,7 +9,8 @@ import (
 // (P4Runtime spec, "ID Allocation for P4Info Objects": ids are non-zero and
 // unique across the P4Info; every object is named; a table's action_refs
 // name declared actions). Extern instances are nested one level deeper and
-// are checked too.
+// are checked too. The checks are p4/info's (info.New), so the messages are
+// its own.
 func TestParseP4InfoChecks(t *testing.T) {
 	tests := []struct {
 		name string
@@ -25,30 +26,30 @@ func TestParseP4InfoChecks(t *testing.T) {
 		{
 			name: "zero id",
 			text: `actions { preamble { name: "c.a" } }`,
-			want: `object "c.a" has id 0`,
+			want: `action "c.a": id 0`,
 		},
 		{
 			name: "no name",
 			text: `actions { preamble { id: 16777217 } }`,
-			want: "id 0x1000001 has no name",
+			want: "action 0x01000001: empty name",
 		},
 		{
 			name: "duplicate id",
 			text: `actions { preamble { id: 16777217 name: "c.a" } }
 			       counters { preamble { id: 16777217 name: "c.n" } }`,
-			want: `"c.a" and "c.n" share id 0x1000001`,
+			want: `id 0x01000001: used by action "c.a" and counter "c.n"`,
 		},
 		{
 			name: "duplicate id in an extern instance",
 			text: `actions { preamble { id: 16777217 name: "c.a" } }
 			       externs { extern_type_id: 129 extern_type_name: "X"
 			                 instances { preamble { id: 16777217 name: "c.x" } } }`,
-			want: `"c.a" and "c.x" share id 0x1000001`,
+			want: `id 0x01000001: used by action "c.a" and extern "c.x"`,
 		},
 		{
 			name: "undeclared action",
 			text: `tables { preamble { id: 33554433 name: "c.t" } action_refs { id: 16777218 } }`,
-			want: `table "c.t" refers to undeclared action id 0x1000002`,
+			want: "table c.t: action ref 0x01000002 is no action",
 		},
 		{
 			name: "not text format",

@@ -34,8 +34,10 @@ type Program struct {
 	// P4InfoText is the P4Info in protobuf text format: the file itself when
 	// it was text, otherwise the decoded P4Info written as text.
 	P4InfoText []byte
-	// P4Info is P4InfoText decoded and checked: every object has a non-zero,
-	// unique id and a name, and tables refer only to declared actions.
+	// P4Info is P4InfoText decoded and checked as p4/info's New checks it:
+	// every object has a non-zero, unique id and a name unique within its
+	// kind, and every reference (action refs, implementations, direct
+	// resources, type names) resolves.
 	P4Info *p4configv1.P4Info
 	// CPUPort is the data-plane CPU port from cpu_port.txt; HasCPUPort says
 	// whether that file was there.
