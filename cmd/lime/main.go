@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -37,7 +38,8 @@ func run(args []string) int {
 }
 
 func newRoot(out, errw *os.File) *cobra.Command {
-	var level string
+	var level, cpuProfile string
+	var stopProfile func()
 	deps := cli.Deps{Out: out, Err: errw}
 	root := &cobra.Command{
 		Use:           "lime",
@@ -51,11 +53,27 @@ func newRoot(out, errw *os.File) *cobra.Command {
 			}
 			*deps.Log = *slog.New(slog.NewTextHandler(errw, &slog.HandlerOptions{Level: l}))
 			slog.SetDefault(deps.Log) // libraries without a logger of their own log here too
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
+			}
 			return nil
+		},
+		PersistentPostRun: func(*cobra.Command, []string) {
+			if stopProfile != nil {
+				stopProfile()
+			}
 		},
 	}
 	deps.Log = slog.New(slog.NewTextHandler(errw, nil))
 	root.PersistentFlags().StringVar(&level, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the command to this file")
 	for _, c := range commands(deps) {
 		root.AddCommand(c)
 	}

@@ -22,7 +22,7 @@ type flags struct {
 	ports      cli.PortFlags
 	batch      int
 	inflight   int
-	noPrescan  bool
+	prescan    string
 	prune      bool
 	asJSON     bool
 	pipeline   string
@@ -56,7 +56,7 @@ reported (and deleted with --prune). Exit status: 0 when the target is a copy,
 	f.ports.Register(fs)
 	fs.IntVar(&f.batch, "batch", 500, "updates per WriteRequest")
 	fs.IntVar(&f.inflight, "inflight", 4, "WriteRequests outstanding at once")
-	fs.BoolVar(&f.noPrescan, "no-prescan", false, "skip the pre-scan (no ETA; untranslatable entities found while writing)")
+	fs.StringVar(&f.prescan, "prescan", "auto", "read the source once before writing, to find untranslatable ports before any write and to give the progress bar an ETA: on, off, or auto (on with --port-map or a progress bar)")
 	fs.BoolVar(&f.prune, "prune", false, "delete what the target holds that the source lacks")
 	fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 	fs.StringVar(&f.pipeline, "pipeline", "", "folder with the target's bmv2 JSON + P4Info: set it on the target first (VERIFY_AND_COMMIT, with the source's cookie)")
@@ -87,8 +87,18 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		return fail(fmt.Errorf("source %s and target %s: %w", f.from.Addr, f.to.Addr, err))
 	}
 	bar := newProgress(ctx, deps.Err, !f.noProgress && !f.asJSON)
+	var prescan bool
+	switch f.prescan {
+	case "on":
+		prescan = true
+	case "off":
+	case "auto":
+		prescan = f.ports.Map != "" || bar.p != nil
+	default:
+		return fail(fmt.Errorf("--prescan %q: want on, off or auto", f.prescan))
+	}
 	opts := clone.Options{
-		Translator: tr, BatchSize: f.batch, Inflight: f.inflight, Prescan: !f.noPrescan,
+		Translator: tr, BatchSize: f.batch, Inflight: f.inflight, Prescan: prescan,
 		Prune: f.prune, Progress: bar.update, Log: deps.Log, TargetReader: dst,
 	}
 	if w := dst.RegisterWriter(); w != nil {
