@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"net"
-	"os"
 	"testing"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -14,6 +13,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/p4/info"
 )
 
@@ -37,16 +37,9 @@ func (b *bmv2P4) Read(_ context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v
 }
 
 func setup(t *testing.T) (*info.Info, *thrift.Client, *thrifttest.MemBackend) {
-	fx := fixtures.Get(t, "registers-link_monitor")
-	in, err := info.Load(fx.P4Info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := os.ReadFile(fx.JSON)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mem, err := thrifttest.FromBMv2JSON(js)
+	cfg := p4test.Config(t, fixtures.Get(t, "registers-link_monitor"), 0)
+	in := p4test.Index(t, cfg.P4Info)
+	mem, err := thrifttest.FromBMv2JSON(cfg.P4DeviceConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

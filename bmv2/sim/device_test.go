@@ -5,7 +5,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -17,7 +16,9 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/sim/port"
+	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/p4/info"
 )
 
@@ -25,26 +26,12 @@ const devID = 1
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
+// config reads a fixture's P4Info and bmv2 JSON (cookie 1) and indexes the
+// P4Info.
 func config(t testing.TB, name string) (*p4v1.ForwardingPipelineConfig, *info.Info) {
 	t.Helper()
-	p := fixtures.Get(t, name)
-	text, err := os.ReadFile(p.P4Info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pi, err := info.ParseText(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := os.ReadFile(p.JSON)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inf, err := info.New(pi)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &p4v1.ForwardingPipelineConfig{P4Info: pi, P4DeviceConfig: js, Cookie: &p4v1.ForwardingPipelineConfig_Cookie{Cookie: 1}}, inf
+	cfg := p4test.Config(t, fixtures.Get(t, name), 1)
+	return cfg, p4test.Index(t, cfg.P4Info)
 }
 
 // rig is a device served on loopback with a host on each port.
@@ -102,6 +89,23 @@ func newRig(t *testing.T, pipeline string, profile p4rt.Profile, cpu uint32, por
 		dev.Close()
 	})
 	return r
+}
+
+// thriftClient serves bmv2's Thrift runtime API of the rig's device on a
+// loopback listener and returns a client of it, closed when the test ends.
+func (r *rig) thriftClient() *thrift.Client {
+	r.t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	go r.dev.ServeThrift(lis)
+	c, err := thrift.Dial(ctx(r.t), lis.Addr().String())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { c.Close() })
+	return c
 }
 
 func ctx(t *testing.T) context.Context {

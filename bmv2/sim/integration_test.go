@@ -14,20 +14,6 @@ import (
 	"github.com/lime-p4/lime/p4/entity"
 )
 
-func writeType(e *p4v1.Entity) p4v1.Update_Type {
-	switch x := e.GetEntity().(type) {
-	case *p4v1.Entity_TableEntry:
-		if x.TableEntry.GetIsDefaultAction() {
-			return p4v1.Update_MODIFY
-		}
-		return p4v1.Update_INSERT
-	case *p4v1.Entity_CounterEntry, *p4v1.Entity_DirectCounterEntry, *p4v1.Entity_MeterEntry,
-		*p4v1.Entity_DirectMeterEntry, *p4v1.Entity_RegisterEntry, *p4v1.Entity_ValueSetEntry:
-		return p4v1.Update_MODIFY
-	}
-	return p4v1.Update_INSERT
-}
-
 // TestDataPlaneTakesEveryPipelineState writes a generated device state into
 // the simulator's data plane for every shared pipeline (profile spec, so
 // registers and value sets are included) and reads it back through
@@ -71,7 +57,7 @@ func TestDataPlaneTakesEveryPipelineState(t *testing.T) {
 				if te := e.GetTableEntry(); te != nil && !te.IsDefaultAction && len(inf.Table(te.TableId).Fields) == 0 {
 					continue // spec: keyless tables take no INSERT
 				}
-				err := core.Write(ctx(t), &p4v1.WriteRequest{DeviceId: devID, ElectionId: &p4v1.Uint128{Low: 1}, Updates: []*p4v1.Update{{Type: writeType(e), Entity: e}}})
+				err := core.Write(ctx(t), &p4v1.WriteRequest{DeviceId: devID, ElectionId: &p4v1.Uint128{Low: 1}, Updates: []*p4v1.Update{{Type: p4test.WriteType(e), Entity: e}}})
 				if err != nil {
 					if translated && strings.Contains(err.Error(), "translated string types") {
 						skipped++

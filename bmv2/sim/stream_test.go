@@ -4,7 +4,6 @@ package sim_test
 
 import (
 	"errors"
-	"net"
 	"testing"
 	"time"
 
@@ -97,16 +96,7 @@ func TestDigestsAndIdleTimeouts(t *testing.T) {
 // standard.thrift calls, as the migrator's fallback uses them).
 func TestThriftRegisters(t *testing.T) {
 	r := newRig(t, "registers-firewall", p4rt.ProfileBMv2, 0, sim.PortSpec{Name: "eth1", ID: 1})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go r.dev.ServeThrift(lis)
-	c, err := thrift.Dial(ctx(t), lis.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := r.thriftClient()
 	reg := r.inf.Registers[0]
 	if err := c.RegisterWrite(ctx(t), reg.Name, 3, -1); err != nil {
 		t.Fatal(err)

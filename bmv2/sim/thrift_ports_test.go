@@ -1,12 +1,10 @@
 package sim_test
 
 import (
-	"net"
 	"testing"
 
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
-	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/internal/netns"
 )
 
@@ -21,16 +19,7 @@ func TestThriftDevMgrPorts(t *testing.T) {
 	h := netns.New(t)
 	_, sw := netns.Veth(t, netns.End{NS: h, Name: "eth0"}, netns.End{})
 	r := newRig(t, "onos-basic", p4rt.ProfileBMv2, 255, sim.PortSpec{Name: "eth1", ID: 1})
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go r.dev.ServeThrift(lis)
-	c, err := thrift.Dial(ctx(t), lis.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := r.thriftClient()
 	if err := c.DevMgrAddPort(ctx(t), sw.Name, 5, ""); err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,3 @@
-// Package p4test holds helpers for tests that work with P4Info: renumbering
-// a P4Info's ids the way a second compilation of the same program may.
 package p4test
 
 import (

@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 )
@@ -122,28 +122,18 @@ func Start(t testing.TB, o Options) *Device {
 	if o.Pipeline == "" {
 		return d
 	}
-	fx := fixtures.Get(t, o.Pipeline)
-	p4i := o.P4Info
-	if p4i == nil {
-		in, err := info.Load(fx.P4Info)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p4i = in.Proto
+	cfg := p4test.Config(t, fixtures.Get(t, o.Pipeline), o.Cookie)
+	p4i := cfg.P4Info
+	if o.P4Info != nil {
+		p4i = o.P4Info
 	}
-	js, err := os.ReadFile(fx.JSON)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Client.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, p4i, js, o.Cookie); err != nil {
+	if err := d.Client.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, p4i, cfg.P4DeviceConfig, o.Cookie); err != nil {
 		t.Fatalf("%s: SetPipeline: %v", o.Pipeline, err)
 	}
 	rules := info.DefaultPortRules
 	if o.Rules != nil {
 		rules = *o.Rules
 	}
-	if d.Info, err = info.New(p4i, info.WithPortRules(rules)); err != nil {
-		t.Fatal(err)
-	}
+	d.Info = p4test.Index(t, p4i, info.WithPortRules(rules))
 	return d
 }

@@ -1,36 +1,23 @@
 package client
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/p4test"
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 )
 
 // loadPipeline reads a shared compiled pipeline's P4Info and bmv2 JSON.
 func loadPipeline(t *testing.T, name string) (*p4configv1.P4Info, []byte) {
 	t.Helper()
-	p := fixtures.Get(t, name)
-	text, err := os.ReadFile(p.P4Info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info := &p4configv1.P4Info{}
-	if err := prototext.Unmarshal(text, info); err != nil {
-		t.Fatalf("parsing %s: %v", p.P4Info, err)
-	}
-	json, err := os.ReadFile(p.JSON)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info, json
+	cfg := p4test.Config(t, fixtures.Get(t, name), 0)
+	return cfg.P4Info, cfg.P4DeviceConfig
 }
 
 // SetForwardingPipelineConfig carries device id, election id, role and the

@@ -7,14 +7,13 @@ package dataplane
 // parameter).
 
 import (
-	"os"
 	"strings"
 	"testing"
 
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
-	"google.golang.org/protobuf/encoding/prototext"
 
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/p4test"
 )
 
 func TestDescriptorsMatchP4Info(t *testing.T) {
@@ -23,13 +22,9 @@ func TestDescriptorsMatchP4Info(t *testing.T) {
 			continue
 		}
 		t.Run(fx.Name, func(t *testing.T) {
-			txt, err := os.ReadFile(fx.P4Info)
-			must(t, err)
-			var pi p4configv1.P4Info
-			must(t, prototext.Unmarshal(txt, &pi))
-			b, err := os.ReadFile(fx.JSON)
-			must(t, err)
-			p, err := Load(b)
+			cfg := p4test.Config(t, fx, 0)
+			pi := cfg.GetP4Info()
+			p, err := Load(cfg.GetP4DeviceConfig())
 			must(t, err)
 			actionName := map[uint32]string{}
 			for _, a := range pi.GetActions() {

@@ -17,24 +17,6 @@ import (
 	"github.com/lime-p4/lime/p4/entity"
 )
 
-// writeType is the update type that creates an entity: INSERT for entities
-// with a life of their own, MODIFY for the ones that always exist (default
-// entries, array cells, direct resources, value sets; spec sections 9.1.3,
-// 9.4, 9.5, 9.7).
-func writeType(e *p4v1.Entity) p4v1.Update_Type {
-	switch x := e.GetEntity().(type) {
-	case *p4v1.Entity_TableEntry:
-		if x.TableEntry.GetIsDefaultAction() {
-			return p4v1.Update_MODIFY
-		}
-		return p4v1.Update_INSERT
-	case *p4v1.Entity_CounterEntry, *p4v1.Entity_DirectCounterEntry, *p4v1.Entity_MeterEntry,
-		*p4v1.Entity_DirectMeterEntry, *p4v1.Entity_RegisterEntry, *p4v1.Entity_ValueSetEntry:
-		return p4v1.Update_MODIFY
-	}
-	return p4v1.Update_INSERT
-}
-
 // unsupportedInBMv2 are the entities simple_switch_grpc answers
 // UNIMPLEMENTED (PI issue 376: registers; value sets likewise).
 func unsupportedInBMv2(e *p4v1.Entity) bool {
@@ -137,7 +119,7 @@ func TestWriteReadBackEveryPipeline(t *testing.T) {
 				}
 				var written []*p4v1.Entity
 				for _, e := range state {
-					err := h.write(eid, update(writeType(e), e))
+					err := h.write(eid, update(p4test.WriteType(e), e))
 					if prof == p4rt.ProfileBMv2 && unsupportedInBMv2(e) {
 						if err == nil || updateCodes(t, err, 1)[0].Code != codes.Unimplemented {
 							t.Fatalf("bmv2 profile: %s: want UNIMPLEMENTED, got %v", entity.Describe(e, h.inf), err)
@@ -177,7 +159,7 @@ func TestWriteReadBackEveryPipeline(t *testing.T) {
 				// An INSERT of what exists is ALREADY_EXISTS; a padded
 				// encoding of an existing key too (section 8.3).
 				for _, e := range written {
-					if writeType(e) != p4v1.Update_INSERT {
+					if p4test.WriteType(e) != p4v1.Update_INSERT {
 						continue
 					}
 					if c := h.updateCode(eid, update(p4v1.Update_INSERT, e)); c != codes.AlreadyExists {

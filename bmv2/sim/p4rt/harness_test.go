@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/p4/info"
 )
 
@@ -74,19 +74,7 @@ func ctx(t *testing.T) context.Context {
 // config reads a fixture's P4Info and bmv2 JSON.
 func config(t testing.TB, p fixtures.Pipeline) *p4v1.ForwardingPipelineConfig {
 	t.Helper()
-	text, err := os.ReadFile(p.P4Info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pi, err := info.ParseText(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, err := os.ReadFile(p.JSON)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &p4v1.ForwardingPipelineConfig{P4Info: pi, P4DeviceConfig: js, Cookie: &p4v1.ForwardingPipelineConfig_Cookie{Cookie: 0xc00c1e}}
+	return p4test.Config(t, p, 0xc00c1e)
 }
 
 // withJSON lists the fixtures that have a bmv2 JSON (the device config).
@@ -116,11 +104,7 @@ func (h *harness) load(p fixtures.Pipeline) *p4v1.Uint128 {
 	if err != nil {
 		h.t.Fatalf("%s: SetForwardingPipelineConfig: %v", p.Name, err)
 	}
-	inf, err := info.New(cfg.P4Info)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	h.inf = inf
+	h.inf = mustInfo(h.t, cfg)
 	return eid
 }
 
@@ -329,11 +313,7 @@ func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
 
 func mustInfo(t testing.TB, cfg *p4v1.ForwardingPipelineConfig) *info.Info {
 	t.Helper()
-	inf, err := info.New(cfg.P4Info)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return inf
+	return p4test.Index(t, cfg.P4Info)
 }
 
 // codeOf is the code of a failed RPC (OK for nil). A Read that failed in
