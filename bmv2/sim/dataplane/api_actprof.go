@@ -38,15 +38,6 @@ func (s *Switch) memberAction(aps *apState, call ActionCall) (*actionC, *actionD
 	return s.prog.c.actions[info.index], ad, nil
 }
 
-// writeMode says whether a write creates, replaces, or does either.
-type writeMode int
-
-const (
-	modeInsert writeMode = iota
-	modeModify
-	modeUpsert
-)
-
 // AddMember creates an action profile member.
 func (s *Switch) AddMember(profile string, id uint32, call ActionCall) error {
 	return s.setMember(profile, id, call, modeInsert)
@@ -76,12 +67,10 @@ func (s *Switch) setMember(profile string, id uint32, call ActionCall, mode writ
 	aps.mu.Lock()
 	defer aps.mu.Unlock()
 	m := aps.members[id]
-	switch {
-	case m != nil && mode == modeInsert:
-		return fmt.Errorf("%w: member %d of action profile %q", ErrExists, id, profile)
-	case m == nil && mode == modeModify:
-		return fmt.Errorf("%w: member %d of action profile %q", ErrNotFound, id, profile)
-	case m == nil:
+	if err := mode.refuse(m != nil); err != nil {
+		return fmt.Errorf("%w: member %d of action profile %q", err, id, profile)
+	}
+	if m == nil {
 		m = &apMember{id: id, handles: []uint32{aps.handles.get()}}
 		aps.members[id] = m
 	}
@@ -138,6 +127,15 @@ func cloneParams(ps [][]byte) [][]byte {
 	return out
 }
 
+// clone returns a copy of m that shares no memory with it.
+func (m GroupMember) clone() GroupMember {
+	if m.WatchPort != nil {
+		wp := *m.WatchPort
+		m.WatchPort = &wp
+	}
+	return m
+}
+
 // checkGroup validates group members (lock held).
 func (aps *apState) checkGroup(members []GroupMember) ([]GroupMember, error) {
 	name := aps.c.info.Name
@@ -157,11 +155,7 @@ func (aps *apState) checkGroup(members []GroupMember) ([]GroupMember, error) {
 		if aps.members[m.ID] == nil {
 			return nil, fmt.Errorf("%w: member %d of action profile %q", ErrNotFound, m.ID, name)
 		}
-		out[i] = m
-		if m.WatchPort != nil {
-			wp := *m.WatchPort
-			out[i].WatchPort = &wp
-		}
+		out[i] = m.clone()
 	}
 	return out, nil
 }
@@ -191,11 +185,8 @@ func (s *Switch) setGroup(profile string, id uint32, members []GroupMember, mode
 	aps.mu.Lock()
 	defer aps.mu.Unlock()
 	g := aps.groups[id]
-	if g != nil && mode == modeInsert {
-		return fmt.Errorf("%w: group %d of action profile %q", ErrExists, id, profile)
-	}
-	if g == nil && mode == modeModify {
-		return fmt.Errorf("%w: group %d of action profile %q", ErrNotFound, id, profile)
+	if err := mode.refuse(g != nil); err != nil {
+		return fmt.Errorf("%w: group %d of action profile %q", err, id, profile)
 	}
 	ms, err := aps.checkGroup(members)
 	if err != nil {
@@ -256,11 +247,7 @@ func (s *Switch) Groups(profile string) ([]GroupState, error) {
 	for _, g := range aps.groups {
 		ms := make([]GroupMember, len(g.members))
 		for i, m := range g.members {
-			ms[i] = m
-			if m.WatchPort != nil {
-				wp := *m.WatchPort
-				ms[i].WatchPort = &wp
-			}
+			ms[i] = m.clone()
 		}
 		out = append(out, GroupState{ID: g.id, Members: ms})
 	}

@@ -27,11 +27,7 @@ func checkReplicas(what string, reps []Replica) ([]Replica, error) {
 // replace true, with ErrNotFound when it does not. Group 0 means "no
 // multicast" in v1model and is refused.
 func (s *Switch) SetMulticastGroup(id uint32, replicas []Replica, replace bool) error {
-	mode := modeInsert
-	if replace {
-		mode = modeModify
-	}
-	return s.setMulticastGroup(id, replicas, mode)
+	return s.setMulticastGroup(id, replicas, replaceMode(replace))
 }
 
 // PutMulticastGroup creates a multicast group or replaces its replicas.
@@ -51,11 +47,8 @@ func (s *Switch) setMulticastGroup(id uint32, replicas []Replica, mode writeMode
 	pre.mu.Lock()
 	defer pre.mu.Unlock()
 	_, exists := pre.groups[id]
-	if mode == modeInsert && exists {
-		return fmt.Errorf("%w: multicast group %d", ErrExists, id)
-	}
-	if mode == modeModify && !exists {
-		return fmt.Errorf("%w: multicast group %d", ErrNotFound, id)
+	if err := mode.refuse(exists); err != nil {
+		return fmt.Errorf("%w: multicast group %d", err, id)
 	}
 	pre.groups[id] = reps
 	return nil
@@ -66,11 +59,7 @@ func (s *Switch) DeleteMulticastGroup(id uint32) error {
 	pre := &s.st.pre
 	pre.mu.Lock()
 	defer pre.mu.Unlock()
-	if _, ok := pre.groups[id]; !ok {
-		return fmt.Errorf("%w: multicast group %d", ErrNotFound, id)
-	}
-	delete(pre.groups, id)
-	return nil
+	return deleteID(pre.groups, id, "multicast group")
 }
 
 // MulticastGroups returns every multicast group's replicas by id.
@@ -88,11 +77,7 @@ func (s *Switch) MulticastGroups() map[uint32][]Replica {
 // SetCloneSession creates or (replace) replaces a clone session. Session
 // ids are 0..32767, bmv2's mirror session range.
 func (s *Switch) SetCloneSession(id uint32, sess CloneSession, replace bool) error {
-	mode := modeInsert
-	if replace {
-		mode = modeModify
-	}
-	return s.setCloneSession(id, sess, mode)
+	return s.setCloneSession(id, sess, replaceMode(replace))
 }
 
 // PutCloneSession creates a clone session or replaces it.
@@ -113,11 +98,8 @@ func (s *Switch) setCloneSession(id uint32, sess CloneSession, mode writeMode) e
 	pre.mu.Lock()
 	defer pre.mu.Unlock()
 	_, exists := pre.sessions[id]
-	if mode == modeInsert && exists {
-		return fmt.Errorf("%w: clone session %d", ErrExists, id)
-	}
-	if mode == modeModify && !exists {
-		return fmt.Errorf("%w: clone session %d", ErrNotFound, id)
+	if err := mode.refuse(exists); err != nil {
+		return fmt.Errorf("%w: clone session %d", err, id)
 	}
 	pre.sessions[id] = sess
 	return nil
@@ -128,11 +110,7 @@ func (s *Switch) DeleteCloneSession(id uint32) error {
 	pre := &s.st.pre
 	pre.mu.Lock()
 	defer pre.mu.Unlock()
-	if _, ok := pre.sessions[id]; !ok {
-		return fmt.Errorf("%w: clone session %d", ErrNotFound, id)
-	}
-	delete(pre.sessions, id)
-	return nil
+	return deleteID(pre.sessions, id, "clone session")
 }
 
 // CloneSessions returns every clone session by id.

@@ -28,6 +28,71 @@ func (s *Switch) table(name string) (*tableC, *tableState, error) {
 	return s.prog.c.tables[i], s.st.tables[i], nil
 }
 
+// entriesTable returns a table whose entries are to be written: ErrConst
+// when the program fixes them.
+func (s *Switch) entriesTable(name string) (*tableC, *tableState, error) {
+	t, ts, err := s.table(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.info.Const {
+		return nil, nil, fmt.Errorf("%w: table %q has const entries", ErrConst, name)
+	}
+	return t, ts, nil
+}
+
+// defaultTable returns a table whose default entry is to be written:
+// ErrConst when the program fixes it.
+func (s *Switch) defaultTable(name string) (*tableC, *tableState, error) {
+	t, ts, err := s.table(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.info.DefaultEntryConst {
+		return nil, nil, fmt.Errorf("%w: table %q has a const default entry", ErrConst, name)
+	}
+	return t, ts, nil
+}
+
+// replaceDefault makes b the action a miss runs and moves the member or
+// group references from the old default to b.
+func (s *Switch) replaceDefault(t *tableC, ts *tableState, b *binding) {
+	ts.mu.Lock()
+	old := ts.def
+	ts.def = b
+	ts.mu.Unlock()
+	if b != nil {
+		s.ref(t, *b, 1)
+	}
+	if old != nil {
+		s.ref(t, *old, -1)
+	}
+}
+
+// withEntry runs fn on the entry with that match and priority under the
+// table's read lock. A non-empty resource names a direct resource the
+// table must have (has reports whether it does).
+func (s *Switch) withEntry(table string, match []FieldMatch, priority int32, resource string, has func(*tableC) bool, fn func(*tableC, *entryState) error) error {
+	t, ts, err := s.table(table)
+	if err != nil {
+		return err
+	}
+	if resource != "" && !has(t) {
+		return fmt.Errorf("%w: table %q has no %s", ErrInvalid, table, resource)
+	}
+	ts.mu.RLock()
+	defer ts.mu.RUnlock()
+	es, err := s.find(t, ts, match, priority)
+	if err != nil {
+		return err
+	}
+	return fn(t, es)
+}
+
+func hasDirectCounter(t *tableC) bool { return t.info.DirectCounter != nil }
+
+func hasDirectMeter(t *tableC) bool { return t.info.DirectMeter != nil }
+
 // bind turns an Action into a binding for table t, checking it.
 func (s *Switch) bind(t *tableC, a Action) (binding, error) {
 	switch a.Kind {
@@ -103,12 +168,9 @@ func actionOf(b *binding) Action {
 func (s *Switch) AddEntry(table string, e Entry) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	t, ts, err := s.table(table)
+	t, ts, err := s.entriesTable(table)
 	if err != nil {
 		return err
-	}
-	if t.info.Const {
-		return fmt.Errorf("%w: table %q has const entries", ErrConst, table)
 	}
 	if len(t.keys) == 0 {
 		return fmt.Errorf("%w: table %q has no key, so no entries", ErrInvalid, table)
@@ -158,12 +220,9 @@ func (s *Switch) find(t *tableC, ts *tableState, match []FieldMatch, priority in
 func (s *Switch) ModifyEntry(table string, e Entry) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	t, ts, err := s.table(table)
+	t, ts, err := s.entriesTable(table)
 	if err != nil {
 		return err
-	}
-	if t.info.Const {
-		return fmt.Errorf("%w: table %q has const entries", ErrConst, table)
 	}
 	b, err := s.bind(t, e.Action)
 	if err != nil {
@@ -189,12 +248,9 @@ func (s *Switch) ModifyEntry(table string, e Entry) error {
 func (s *Switch) DeleteEntry(table string, match []FieldMatch, priority int32) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	t, ts, err := s.table(table)
+	t, ts, err := s.entriesTable(table)
 	if err != nil {
 		return err
-	}
-	if t.info.Const {
-		return fmt.Errorf("%w: table %q has const entries", ErrConst, table)
 	}
 	ts.mu.Lock()
 	es, err := s.find(t, ts, match, priority)
@@ -213,12 +269,9 @@ func (s *Switch) DeleteEntry(table string, match []FieldMatch, priority int32) e
 func (s *Switch) ClearTable(table string) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	t, ts, err := s.table(table)
+	t, ts, err := s.entriesTable(table)
 	if err != nil {
 		return err
-	}
-	if t.info.Const {
-		return fmt.Errorf("%w: table %q has const entries", ErrConst, table)
 	}
 	ts.mu.Lock()
 	var gone []binding
@@ -294,17 +347,12 @@ func (s *Switch) Entries(table string) ([]EntryState, error) {
 
 // GetEntry returns the entry with that match and priority.
 func (s *Switch) GetEntry(table string, match []FieldMatch, priority int32) (EntryState, error) {
-	t, ts, err := s.table(table)
-	if err != nil {
-		return EntryState{}, err
-	}
-	ts.mu.RLock()
-	defer ts.mu.RUnlock()
-	es, err := s.find(t, ts, match, priority)
-	if err != nil {
-		return EntryState{}, err
-	}
-	return s.entryState(t, es), nil
+	var out EntryState
+	err := s.withEntry(table, match, priority, "", nil, func(t *tableC, es *entryState) error {
+		out = s.entryState(t, es)
+		return nil
+	})
+	return out, err
 }
 
 // SetDefaultAction sets the action a miss runs (P4Runtime MODIFY of the
@@ -313,12 +361,9 @@ func (s *Switch) GetEntry(table string, match []FieldMatch, priority int32) (Ent
 func (s *Switch) SetDefaultAction(table string, a Action) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	t, ts, err := s.table(table)
+	t, ts, err := s.defaultTable(table)
 	if err != nil {
 		return err
-	}
-	if t.info.DefaultEntryConst {
-		return fmt.Errorf("%w: table %q has a const default entry", ErrConst, table)
 	}
 	if t.info.DefaultActionConst && (a.Kind != KindAction || a.Call.Name != t.info.DefaultAction.Name) {
 		return fmt.Errorf("%w: table %q has the const default action %q", ErrConst, table, t.info.DefaultAction.Name)
@@ -327,14 +372,7 @@ func (s *Switch) SetDefaultAction(table string, a Action) error {
 	if err != nil {
 		return err
 	}
-	ts.mu.Lock()
-	old := ts.def
-	ts.def = &b
-	ts.mu.Unlock()
-	s.ref(t, b, 1)
-	if old != nil {
-		s.ref(t, *old, -1)
-	}
+	s.replaceDefault(t, ts, &b)
 	return nil
 }
 
@@ -342,20 +380,11 @@ func (s *Switch) SetDefaultAction(table string, a Action) error {
 func (s *Switch) ResetDefaultAction(table string) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	t, ts, err := s.table(table)
+	t, ts, err := s.defaultTable(table)
 	if err != nil {
 		return err
 	}
-	if t.info.DefaultEntryConst {
-		return fmt.Errorf("%w: table %q has a const default entry", ErrConst, table)
-	}
-	ts.mu.Lock()
-	old := ts.def
-	ts.def = t.defaultBind
-	ts.mu.Unlock()
-	if old != nil {
-		s.ref(t, *old, -1)
-	}
+	s.replaceDefault(t, ts, t.defaultBind)
 	return nil
 }
 
@@ -378,56 +407,26 @@ func (s *Switch) DefaultAction(table string) (*Action, error) {
 
 // DirectCounter reads the direct counter of an entry.
 func (s *Switch) DirectCounter(table string, match []FieldMatch, priority int32) (CounterValue, error) {
-	t, ts, err := s.table(table)
-	if err != nil {
-		return CounterValue{}, err
-	}
-	if t.info.DirectCounter == nil {
-		return CounterValue{}, fmt.Errorf("%w: table %q has no direct counter", ErrInvalid, table)
-	}
-	ts.mu.RLock()
-	defer ts.mu.RUnlock()
-	es, err := s.find(t, ts, match, priority)
-	if err != nil {
-		return CounterValue{}, err
-	}
-	return es.ctr.get(), nil
+	var v CounterValue
+	err := s.withEntry(table, match, priority, "direct counter", hasDirectCounter, func(_ *tableC, es *entryState) error {
+		v = es.ctr.get()
+		return nil
+	})
+	return v, err
 }
 
 // WriteDirectCounter sets the direct counter of an entry.
 func (s *Switch) WriteDirectCounter(table string, match []FieldMatch, priority int32, v CounterValue) error {
-	t, ts, err := s.table(table)
-	if err != nil {
-		return err
-	}
-	if t.info.DirectCounter == nil {
-		return fmt.Errorf("%w: table %q has no direct counter", ErrInvalid, table)
-	}
-	ts.mu.RLock()
-	defer ts.mu.RUnlock()
-	es, err := s.find(t, ts, match, priority)
-	if err != nil {
-		return err
-	}
-	es.ctr.set(v)
-	return nil
+	return s.withEntry(table, match, priority, "direct counter", hasDirectCounter, func(_ *tableC, es *entryState) error {
+		es.ctr.set(v)
+		return nil
+	})
 }
 
 // SetDirectMeter configures (cfg nil: resets to unconfigured, all green)
 // the direct meter of an entry.
 func (s *Switch) SetDirectMeter(table string, match []FieldMatch, priority int32, cfg *MeterConfig) error {
-	t, ts, err := s.table(table)
-	if err != nil {
-		return err
-	}
-	if t.info.DirectMeter == nil {
-		return fmt.Errorf("%w: table %q has no direct meter", ErrInvalid, table)
-	}
-	ts.mu.RLock()
-	defer ts.mu.RUnlock()
-	es, err := s.find(t, ts, match, priority)
-	if err != nil {
-		return err
-	}
-	return es.meter.configure(cfg)
+	return s.withEntry(table, match, priority, "direct meter", hasDirectMeter, func(_ *tableC, es *entryState) error {
+		return es.meter.configure(cfg)
+	})
 }

@@ -291,18 +291,18 @@ func (x *cc) data(tv *bmjson.TypedValue) (dexpr, bool) {
 		}
 		return x.paramData(i)
 	case "register":
-		return x.registerData(tv)
-	case "stack_field":
-		s, err := tv.Strings()
-		if err != nil || len(s) != 2 {
-			x.bad("stack_field %s: want [stack, field]", tv.Value)
-			return dexpr{}, false
-		}
-		fid, w, signed, ok := x.lastStackField(s[0], s[1])
+		cell, ok := x.registerOperand(tv)
 		if !ok {
 			return dexpr{}, false
 		}
-		return x.dynFieldData(fid, w, signed), true
+		return x.load(cell), true
+	case "stack_field":
+		fid, first, ok := x.lastStackField(tv)
+		if !ok {
+			return dexpr{}, false
+		}
+		f := x.l.fields[first]
+		return x.dynFieldData(fid, f.width, f.signed), true
 	case "expression":
 		e, plain, err := x.unwrap(tv)
 		if err != nil {
@@ -321,17 +321,23 @@ func (x *cc) data(tv *bmjson.TypedValue) (dexpr, bool) {
 	return dexpr{}, false
 }
 
-// lastStackField resolves [stack, field] to "the field of the last valid
-// element", as bmv2's stack_field.
-func (x *cc) lastStackField(stack, field string) (func(*pkt) int, int, bool, bool) {
-	si, pos, ok := x.l.stackField(stack, field)
+// lastStackField resolves a stack_field operand, [stack, field], to "the
+// field of the last valid element", as bmv2's stack_field: the field id at
+// run time, and the id of the field in the stack's first element (which
+// gives width and signedness).
+func (x *cc) lastStackField(tv *bmjson.TypedValue) (func(*pkt) int, int, bool) {
+	s, err := tv.Strings()
+	if err != nil || len(s) != 2 {
+		x.bad("stack_field %s: want [stack, field]", tv.Value)
+		return nil, 0, false
+	}
+	si, pos, ok := x.l.stackField(s[0], s[1])
 	if !ok {
-		x.bad("unknown stack field %s.%s", stack, field)
-		return nil, 0, false, false
+		x.bad("unknown stack field %s.%s", s[0], s[1])
+		return nil, 0, false
 	}
 	hs := x.l.stacks[si].headers
 	l := x.l
-	f := l.fields[l.headers[hs[0]].fields[pos]]
 	fid := func(p *pkt) int {
 		i := p.h.next[si] - 1
 		if i < 0 {
@@ -339,43 +345,58 @@ func (x *cc) lastStackField(stack, field string) (func(*pkt) int, int, bool, boo
 		}
 		return l.headers[hs[i]].fields[pos]
 	}
-	return fid, f.width, f.signed, true
+	return fid, l.headers[hs[0]].fields[pos], true
 }
 
-// registerData loads register[index].
-func (x *cc) registerData(tv *bmjson.TypedValue) (dexpr, bool) {
+// registerOperand resolves a register operand, [name, index], to the
+// register array and its cell (see registerCell).
+func (x *cc) registerOperand(tv *bmjson.TypedValue) (lval, bool) {
 	var arr []json.RawMessage
 	var name string
 	var idxTV bmjson.TypedValue
 	if json.Unmarshal(tv.Value, &arr) != nil || len(arr) != 2 ||
 		json.Unmarshal(arr[0], &name) != nil || json.Unmarshal(arr[1], &idxTV) != nil {
 		x.bad("register operand %s: want [name, index]", tv.Value)
-		return dexpr{}, false
+		return lval{}, false
 	}
 	ri, ok := x.c.registerByName[name]
 	if !ok {
 		x.bad("unknown register array %q", name)
-		return dexpr{}, false
+		return lval{}, false
 	}
 	idx, ok := x.data(&idxTV)
 	if !ok {
-		return dexpr{}, false
+		return lval{}, false
 	}
+	return x.registerCell(ri, idx), true
+}
+
+// registerCell is the cell of register array ri at index idx; the array is
+// locked while the action runs.
+func (x *cc) registerCell(ri int, idx dexpr) lval {
 	x.regs[ri] = true
-	iu := idx.uintOf()
 	w := x.c.registers[ri].Bitwidth
-	d := dexpr{bits: w}
-	d.big = func(p *pkt) *big.Int {
-		i, ok := iu(p)
-		return p.st.regs[ri].getBig(i, ok)
+	return lval{konst: -1, width: w, wide: w > 64, reg: ri, regIdx: idx.uintOf()}
+}
+
+// accessField resolves access_field(header, offset): the header, the
+// field's offset in it and its declaration.
+func (x *cc) accessField(e *bmjson.Expr) (hexpr, int, bmjson.FieldDecl, bool) {
+	h, ok := x.header(e.Left)
+	if !ok {
+		return hexpr{}, 0, bmjson.FieldDecl{}, false
 	}
-	if w <= 64 {
-		d.fast = func(p *pkt) uint64 {
-			i, ok := iu(p)
-			return p.st.regs[ri].getU(i, ok)
-		}
+	off, err := e.RightInt()
+	if err != nil {
+		x.bad("%v", err)
+		return hexpr{}, 0, bmjson.FieldDecl{}, false
 	}
-	return d, true
+	ht, ok := x.l.types[h.typeName]
+	if !ok || off < 0 || off >= len(ht.Fields) {
+		x.bad("access_field: no field at offset %d of header type %q", off, h.typeName)
+		return hexpr{}, 0, bmjson.FieldDecl{}, false
+	}
+	return h, off, ht.Fields[off], true
 }
 
 // dataOp compiles an expression node producing data.
@@ -455,21 +476,10 @@ func (x *cc) dataOp(e *bmjson.Expr) (dexpr, bool) {
 		d.big = d.bigOf()
 		return d, true
 	case "access_field":
-		h, ok := x.header(e.Left)
+		h, off, fd, ok := x.accessField(e)
 		if !ok {
 			return dexpr{}, false
 		}
-		off, err := e.RightInt()
-		if err != nil {
-			x.bad("%v", err)
-			return dexpr{}, false
-		}
-		ht, ok := x.l.types[h.typeName]
-		if !ok || off < 0 || off >= len(ht.Fields) {
-			x.bad("access_field: no field at offset %d of header type %q", off, h.typeName)
-			return dexpr{}, false
-		}
-		fd := ht.Fields[off]
 		if fd.Variable {
 			x.unsup("reading variable-length field %q in an expression", fd.Name)
 			return dexpr{}, false

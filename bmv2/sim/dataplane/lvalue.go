@@ -1,7 +1,6 @@
 package dataplane
 
 import (
-	"encoding/json"
 	"math/big"
 
 	"github.com/lime-p4/lime/bmv2/sim/dataplane/bmjson"
@@ -45,40 +44,15 @@ func (x *cc) lvalue(tv *bmjson.TypedValue) (lval, bool) {
 		}
 		return x.fieldLval(fi), true
 	case "stack_field":
-		s, err := tv.Strings()
-		if err != nil || len(s) != 2 {
-			x.bad("stack_field %s: want [stack, field]", tv.Value)
-			return lval{}, false
-		}
-		fid, _, _, ok := x.lastStackField(s[0], s[1])
+		fid, first, ok := x.lastStackField(tv)
 		if !ok {
 			return lval{}, false
 		}
-		si, pos, _ := x.l.stackField(s[0], s[1])
-		proto := x.fieldLval(x.l.headers[x.l.stacks[si].headers[0]].fields[pos])
+		proto := x.fieldLval(first)
 		proto.field, proto.konst = fid, -1
 		return proto, true
 	case "register":
-		var arr []json.RawMessage
-		var name string
-		var idxTV bmjson.TypedValue
-		if json.Unmarshal(tv.Value, &arr) != nil || len(arr) != 2 ||
-			json.Unmarshal(arr[0], &name) != nil || json.Unmarshal(arr[1], &idxTV) != nil {
-			x.bad("register operand %s: want [name, index]", tv.Value)
-			return lval{}, false
-		}
-		ri, ok := x.c.registerByName[name]
-		if !ok {
-			x.bad("unknown register array %q", name)
-			return lval{}, false
-		}
-		idx, ok := x.data(&idxTV)
-		if !ok {
-			return lval{}, false
-		}
-		x.regs[ri] = true
-		w := x.c.registers[ri].Bitwidth
-		return lval{konst: -1, width: w, wide: w > 64, reg: ri, regIdx: idx.uintOf()}, true
+		return x.registerOperand(tv)
 	case "expression":
 		e, plain, err := x.unwrap(tv)
 		if err != nil {
@@ -92,24 +66,13 @@ func (x *cc) lvalue(tv *bmjson.TypedValue) (lval, bool) {
 			x.unsup("assignment to an expression with operator %q", e.Op)
 			return lval{}, false
 		}
-		h, ok := x.header(e.Left)
+		h, off, fd, ok := x.accessField(e)
 		if !ok {
-			return lval{}, false
-		}
-		off, err := e.RightInt()
-		if err != nil {
-			x.bad("%v", err)
-			return lval{}, false
-		}
-		ht, ok := x.l.types[h.typeName]
-		if !ok || off < 0 || off >= len(ht.Fields) {
-			x.bad("access_field: no field at offset %d of header type %q", off, h.typeName)
 			return lval{}, false
 		}
 		if h.konst >= 0 {
 			return x.fieldLval(x.l.headers[h.konst].fields[off]), true
 		}
-		fd := ht.Fields[off]
 		l := x.l
 		hf := h.fn
 		return lval{

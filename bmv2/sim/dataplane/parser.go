@@ -220,16 +220,11 @@ func (x *cc) transitionKey(tv *bmjson.TypedValue) (pkey, bool) {
 		}
 		return pkey{field: fi, width: x.l.fields[fi].width}, true
 	case "stack_field":
-		s, err := tv.Strings()
-		if err != nil || len(s) != 2 {
-			x.bad("stack_field %s: want [stack, field]", tv.Value)
-			return pkey{}, false
-		}
-		fid, w, _, ok := x.lastStackField(s[0], s[1])
+		fid, first, ok := x.lastStackField(tv)
 		if !ok {
 			return pkey{}, false
 		}
-		return pkey{field: -1, stackFid: fid, width: w}, true
+		return pkey{field: -1, stackFid: fid, width: x.l.fields[first].width}, true
 	case "lookahead":
 		v, err := tv.Ints()
 		if err != nil || len(v) != 2 || v[0] < 0 || v[1] <= 0 {

@@ -2,7 +2,6 @@ package dataplane
 
 import (
 	"fmt"
-	"math/big"
 	"math/rand/v2"
 	"sort"
 
@@ -540,15 +539,9 @@ func (x *cc) primitive(pr *bmjson.Primitive) (primOp, bool) {
 		if !ok1 || !ok2 || !ok3 {
 			return nil, false
 		}
-		x.regs[ri] = true
-		iu := idx.uintOf()
-		w := c.registers[ri].Bitwidth
-		v := dexpr{bits: w}
-		v.big = func(p *pkt) *big.Int { i, ok := iu(p); return p.st.regs[ri].getBig(i, ok) }
-		if w <= 64 {
-			v.fast = func(p *pkt) uint64 { i, ok := iu(p); return p.st.regs[ri].getU(i, ok) }
-		}
-		st := x.store(dst, v)
+		cell := x.registerCell(ri, idx)
+		iu := cell.regIdx
+		st := x.store(dst, x.load(cell))
 		return func(p *pkt) int {
 			if i, ok := iu(p); ok && i < uint64(p.st.regs[ri].size) {
 				st(p)
@@ -565,9 +558,7 @@ func (x *cc) primitive(pr *bmjson.Primitive) (primOp, bool) {
 		if !ok1 || !ok2 || !ok3 {
 			return nil, false
 		}
-		x.regs[ri] = true
-		dst := lval{konst: -1, width: c.registers[ri].Bitwidth, wide: c.registers[ri].Bitwidth > 64, reg: ri, regIdx: idx.uintOf()}
-		st := x.store(dst, src)
+		st := x.store(x.registerCell(ri, idx), src)
 		return func(p *pkt) int { st(p); return -1 }, true
 	}
 	x.unsup("primitive %q", pr.Op)
