@@ -34,29 +34,12 @@ func (c *Client) RegisterRead(ctx context.Context, name string, index int32) (in
 // RegisterReadAll reads every cell of register array name, in index order
 // (bm_register_read_all).
 func (c *Client) RegisterReadAll(ctx context.Context, name string) ([]int64, error) {
-	var vs []int64
-	err := c.call(ctx, mRegisterReadAll, registerTarget(name), func(w *writer) {
+	return callList(ctx, c, mRegisterReadAll, registerTarget(name), func(w *writer) {
 		w.i32("cxt_id", 1, contextID)
 		w.str("register_array_name", 2, name)
-	}, reply{
-		successType: athrift.LIST,
-		success: func(ctx context.Context, p athrift.TProtocol) error {
-			vs = vs[:0]
-			return readList(ctx, p, athrift.I64, "register values", func() error {
-				v, err := p.ReadI64(ctx)
-				vs = append(vs, v)
-				return err
-			})
-		},
-		asCode: registerCode,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if vs == nil {
-		vs = []int64{}
-	}
-	return vs, nil
+	}, athrift.I64, "register values", func(ctx context.Context, p athrift.TProtocol) (int64, error) {
+		return p.ReadI64(ctx)
+	}, registerCode)
 }
 
 // RegisterWrite writes value into one cell of register array name
@@ -130,25 +113,38 @@ func (c *Client) DevMgrRemovePort(ctx context.Context, port int32) error {
 
 // DevMgrShowPorts lists the device manager's ports (bm_dev_mgr_show_ports).
 func (c *Client) DevMgrShowPorts(ctx context.Context) ([]PortInfo, error) {
-	var ps []PortInfo
-	err := c.call(ctx, mDevMgrShowPorts, "", func(*writer) {}, reply{
+	return callList(ctx, c, mDevMgrShowPorts, "", func(*writer) {}, athrift.STRUCT, "ports",
+		func(ctx context.Context, p athrift.TProtocol) (PortInfo, error) {
+			var pi PortInfo
+			err := readPortInfo(ctx, p, &pi)
+			return pi, err
+		}, devMgrCode)
+}
+
+// callList makes a call whose result is a list of elem values, each read
+// by read; what names the list in errors. An empty list is an empty, not a
+// nil, slice.
+func callList[T any](ctx context.Context, c *Client, method, target string, args func(*writer),
+	elem athrift.TType, what string, read func(context.Context, athrift.TProtocol) (T, error),
+	asCode func(int32) error) ([]T, error) {
+	var vs []T
+	err := c.call(ctx, method, target, args, reply{
 		successType: athrift.LIST,
 		success: func(ctx context.Context, p athrift.TProtocol) error {
-			ps = ps[:0]
-			return readList(ctx, p, athrift.STRUCT, "ports", func() error {
-				var pi PortInfo
-				err := readPortInfo(ctx, p, &pi)
-				ps = append(ps, pi)
+			vs = vs[:0]
+			return readList(ctx, p, elem, what, func() error {
+				v, err := read(ctx, p)
+				vs = append(vs, v)
 				return err
 			})
 		},
-		asCode: devMgrCode,
+		asCode: asCode,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if ps == nil {
-		ps = []PortInfo{}
+	if vs == nil {
+		vs = []T{}
 	}
-	return ps, nil
+	return vs, nil
 }

@@ -20,15 +20,7 @@ const (
 
 // String returns the enum name used in standard.thrift, or "code(N)".
 func (c RegisterErrorCode) String() string {
-	switch c {
-	case RegisterInvalidName:
-		return "INVALID_REGISTER_NAME"
-	case RegisterInvalidIndex:
-		return "INVALID_INDEX"
-	case RegisterFailed:
-		return "ERROR"
-	}
-	return "code(" + strconv.Itoa(int(c)) + ")"
+	return enumName(int32(c), "INVALID_REGISTER_NAME", "INVALID_INDEX", "ERROR")
 }
 
 // Error names the exception and its code, e.g.
@@ -48,15 +40,7 @@ const (
 
 // String returns the enum name used in standard.thrift, or "code(N)".
 func (c CounterErrorCode) String() string {
-	switch c {
-	case CounterInvalidName:
-		return "INVALID_COUNTER_NAME"
-	case CounterInvalidIndex:
-		return "INVALID_INDEX"
-	case CounterFailed:
-		return "ERROR"
-	}
-	return "code(" + strconv.Itoa(int(c)) + ")"
+	return enumName(int32(c), "INVALID_COUNTER_NAME", "INVALID_INDEX", "ERROR")
 }
 
 // Error names the exception and its code.
@@ -70,9 +54,13 @@ type DevMgrErrorCode int32
 const DevMgrFailed DevMgrErrorCode = 1
 
 // String returns the enum name used in standard.thrift, or "code(N)".
-func (c DevMgrErrorCode) String() string {
-	if c == DevMgrFailed {
-		return "ERROR"
+func (c DevMgrErrorCode) String() string { return enumName(int32(c), "ERROR") }
+
+// enumName names code c of an error-code enum of standard.thrift whose
+// values run from 1 in the order of names; "code(N)" for any other value.
+func enumName(c int32, names ...string) string {
+	if c >= 1 && int(c) <= len(names) {
+		return names[c-1]
 	}
 	return "code(" + strconv.Itoa(int(c)) + ")"
 }

@@ -25,28 +25,26 @@ var handlers = map[string]handler{
 	mDevMgrShowPorts:  handleDevMgrShowPorts,
 }
 
-func registerException(err error) (string, int32, bool) {
-	var c RegisterErrorCode
-	if errors.As(err, &c) {
-		return "InvalidRegisterOperation", int32(c), true
-	}
-	return "", 0, false
-}
+// The exceptions the handlers declare, by the error code they carry.
+var (
+	registerException = exceptionOf[RegisterErrorCode]("InvalidRegisterOperation")
+	counterException  = exceptionOf[CounterErrorCode]("InvalidCounterOperation")
+	devMgrException   = exceptionOf[DevMgrErrorCode]("InvalidDevMgrOperation")
+)
 
-func counterException(err error) (string, int32, bool) {
-	var c CounterErrorCode
-	if errors.As(err, &c) {
-		return "InvalidCounterOperation", int32(c), true
+// exceptionOf maps an error wrapping a code of type C to exception name
+// with that code.
+func exceptionOf[C interface {
+	~int32
+	error
+}](name string) func(error) (string, int32, bool) {
+	return func(err error) (string, int32, bool) {
+		var c C
+		if errors.As(err, &c) {
+			return name, int32(c), true
+		}
+		return "", 0, false
 	}
-	return "", 0, false
-}
-
-func devMgrException(err error) (string, int32, bool) {
-	var c DevMgrErrorCode
-	if errors.As(err, &c) {
-		return "InvalidDevMgrOperation", int32(c), true
-	}
-	return "", 0, false
 }
 
 // readArgs reads an argument struct and the end of its message.
@@ -55,6 +53,24 @@ func readArgs(ctx context.Context, p athrift.TProtocol, fields ...field) error {
 		return err
 	}
 	return p.ReadMessageEnd(ctx)
+}
+
+// readArrayArgs reads the arguments of a register or counter call, cxt_id
+// (1), the array's name (2), its index (3) when idx is not nil and then
+// extra, through the message end. The outcome declares exception; a context
+// id other than simple_switch's is its error. A returned error means the
+// arguments could not be decoded.
+func readArrayArgs(ctx context.Context, p athrift.TProtocol, exception func(error) (string, int32, bool),
+	name *string, idx *int32, extra ...field) (outcome, error) {
+	var cxt int32
+	fields := []field{{1, athrift.I32, readI32(ctx, p, &cxt)}, {2, athrift.STRING, readString(ctx, p, name)}}
+	if idx != nil {
+		fields = append(fields, field{3, athrift.I32, readI32(ctx, p, idx)})
+	}
+	if err := readArgs(ctx, p, append(fields, extra...)...); err != nil {
+		return outcome{}, err
+	}
+	return outcome{exception: exception, err: checkContext(cxt)}, nil
 }
 
 // checkContext refuses context ids other than simple_switch's only one.
@@ -67,18 +83,12 @@ func checkContext(cxt int32) error {
 
 func handleRegisterRead(ctx context.Context, b Backend, p athrift.TProtocol) (outcome, error) {
 	var (
-		cxt, idx int32
-		name     string
+		name string
+		idx  int32
 	)
-	if err := readArgs(ctx, p,
-		field{1, athrift.I32, readI32(ctx, p, &cxt)},
-		field{2, athrift.STRING, readString(ctx, p, &name)},
-		field{3, athrift.I32, readI32(ctx, p, &idx)}); err != nil {
-		return outcome{}, err
-	}
-	out := outcome{exception: registerException}
-	if out.err = checkContext(cxt); out.err != nil {
-		return out, nil
+	out, err := readArrayArgs(ctx, p, registerException, &name, &idx)
+	if err != nil || out.err != nil {
+		return out, err
 	}
 	var v int64
 	v, out.err = b.RegisterRead(ctx, name, idx)
@@ -87,71 +97,38 @@ func handleRegisterRead(ctx context.Context, b Backend, p athrift.TProtocol) (ou
 }
 
 func handleRegisterReadAll(ctx context.Context, b Backend, p athrift.TProtocol) (outcome, error) {
-	var (
-		cxt  int32
-		name string
-	)
-	if err := readArgs(ctx, p,
-		field{1, athrift.I32, readI32(ctx, p, &cxt)},
-		field{2, athrift.STRING, readString(ctx, p, &name)}); err != nil {
-		return outcome{}, err
-	}
-	out := outcome{exception: registerException}
-	if out.err = checkContext(cxt); out.err != nil {
-		return out, nil
+	var name string
+	out, err := readArrayArgs(ctx, p, registerException, &name, nil)
+	if err != nil || out.err != nil {
+		return out, err
 	}
 	var vs []int64
 	vs, out.err = b.RegisterReadAll(ctx, name)
 	out.success = func(w *writer) {
-		w.field("success", athrift.LIST, 0, func() error {
-			if err := w.p.WriteListBegin(w.ctx, athrift.I64, len(vs)); err != nil {
-				return err
-			}
-			for _, v := range vs {
-				if err := w.p.WriteI64(w.ctx, v); err != nil {
-					return err
-				}
-			}
-			return w.p.WriteListEnd(w.ctx)
-		})
+		w.list("success", athrift.I64, 0, len(vs), func(i int) error { return w.p.WriteI64(w.ctx, vs[i]) })
 	}
 	return out, nil
 }
 
 func handleRegisterWrite(ctx context.Context, b Backend, p athrift.TProtocol) (outcome, error) {
 	var (
-		cxt, idx int32
-		name     string
-		value    int64
+		name  string
+		idx   int32
+		value int64
 	)
-	if err := readArgs(ctx, p,
-		field{1, athrift.I32, readI32(ctx, p, &cxt)},
-		field{2, athrift.STRING, readString(ctx, p, &name)},
-		field{3, athrift.I32, readI32(ctx, p, &idx)},
-		field{4, athrift.I64, readI64(ctx, p, &value)}); err != nil {
-		return outcome{}, err
-	}
-	out := outcome{exception: registerException}
-	if out.err = checkContext(cxt); out.err != nil {
-		return out, nil
+	out, err := readArrayArgs(ctx, p, registerException, &name, &idx, field{4, athrift.I64, readI64(ctx, p, &value)})
+	if err != nil || out.err != nil {
+		return out, err
 	}
 	out.err = b.RegisterWrite(ctx, name, idx, value)
 	return out, nil
 }
 
 func handleRegisterReset(ctx context.Context, b Backend, p athrift.TProtocol) (outcome, error) {
-	var (
-		cxt  int32
-		name string
-	)
-	if err := readArgs(ctx, p,
-		field{1, athrift.I32, readI32(ctx, p, &cxt)},
-		field{2, athrift.STRING, readString(ctx, p, &name)}); err != nil {
-		return outcome{}, err
-	}
-	out := outcome{exception: registerException}
-	if out.err = checkContext(cxt); out.err != nil {
-		return out, nil
+	var name string
+	out, err := readArrayArgs(ctx, p, registerException, &name, nil)
+	if err != nil || out.err != nil {
+		return out, err
 	}
 	out.err = b.RegisterReset(ctx, name)
 	return out, nil
@@ -159,18 +136,12 @@ func handleRegisterReset(ctx context.Context, b Backend, p athrift.TProtocol) (o
 
 func handleCounterRead(ctx context.Context, b Backend, p athrift.TProtocol) (outcome, error) {
 	var (
-		cxt, idx int32
-		name     string
+		name string
+		idx  int32
 	)
-	if err := readArgs(ctx, p,
-		field{1, athrift.I32, readI32(ctx, p, &cxt)},
-		field{2, athrift.STRING, readString(ctx, p, &name)},
-		field{3, athrift.I32, readI32(ctx, p, &idx)}); err != nil {
-		return outcome{}, err
-	}
-	out := outcome{exception: counterException}
-	if out.err = checkContext(cxt); out.err != nil {
-		return out, nil
+	out, err := readArrayArgs(ctx, p, counterException, &name, &idx)
+	if err != nil || out.err != nil {
+		return out, err
 	}
 	var v CounterValue
 	v, out.err = b.CounterRead(ctx, name, idx)
@@ -185,20 +156,13 @@ func handleCounterRead(ctx context.Context, b Backend, p athrift.TProtocol) (out
 
 func handleCounterWrite(ctx context.Context, b Backend, p athrift.TProtocol) (outcome, error) {
 	var (
-		cxt, idx int32
-		name     string
-		value    CounterValue
+		name  string
+		idx   int32
+		value CounterValue
 	)
-	if err := readArgs(ctx, p,
-		field{1, athrift.I32, readI32(ctx, p, &cxt)},
-		field{2, athrift.STRING, readString(ctx, p, &name)},
-		field{3, athrift.I32, readI32(ctx, p, &idx)},
-		field{4, athrift.STRUCT, readCounterValue(ctx, p, &value)}); err != nil {
-		return outcome{}, err
-	}
-	out := outcome{exception: counterException}
-	if out.err = checkContext(cxt); out.err != nil {
-		return out, nil
+	out, err := readArrayArgs(ctx, p, counterException, &name, &idx, field{4, athrift.STRUCT, readCounterValue(ctx, p, &value)})
+	if err != nil || out.err != nil {
+		return out, err
 	}
 	out.err = b.CounterWrite(ctx, name, idx, value)
 	return out, nil
@@ -232,17 +196,9 @@ func handleDevMgrShowPorts(ctx context.Context, b Backend, p athrift.TProtocol) 
 	}
 	ps, err := b.DevMgrShowPorts(ctx)
 	return outcome{exception: devMgrException, err: err, success: func(w *writer) {
-		w.field("success", athrift.LIST, 0, func() error {
-			if err := w.p.WriteListBegin(w.ctx, athrift.STRUCT, len(ps)); err != nil {
-				return err
-			}
-			for _, pi := range ps {
-				w.portInfo(pi)
-				if w.err != nil {
-					return w.err
-				}
-			}
-			return w.p.WriteListEnd(w.ctx)
+		w.list("success", athrift.STRUCT, 0, len(ps), func(i int) error {
+			w.portInfo(ps[i])
+			return w.err
 		})
 	}}, nil
 }

@@ -51,6 +51,15 @@ func (e *enc) msg(name string, typ int8, seq int32) {
 func (e *enc) field(typ int8, id int16) { e.i8(typ); e.i16(id) }
 func (e *enc) stop()                    { e.i8(tStop) }
 
+// arrayArgs encodes the first arguments of a register or counter call:
+// cxt_id (field 1) and the array's name (field 2).
+func (e *enc) arrayArgs(cxt int32, name string) {
+	e.field(tI32, 1)
+	e.i32(cxt)
+	e.field(tString, 2)
+	e.str(name)
+}
+
 // startServer serves b on a loopback listener and returns its address and a
 // function that stops it (also registered as cleanup).
 func startServer(t *testing.T, b thrift.Backend) (string, func()) {

@@ -32,10 +32,7 @@ func readReply(t *testing.T, conn net.Conn) (name string, typ athrift.TMessageTy
 
 func registerReadCall(e *enc, name string, seq int32, reg string, idx int32) {
 	e.msg(name, mCall, seq)
-	e.field(tI32, 1)
-	e.i32(0)
-	e.field(tString, 2)
-	e.str(reg)
+	e.arrayArgs(0, reg)
 	e.field(tI32, 3)
 	e.i32(idx)
 	e.stop()
@@ -57,10 +54,7 @@ func TestMalformedInput(t *testing.T) {
 		name: "unknown method",
 		send: func(e *enc) {
 			e.msg("standard:bm_mt_get_num_entries", mCall, 4)
-			e.field(tI32, 1)
-			e.i32(0)
-			e.field(tString, 2)
-			e.str("t")
+			e.arrayArgs(0, "t")
 			e.stop()
 		},
 		replyAs: "bm_mt_get_num_entries", appType: athrift.UNKNOWN_METHOD,
@@ -69,10 +63,7 @@ func TestMalformedInput(t *testing.T) {
 		name: "context id other than 0",
 		send: func(e *enc) {
 			e.msg("standard:bm_register_reset", mCall, 4)
-			e.field(tI32, 1)
-			e.i32(3)
-			e.field(tString, 2)
-			e.str("w8")
+			e.arrayArgs(3, "w8")
 			e.stop()
 		},
 		replyAs: "bm_register_reset", appType: athrift.UNKNOWN_APPLICATION_EXCEPTION,
@@ -192,10 +183,7 @@ func TestSkippedArguments(t *testing.T) {
 	defer conn.Close()
 	var e enc
 	e.msg("standard:bm_register_read", mCall, 1)
-	e.field(tI32, 1)
-	e.i32(0)
-	e.field(tString, 2)
-	e.str("w8")
+	e.arrayArgs(0, "w8")
 	e.field(tI64, 3) // idx must be i32
 	e.i64(3)
 	e.field(tList, 9) // unknown field

@@ -118,6 +118,22 @@ func (w *writer) boolean(name string, id int16, v bool) {
 	w.field(name, athrift.BOOL, id, func() error { return w.p.WriteBool(w.ctx, v) })
 }
 
+// list writes field id, name, as a list of n elements of type elem, each
+// written by each(i).
+func (w *writer) list(name string, elem athrift.TType, id int16, n int, each func(i int) error) {
+	w.field(name, athrift.LIST, id, func() error {
+		if err := w.p.WriteListBegin(w.ctx, elem, n); err != nil {
+			return err
+		}
+		for i := range n {
+			if err := each(i); err != nil {
+				return err
+			}
+		}
+		return w.p.WriteListEnd(w.ctx)
+	})
+}
+
 // counterValue writes BmCounterValue {1: i64 bytes, 2: i64 packets}.
 func (w *writer) counterValue(v CounterValue) {
 	w.structBegin("BmCounterValue")

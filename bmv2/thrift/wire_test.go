@@ -71,10 +71,7 @@ func TestWireBytes(t *testing.T) {
 	regRead := func(ctx context.Context, c *thrift.Client) (any, error) { return c.RegisterRead(ctx, reg, 5) }
 	regReadReq := func(e *enc) {
 		e.msg("standard:bm_register_read", mCall, 1)
-		e.field(tI32, 1)
-		e.i32(0)
-		e.field(tString, 2)
-		e.str(reg)
+		e.arrayArgs(0, reg)
 		e.field(tI32, 3)
 		e.i32(5)
 		e.stop()
@@ -144,10 +141,7 @@ func TestWireBytes(t *testing.T) {
 		call: func(ctx context.Context, c *thrift.Client) (any, error) { return c.RegisterReadAll(ctx, reg) },
 		req: func(e *enc) {
 			e.msg("standard:bm_register_read_all", mCall, 1)
-			e.field(tI32, 1)
-			e.i32(0)
-			e.field(tString, 2)
-			e.str(reg)
+			e.arrayArgs(0, reg)
 			e.stop()
 		},
 		reply: func(e *enc) {
@@ -168,10 +162,7 @@ func TestWireBytes(t *testing.T) {
 		},
 		req: func(e *enc) {
 			e.msg("standard:bm_register_write", mCall, 1)
-			e.field(tI32, 1)
-			e.i32(0)
-			e.field(tString, 2)
-			e.str(reg)
+			e.arrayArgs(0, reg)
 			e.field(tI32, 3)
 			e.i32(7)
 			e.field(tI64, 4)
@@ -184,10 +175,7 @@ func TestWireBytes(t *testing.T) {
 		call: func(ctx context.Context, c *thrift.Client) (any, error) { return nil, c.RegisterReset(ctx, reg) },
 		req: func(e *enc) {
 			e.msg("standard:bm_register_reset", mCall, 1)
-			e.field(tI32, 1)
-			e.i32(0)
-			e.field(tString, 2)
-			e.str(reg)
+			e.arrayArgs(0, reg)
 			e.stop()
 		},
 		reply:  excReply("bm_register_reset", 1),
@@ -198,10 +186,7 @@ func TestWireBytes(t *testing.T) {
 		call: func(ctx context.Context, c *thrift.Client) (any, error) { return c.CounterRead(ctx, "I.port_ctr", 3) },
 		req: func(e *enc) {
 			e.msg("standard:bm_counter_read", mCall, 1)
-			e.field(tI32, 1)
-			e.i32(0)
-			e.field(tString, 2)
-			e.str("I.port_ctr")
+			e.arrayArgs(0, "I.port_ctr")
 			e.field(tI32, 3)
 			e.i32(3)
 			e.stop()
@@ -224,10 +209,7 @@ func TestWireBytes(t *testing.T) {
 		},
 		req: func(e *enc) {
 			e.msg("standard:bm_counter_write", mCall, 1)
-			e.field(tI32, 1)
-			e.i32(0)
-			e.field(tString, 2)
-			e.str("I.port_ctr")
+			e.arrayArgs(0, "I.port_ctr")
 			e.field(tI32, 3)
 			e.i32(3)
 			e.field(tStruct, 4)
@@ -281,10 +263,7 @@ func TestWireBytes(t *testing.T) {
 			e.field(tList, 0)
 			e.i8(tStruct)
 			e.i32(1)
-			e.field(tI32, 1)
-			e.i32(3)
-			e.field(tString, 2)
-			e.str("veth3")
+			e.arrayArgs(3, "veth3")
 			e.field(tBool, 3)
 			e.i8(1)
 			e.field(tMap, 4)
