@@ -1,0 +1,138 @@
+//go:build linux
+
+package lab
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lime-p4/lime/bmv2/launch"
+)
+
+// Timeouts of the bmv2 backend.
+const (
+	// bmv2StartTimeout bounds starting one switch, a Docker image pull
+	// included.
+	bmv2StartTimeout = 10 * time.Minute
+	// bmv2ReadyTimeout bounds the wait for P4Runtime to answer once the
+	// process runs.
+	bmv2ReadyTimeout = 2 * time.Minute
+	// logTail is how much of a switch's log a failing test shows.
+	logTail = 4 << 10
+)
+
+// BMv2 starts simple_switch_grpc through bmv2/launch, each switch with
+// ports of its own and a veth pair per host port.
+type BMv2 struct {
+	// Mode is launch.ModeNative or launch.ModeDocker.
+	Mode launch.Mode
+	// Binary is the native executable (default simple_switch_grpc on PATH).
+	Binary string
+	// Label names the backend in messages (default "bmv2/<mode>").
+	Label string
+}
+
+// RealBMv2 returns the backend that runs real simple_switch_grpc here:
+// native when it is on PATH, else in Docker when an engine answers "docker
+// info". Where neither is present, or with -short, it skips the test and
+// says what it looked for.
+func RealBMv2(t testing.TB) BMv2 {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real bmv2 test skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	mode, why := launch.Available(ctx, launch.Config{})
+	if mode == launch.ModeUnavailable {
+		t.Skipf("no real bmv2 to test against: looked for %s on PATH and for a Docker engine answering \"docker info\" (to run the %s image): %s",
+			launch.DefaultBinary, launch.DefaultImage, why)
+	}
+	t.Logf("real bmv2: %v, %s", mode, why)
+	return BMv2{Mode: mode}
+}
+
+// Name returns the label.
+func (b BMv2) Name() string {
+	if b.Label != "" {
+		return b.Label
+	}
+	return "bmv2/" + b.Mode.String()
+}
+
+// Start starts simple_switch_grpc without a program (--no-p4), P4Runtime on
+// 127.0.0.1 and Thrift on ports of its own, -i N@veth for each host port,
+// and a log file that a failing test shows the end of.
+func (b BMv2) Start(t testing.TB, spec Spec) *Switch {
+	t.Helper()
+	if err := spec.validate(); err != nil {
+		t.Fatal(err)
+	}
+	var links map[uint32]vethLink
+	ifaces := map[int]string{}
+	if len(spec.Ports) > 0 {
+		links = makeVeths(t, spec.Ports)
+		for p, l := range links {
+			ifaces[int(p)] = l.switchEnd
+		}
+	}
+	ports, err := FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(t.TempDir(), spec.Name)
+	ctx, cancel := context.WithTimeout(context.Background(), bmv2StartTimeout)
+	defer cancel()
+	s, err := launch.Start(ctx, launch.Config{
+		Mode: b.Mode, Binary: b.Binary, DeviceID: spec.DeviceID,
+		ContainerName: fmt.Sprintf("lime-e2e-%d-%s-%d", os.Getpid(), spec.Name, ports[0]),
+		GRPCHost:      "127.0.0.1", GRPCPort: ports[0], ThriftPort: ports[1], CPUPort: spec.CPUPort,
+		Interfaces: ifaces, LogFile: logFile, LogLevel: "info",
+		StartTimeout: bmv2ReadyTimeout,
+	})
+	if err != nil {
+		t.Fatalf("lab: starting %s on %s: %v", spec.Name, b.Name(), err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("%s: %q\noutput:\n%s\nlog %s ends:\n%s", spec.Name, s.Argv(), s.Output(), s.LogPath(), tail(s.LogPath(), logTail))
+		}
+		if err := s.Stop(); err != nil {
+			t.Errorf("lab: stopping %s: %v", spec.Name, err)
+		}
+	})
+	sw := &Switch{Name: spec.Name, DeviceID: spec.DeviceID, Addr: s.GRPCAddr(), Thrift: s.ThriftAddr(),
+		CPUPort: spec.CPUPort, Kind: fmt.Sprintf("%s, P4Runtime %s", b.Name(), s.P4RuntimeVersion()), hosts: map[uint32]Host{}}
+	for _, p := range spec.Ports {
+		sw.hosts[p] = attachVethHost(t, fmt.Sprintf("%s-h%d", spec.Name, p), p, links[p])
+	}
+	return sw
+}
+
+// tail returns the last n bytes of a file, or a note saying why not.
+func tail(path string, n int64) string {
+	if path == "" {
+		return "(no log file)"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > n {
+		if _, err := f.Seek(-n, io.SeekEnd); err != nil {
+			return fmt.Sprintf("(%v)", err)
+		}
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	return strings.TrimSpace(string(b))
+}

@@ -1,0 +1,89 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// limePackage is the import path of the lime command.
+const limePackage = "github.com/lime-p4/lime/cmd/lime"
+
+// waitDelay bounds the wait for lime's output once it has exited or been
+// killed (a child holding its pipes open cannot stall a test).
+const waitDelay = 5 * time.Second
+
+// Lime is a built lime binary.
+type Lime struct {
+	Path string
+}
+
+// BuildLime builds the lime command into dir with the go tool on PATH
+// (go test puts its own first), with the race detector when this binary
+// has it, and returns it. It runs from the working directory, which must be
+// inside the lime module.
+func BuildLime(ctx context.Context, dir string) (*Lime, error) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("lab: building lime needs the go tool on PATH: %w", err)
+	}
+	out := filepath.Join(dir, "lime")
+	args := []string{"build", "-o", out}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	args = append(args, limePackage)
+	cmd := exec.CommandContext(ctx, gobin, args...)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("lab: go %s: %w\n%s", strings.Join(args, " "), err, b)
+	}
+	return &Lime{Path: out}, nil
+}
+
+// Run is one run of a lime verb.
+type Run struct {
+	Args   []string
+	Stdout string
+	Stderr string
+	Code   int // exit status
+}
+
+// String shows the command line, exit status and output, for messages.
+func (r *Run) String() string {
+	return fmt.Sprintf("$ lime %s\nexit status %d\nstdout:\n%s\nstderr:\n%s", strings.Join(r.Args, " "), r.Code, r.Stdout, r.Stderr)
+}
+
+// JSON decodes the run's standard output (a verb run with --json) into v.
+func (r *Run) JSON(v any) error {
+	if err := json.Unmarshal([]byte(r.Stdout), v); err != nil {
+		return fmt.Errorf("lab: lime %s printed no JSON report: %w", r.Args[0], err)
+	}
+	return nil
+}
+
+// Run runs lime with args, as a user does, and returns its output and exit
+// status; the error is for a lime that could not run or was killed (ctx
+// ended), not for a non-zero exit.
+func (l *Lime) Run(ctx context.Context, args ...string) (*Run, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, l.Path, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = waitDelay
+	err := cmd.Run()
+	r := &Run{Args: args, Stdout: stdout.String(), Stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.Exited():
+		r.Code = ee.ExitCode()
+	default:
+		return r, fmt.Errorf("lab: lime %s: %w\n%s", strings.Join(args, " "), err, r)
+	}
+	return r, nil
+}

@@ -1,0 +1,79 @@
+//go:build linux
+
+package test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/lime-p4/lime/test/lab"
+)
+
+// buildTimeout bounds building the lime binary.
+const buildTimeout = 5 * time.Minute
+
+var (
+	binDir    string // where lime is built, removed after the tests
+	limeOnce  sync.Once
+	limeBuilt *lab.Lime
+	limeErr   error
+)
+
+// TestMain runs the tests, or, started as a stand-in simple_switch_grpc
+// (lab.StandInEnv), acts as one. It checks that no test leaves goroutines
+// behind (glog's flush daemon comes with the simulator's gNMI cache).
+func TestMain(m *testing.M) {
+	if lab.StandInRequested() {
+		os.Exit(lab.RunStandIn(os.Args[1:]))
+	}
+	dir, err := os.MkdirTemp("", "lime-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	binDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	if code == 0 {
+		if err := goleak.Find(goleak.IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon")); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines left behind:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// limeTool returns the lime binary, built once for all tests (with the race
+// detector when the tests run with it).
+func limeTool(t *testing.T) *lab.Lime {
+	t.Helper()
+	limeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+		defer cancel()
+		limeBuilt, limeErr = lab.BuildLime(ctx, binDir)
+	})
+	if limeErr != nil {
+		t.Fatal(limeErr)
+	}
+	return limeBuilt
+}
+
+// runLime runs a lime verb and fails the test unless it exits with want.
+func runLime(t *testing.T, ctx context.Context, want int, args ...string) *lab.Run {
+	t.Helper()
+	r, err := limeTool(t).Run(ctx, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Code != want {
+		t.Fatalf("want exit status %d:\n%s", want, r)
+	}
+	t.Logf("$ lime %v: exit status %d", r.Args, r.Code)
+	return r
+}
