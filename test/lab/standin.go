@@ -208,12 +208,12 @@ func serveStandIn(a standInArgs) error {
 	}
 	tl, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(a.thriftPort)))
 	if err != nil {
-		return fmt.Errorf("Thrift: %w", err)
+		return fmt.Errorf("thrift port: %w", err)
 	}
 	gl, err := net.Listen("tcp", a.grpcAddr)
 	if err != nil {
 		tl.Close()
-		return fmt.Errorf("P4Runtime: %w", err)
+		return fmt.Errorf("p4runtime address: %w", err)
 	}
 	go dev.ServeThrift(tl)
 	go dev.Serve(gl)
