@@ -136,48 +136,35 @@ func (p *Pipeline) bind() error {
 			return err
 		}
 	}
-	counters := map[string]*bmjson.CounterArray{}
-	for i := range doc.CounterArrays {
-		counters[doc.CounterArrays[i].Name] = &doc.CounterArrays[i]
+	counters := map[string]jsonArray{}
+	for _, c := range doc.CounterArrays {
+		counters[c.Name] = jsonArray{direct: c.IsDirect, size: c.Size}
 	}
 	for _, c := range p.Info.Counters {
-		jc, ok := counters[c.Name]
-		switch {
-		case !ok:
-			return fmt.Errorf("counter %q: not in the bmv2 JSON", c.Name)
-		case jc.IsDirect:
-			return fmt.Errorf("counter %q: indirect in the P4Info, direct in the bmv2 JSON", c.Name)
-		case int64(jc.Size) != c.Size:
-			return fmt.Errorf("counter %q: size %d in the P4Info, %d in the bmv2 JSON", c.Name, c.Size, jc.Size)
+		if err := checkIndirect("counter", c.Name, c.Size, counters); err != nil {
+			return err
 		}
 	}
 	for _, c := range p.Info.DirectCounters {
-		jc, ok := counters[c.Name]
-		if !ok || !jc.IsDirect {
-			return fmt.Errorf("direct counter %q: no direct counter of that name in the bmv2 JSON", c.Name)
+		if err := checkDirect("direct counter", c.Name, counters); err != nil {
+			return err
 		}
 		if jt := p.Tables[c.Table.ID]; jt != nil && !jt.WithCounters {
 			return fmt.Errorf("direct counter %q: table %q has no counters in the bmv2 JSON", c.Name, c.Table.Name)
 		}
 	}
-	meters := map[string]*bmjson.MeterArray{}
-	for i := range doc.MeterArrays {
-		meters[doc.MeterArrays[i].Name] = &doc.MeterArrays[i]
+	meters := map[string]jsonArray{}
+	for _, m := range doc.MeterArrays {
+		meters[m.Name] = jsonArray{direct: m.IsDirect, size: m.Size}
 	}
 	for _, m := range p.Info.Meters {
-		jm, ok := meters[m.Name]
-		switch {
-		case !ok:
-			return fmt.Errorf("meter %q: not in the bmv2 JSON", m.Name)
-		case jm.IsDirect:
-			return fmt.Errorf("meter %q: indirect in the P4Info, direct in the bmv2 JSON", m.Name)
-		case int64(jm.Size) != m.Size:
-			return fmt.Errorf("meter %q: size %d in the P4Info, %d in the bmv2 JSON", m.Name, m.Size, jm.Size)
+		if err := checkIndirect("meter", m.Name, m.Size, meters); err != nil {
+			return err
 		}
 	}
 	for _, m := range p.Info.DirectMeters {
-		if jm, ok := meters[m.Name]; !ok || !jm.IsDirect {
-			return fmt.Errorf("direct meter %q: no direct meter of that name in the bmv2 JSON", m.Name)
+		if err := checkDirect("direct meter", m.Name, meters); err != nil {
+			return err
 		}
 	}
 	registers := map[string]*bmjson.RegisterArray{}
@@ -212,6 +199,37 @@ func (p *Pipeline) bind() error {
 		if _, ok := vsets[vs.Name]; !ok {
 			return fmt.Errorf("value set %q: not in the bmv2 JSON", vs.Name)
 		}
+	}
+	return nil
+}
+
+// jsonArray is what the P4Info is checked against in a counter or meter
+// array of the bmv2 JSON.
+type jsonArray struct {
+	direct bool
+	size   int
+}
+
+// checkIndirect checks an indirect counter or meter (kind) of the P4Info
+// against the bmv2 JSON's array of that name.
+func checkIndirect(kind, name string, size int64, arrays map[string]jsonArray) error {
+	ja, ok := arrays[name]
+	switch {
+	case !ok:
+		return fmt.Errorf("%s %q: not in the bmv2 JSON", kind, name)
+	case ja.direct:
+		return fmt.Errorf("%s %q: indirect in the P4Info, direct in the bmv2 JSON", kind, name)
+	case int64(ja.size) != size:
+		return fmt.Errorf("%s %q: size %d in the P4Info, %d in the bmv2 JSON", kind, name, size, ja.size)
+	}
+	return nil
+}
+
+// checkDirect checks that the bmv2 JSON has a direct array for a direct
+// counter or meter (kind) of the P4Info.
+func checkDirect(kind, name string, arrays map[string]jsonArray) error {
+	if ja, ok := arrays[name]; !ok || !ja.direct {
+		return fmt.Errorf("%s %q: no %s of that name in the bmv2 JSON", kind, name, kind)
 	}
 	return nil
 }

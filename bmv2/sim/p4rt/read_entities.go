@@ -5,8 +5,6 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/lime-p4/lime/p4/info"
 )
 
 // profilesFor resolves the action profiles a member or group read selects
@@ -89,26 +87,17 @@ func (st *state) readGroups(req *p4v1.ActionProfileGroup, emit emitter) error {
 // 0 reads every indirect counter, an unset index every cell. A cell at zero
 // reads back as an empty data {}.
 func (st *state) readCounters(req *p4v1.CounterEntry, emit emitter) error {
-	var cs []*info.Counter
-	if req.GetCounterId() == 0 {
-		cs = st.inf.Counters
-	} else {
-		c := st.inf.Counter(req.GetCounterId())
-		if c == nil {
-			if st.inf.DirectCounter(req.GetCounterId()) != nil {
-				return errorf(ErrInvalid, "counter %d is a direct counter: read it with DirectCounterEntry", req.GetCounterId())
-			}
-			return errorf(ErrInvalid, "unknown counter id %d", req.GetCounterId())
+	cs, ok := selectByID(req.GetCounterId(), st.inf.Counters, st.inf.Counter)
+	if !ok {
+		if st.inf.DirectCounter(req.GetCounterId()) != nil {
+			return errorf(ErrInvalid, "counter %d is a direct counter: read it with DirectCounterEntry", req.GetCounterId())
 		}
-		cs = []*info.Counter{c}
+		return errorf(ErrInvalid, "unknown counter id %d", req.GetCounterId())
 	}
 	for _, c := range cs {
-		first, last := int64(0), c.Size-1
-		if req.GetIndex() != nil {
-			if err := st.checkIndex(req.GetIndex().GetIndex(), c.Size, "counter "+quote(c.Name)); err != nil {
-				return err
-			}
-			first, last = req.GetIndex().GetIndex(), req.GetIndex().GetIndex()
+		first, last, err := st.cells(req.GetIndex(), c.Size, "counter "+quote(c.Name))
+		if err != nil {
+			return err
 		}
 		for i := first; i <= last; i++ {
 			d, err := st.prog.Counter(c, i)
@@ -127,26 +116,17 @@ func (st *state) readCounters(req *p4v1.CounterEntry, emit emitter) error {
 // readMeters answers MeterEntry reads; the configuration is omitted when it
 // is the default.
 func (st *state) readMeters(req *p4v1.MeterEntry, emit emitter) error {
-	var ms []*info.Meter
-	if req.GetMeterId() == 0 {
-		ms = st.inf.Meters
-	} else {
-		m := st.inf.Meter(req.GetMeterId())
-		if m == nil {
-			if st.inf.DirectMeter(req.GetMeterId()) != nil {
-				return errorf(ErrInvalid, "meter %d is a direct meter: read it with DirectMeterEntry", req.GetMeterId())
-			}
-			return errorf(ErrInvalid, "unknown meter id %d", req.GetMeterId())
+	ms, ok := selectByID(req.GetMeterId(), st.inf.Meters, st.inf.Meter)
+	if !ok {
+		if st.inf.DirectMeter(req.GetMeterId()) != nil {
+			return errorf(ErrInvalid, "meter %d is a direct meter: read it with DirectMeterEntry", req.GetMeterId())
 		}
-		ms = []*info.Meter{m}
+		return errorf(ErrInvalid, "unknown meter id %d", req.GetMeterId())
 	}
 	for _, m := range ms {
-		first, last := int64(0), m.Size-1
-		if req.GetIndex() != nil {
-			if err := st.checkIndex(req.GetIndex().GetIndex(), m.Size, "meter "+quote(m.Name)); err != nil {
-				return err
-			}
-			first, last = req.GetIndex().GetIndex(), req.GetIndex().GetIndex()
+		first, last, err := st.cells(req.GetIndex(), m.Size, "meter "+quote(m.Name))
+		if err != nil {
+			return err
 		}
 		for i := first; i <= last; i++ {
 			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{
@@ -167,40 +147,45 @@ func (st *state) readPRE(req *p4v1.PacketReplicationEngineEntry, emit emitter) e
 		if id >= maxMulticastGroupID {
 			return errorf(ErrOutOfRange, "multicast group id %d is too high", id)
 		}
-		ids := []uint32{id}
-		if id == 0 {
-			ids = sortedKeys(st.mcast)
-		} else if st.mcast[id] == nil {
-			return errorf(ErrNotFound, "multicast group %d does not exist", id)
-		}
-		for _, k := range ids {
-			if err := emit(preEntity(&p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{
-				MulticastGroupEntry: proto.Clone(st.mcast[k]).(*p4v1.MulticastGroupEntry)}})); err != nil {
-				return err
-			}
-		}
-		return nil
+		return readPREEntries(st.mcast, id, "multicast group", emit, func(e *p4v1.MulticastGroupEntry) *p4v1.PacketReplicationEngineEntry {
+			return &p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: e}}
+		})
 	case *p4v1.PacketReplicationEngineEntry_CloneSessionEntry:
-		id := x.CloneSessionEntry.GetSessionId()
-		ids := []uint32{id}
-		if id == 0 {
-			ids = sortedKeys(st.clones)
-		} else if st.clones[id] == nil {
-			return errorf(ErrNotFound, "clone session %d does not exist", id)
-		}
-		for _, k := range ids {
-			if err := emit(preEntity(&p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{
-				CloneSessionEntry: proto.Clone(st.clones[k]).(*p4v1.CloneSessionEntry)}})); err != nil {
-				return err
-			}
-		}
-		return nil
+		return readPREEntries(st.clones, x.CloneSessionEntry.GetSessionId(), "clone session", emit, func(e *p4v1.CloneSessionEntry) *p4v1.PacketReplicationEngineEntry {
+			return &p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: e}}
+		})
 	}
 	return errorf(ErrInvalid, "PRE read without a type (multicast group or clone session)")
 }
 
-func preEntity(p *p4v1.PacketReplicationEngineEntry) *p4v1.Entity {
-	return &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: p}}
+// readPREEntries emits a copy of PRE entry id of m, or of every entry (by
+// id) for id 0, each wrapped by wrap; what names the kind in errors.
+func readPREEntries[E proto.Message](m map[uint32]E, id uint32, what string, emit emitter, wrap func(E) *p4v1.PacketReplicationEngineEntry) error {
+	ids := []uint32{id}
+	if id == 0 {
+		ids = sortedKeys(m)
+	} else if _, ok := m[id]; !ok {
+		return errorf(ErrNotFound, "%s %d does not exist", what, id)
+	}
+	for _, k := range ids {
+		pre := wrap(proto.Clone(m[k]).(E))
+		if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: pre}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// selectByID returns what a read of id covers: all for id 0, else the one
+// object lookup finds; false when there is none.
+func selectByID[T any](id uint32, all []*T, lookup func(uint32) *T) ([]*T, bool) {
+	if id == 0 {
+		return all, true
+	}
+	if x := lookup(id); x != nil {
+		return []*T{x}, true
+	}
+	return nil, false
 }
 
 // readRegisters answers RegisterEntry reads (spec section "RegisterEntry");
@@ -209,23 +194,14 @@ func (st *state) readRegisters(req *p4v1.RegisterEntry, emit emitter) error {
 	if st.dev.profile != ProfileSpec {
 		return errorf(ErrUnimplemented, "register reads are not supported")
 	}
-	var rs []*info.Register
-	if req.GetRegisterId() == 0 {
-		rs = st.inf.Registers
-	} else {
-		r := st.inf.Register(req.GetRegisterId())
-		if r == nil {
-			return errorf(ErrInvalid, "unknown register id %d", req.GetRegisterId())
-		}
-		rs = []*info.Register{r}
+	rs, ok := selectByID(req.GetRegisterId(), st.inf.Registers, st.inf.Register)
+	if !ok {
+		return errorf(ErrInvalid, "unknown register id %d", req.GetRegisterId())
 	}
 	for _, r := range rs {
-		first, last := int64(0), int64(r.Size)-1
-		if req.GetIndex() != nil {
-			if err := st.checkIndex(req.GetIndex().GetIndex(), int64(r.Size), "register "+quote(r.Name)); err != nil {
-				return err
-			}
-			first, last = req.GetIndex().GetIndex(), req.GetIndex().GetIndex()
+		first, last, err := st.cells(req.GetIndex(), int64(r.Size), "register "+quote(r.Name))
+		if err != nil {
+			return err
 		}
 		for i := first; i <= last; i++ {
 			v, err := st.prog.Register(r, i)
@@ -247,15 +223,9 @@ func (st *state) readValueSets(req *p4v1.ValueSetEntry, emit emitter) error {
 	if st.dev.profile != ProfileSpec {
 		return errorf(ErrUnimplemented, "value set reads are not supported")
 	}
-	var vss []*info.ValueSet
-	if req.GetValueSetId() == 0 {
-		vss = st.inf.ValueSets
-	} else {
-		vs := st.inf.ValueSet(req.GetValueSetId())
-		if vs == nil {
-			return errorf(ErrInvalid, "unknown value set id %d", req.GetValueSetId())
-		}
-		vss = []*info.ValueSet{vs}
+	vss, ok := selectByID(req.GetValueSetId(), st.inf.ValueSets, st.inf.ValueSet)
+	if !ok {
+		return errorf(ErrInvalid, "unknown value set id %d", req.GetValueSetId())
 	}
 	for _, vs := range vss {
 		out := &p4v1.ValueSetEntry{ValueSetId: vs.ID}

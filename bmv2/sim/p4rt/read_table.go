@@ -8,6 +8,8 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/p4/info"
 )
 
 // readTables reads table entries (spec section "Wildcard Reads" of
@@ -138,24 +140,34 @@ func (st *state) readDefault(ts *tableState, req *p4v1.TableEntry, emit emitter)
 	return emit(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: e}})
 }
 
-// readDirectCounters answers DirectCounterEntry reads (spec section
-// "DirectCounterEntry"). Reading every table at once (table_id 0) is
-// UNIMPLEMENTED in bmv2.
-func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) error {
-	te := req.GetTableEntry()
+// directReader is what a read of one kind of direct resource does for
+// readDirect.
+type directReader struct {
+	what string                 // "direct counter" or "direct meter"
+	has  func(*info.Table) bool // whether a table has the resource
+	// one answers for the entry the request names, te, found as ref (the
+	// default entry when ref.Handle is DefaultHandle).
+	one func(t *info.Table, ts *tableState, te *p4v1.TableEntry, ref EntryRef) error
+	// each answers for an installed entry.
+	each func(t *info.Table, ref EntryRef) error
+}
+
+// readDirect answers a read of direct resources: of one entry (or the
+// default entry) when te names one, else of every installed entry of te's
+// table. Reading every table at once (table_id 0) is UNIMPLEMENTED in bmv2.
+func (st *state) readDirect(te *p4v1.TableEntry, r directReader) error {
 	if te == nil {
-		return errorf(ErrInvalid, "direct counter entry without a table entry")
+		return errorf(ErrInvalid, "%s entry without a table entry", r.what)
 	}
 	if te.GetTableId() == 0 {
 		if st.dev.profile != ProfileSpec {
-			return errorf(ErrUnimplemented, "reading all direct counters for all tables is not supported")
+			return errorf(ErrUnimplemented, "reading all %ss for all tables is not supported", r.what)
 		}
 		for _, t := range st.inf.Tables {
-			if t.DirectCounter == nil {
+			if !r.has(t) {
 				continue
 			}
-			q := &p4v1.DirectCounterEntry{TableEntry: &p4v1.TableEntry{TableId: t.ID}}
-			if err := st.readDirectCounters(q, emit); err != nil {
+			if err := st.readDirect(&p4v1.TableEntry{TableId: t.ID}, r); err != nil {
 				return err
 			}
 		}
@@ -165,21 +177,16 @@ func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) 
 	if t == nil {
 		return errorf(ErrInvalid, "unknown table id %d", te.GetTableId())
 	}
-	if t.DirectCounter == nil {
-		return errorf(ErrInvalid, "table %q has no direct counter", t.Name)
+	if !r.has(t) {
+		return errorf(ErrInvalid, "table %q has no %s", t.Name, r.what)
 	}
 	ts := st.tables[t.ID]
 	if len(te.GetMatch()) > 0 || te.GetIsDefaultAction() {
-		_, ref, err := st.directEntry(te, "direct counter entry")
+		_, ref, err := st.directEntry(te, r.what+" entry")
 		if err != nil {
 			return err
 		}
-		d, err := st.prog.DirectCounter(t.DirectCounter, ref)
-		if err != nil {
-			return targetErr(err, "table %q: read direct counter", t.Name)
-		}
-		return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{
-			TableEntry: proto.Clone(te).(*p4v1.TableEntry), Data: d}}})
+		return r.one(t, ts, te, ref)
 	}
 	for i := range ts.slots {
 		s := &ts.slots[i]
@@ -190,81 +197,72 @@ func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) 
 		if err != nil {
 			return err
 		}
-		d, err := st.prog.DirectCounter(t.DirectCounter, EntryRef{Handle(i + 1), e})
-		if err != nil {
-			return targetErr(err, "table %q: read direct counter", t.Name)
-		}
-		if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{
-			TableEntry: &p4v1.TableEntry{TableId: t.ID, Match: e.Match, Priority: e.Priority}, Data: d}}}); err != nil {
+		if err := r.each(t, EntryRef{Handle(i + 1), e}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// readDirectMeters answers DirectMeterEntry reads (spec section
-// "DirectMeterEntry"); the configuration is omitted when it is the default.
-func (st *state) readDirectMeters(req *p4v1.DirectMeterEntry, emit emitter) error {
-	te := req.GetTableEntry()
-	if te == nil {
-		return errorf(ErrInvalid, "direct meter entry without a table entry")
-	}
-	if te.GetTableId() == 0 {
-		if st.dev.profile != ProfileSpec {
-			return errorf(ErrUnimplemented, "reading all direct meters for all tables is not supported")
-		}
-		for _, t := range st.inf.Tables {
-			if t.DirectMeter == nil {
-				continue
-			}
-			q := &p4v1.DirectMeterEntry{TableEntry: &p4v1.TableEntry{TableId: t.ID}}
-			if err := st.readDirectMeters(q, emit); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	t := st.inf.Table(te.GetTableId())
-	if t == nil {
-		return errorf(ErrInvalid, "unknown table id %d", te.GetTableId())
-	}
-	if t.DirectMeter == nil {
-		return errorf(ErrInvalid, "table %q has no direct meter", t.Name)
-	}
-	ts := st.tables[t.ID]
-	if len(te.GetMatch()) > 0 || te.GetIsDefaultAction() {
-		_, ref, err := st.directEntry(te, "direct meter entry")
+// readDirectCounters answers DirectCounterEntry reads (spec section
+// "DirectCounterEntry").
+func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) error {
+	counter := func(t *info.Table, ref EntryRef) (*p4v1.CounterData, error) {
+		d, err := st.prog.DirectCounter(t.DirectCounter, ref)
 		if err != nil {
-			return err
+			return nil, targetErr(err, "table %q: read direct counter", t.Name)
 		}
-		h := ref.Handle
-		out := &p4v1.DirectMeterEntry{TableEntry: proto.Clone(te).(*p4v1.TableEntry)}
-		if h == DefaultHandle {
-			out.Config = cloneMeter(ts.def.meter)
-		} else {
-			e, err := ts.slots[h-1].entry()
+		return d, nil
+	}
+	return st.readDirect(req.GetTableEntry(), directReader{
+		what: "direct counter",
+		has:  func(t *info.Table) bool { return t.DirectCounter != nil },
+		one: func(t *info.Table, _ *tableState, te *p4v1.TableEntry, ref EntryRef) error {
+			d, err := counter(t, ref)
 			if err != nil {
 				return err
 			}
-			out.Config = e.MeterConfig
-		}
-		return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: out}})
-	}
-	for i := range ts.slots {
-		s := &ts.slots[i]
-		if !s.used {
-			continue
-		}
-		e, err := s.entry()
-		if err != nil {
-			return err
-		}
-		if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: &p4v1.DirectMeterEntry{
-			TableEntry: &p4v1.TableEntry{TableId: t.ID, Match: e.Match, Priority: e.Priority}, Config: e.MeterConfig}}}); err != nil {
-			return err
-		}
-	}
-	return nil
+			return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{
+				TableEntry: proto.Clone(te).(*p4v1.TableEntry), Data: d}}})
+		},
+		each: func(t *info.Table, ref EntryRef) error {
+			d, err := counter(t, ref)
+			if err != nil {
+				return err
+			}
+			e := ref.Entry
+			return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{
+				TableEntry: &p4v1.TableEntry{TableId: t.ID, Match: e.Match, Priority: e.Priority}, Data: d}}})
+		},
+	})
+}
+
+// readDirectMeters answers DirectMeterEntry reads (spec section
+// "DirectMeterEntry"); the configuration is omitted when it is the default.
+func (st *state) readDirectMeters(req *p4v1.DirectMeterEntry, emit emitter) error {
+	return st.readDirect(req.GetTableEntry(), directReader{
+		what: "direct meter",
+		has:  func(t *info.Table) bool { return t.DirectMeter != nil },
+		one: func(_ *info.Table, ts *tableState, te *p4v1.TableEntry, ref EntryRef) error {
+			h := ref.Handle
+			out := &p4v1.DirectMeterEntry{TableEntry: proto.Clone(te).(*p4v1.TableEntry)}
+			if h == DefaultHandle {
+				out.Config = cloneMeter(ts.def.meter)
+			} else {
+				e, err := ts.slots[h-1].entry()
+				if err != nil {
+					return err
+				}
+				out.Config = e.MeterConfig
+			}
+			return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: out}})
+		},
+		each: func(t *info.Table, ref EntryRef) error {
+			e := ref.Entry
+			return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: &p4v1.DirectMeterEntry{
+				TableEntry: &p4v1.TableEntry{TableId: t.ID, Match: e.Match, Priority: e.Priority}, Config: e.MeterConfig}}})
+		},
+	})
 }
 
 func cloneMeter(m *p4v1.MeterConfig) *p4v1.MeterConfig {

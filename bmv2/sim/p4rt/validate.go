@@ -325,6 +325,19 @@ func (st *state) checkIndex(index, size int64, what string) error {
 	return nil
 }
 
+// cells returns the cells of an array of size cells that an entity with
+// index covers: every cell when index is unset, else the one it names,
+// checked as checkIndex does.
+func (st *state) cells(index *p4v1.Index, size int64, what string) (first, last int64, err error) {
+	if index == nil {
+		return 0, size - 1, nil
+	}
+	if err := st.checkIndex(index.GetIndex(), size, what); err != nil {
+		return 0, 0, err
+	}
+	return index.GetIndex(), index.GetIndex(), nil
+}
+
 // checkCounterData keeps only the fields the counter's unit counts, as PI
 // does.
 func counterForUnit(d *p4v1.CounterData, unit p4configv1.CounterSpec_Unit) *p4v1.CounterData {

@@ -20,10 +20,9 @@ func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *jou
 	if e.GetIndex() == nil && !spec {
 		return errorf(ErrUnimplemented, "%s: wildcard writes are not supported", what)
 	}
-	if e.GetIndex() != nil {
-		if err := st.checkIndex(e.GetIndex().GetIndex(), c.Size, what); err != nil {
-			return err
-		}
+	first, last, err := st.cells(e.GetIndex(), c.Size, what)
+	if err != nil {
+		return err
 	}
 	var data *p4v1.CounterData
 	switch typ {
@@ -44,26 +43,30 @@ func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *jou
 			data = counterForUnit(e.GetData(), c.Unit)
 		}
 	}
-	first, last := int64(0), c.Size-1
-	if e.GetIndex() != nil {
-		first, last = e.GetIndex().GetIndex(), e.GetIndex().GetIndex()
-	}
-	var olds []*p4v1.CounterData
+	return writeCells(j, first, last, data, what,
+		func(i int64) (*p4v1.CounterData, error) { return st.prog.Counter(c, i) },
+		func(i int64, d *p4v1.CounterData) error { return st.prog.SetCounter(c, i, d) })
+}
+
+// writeCells writes v into cells first..last with set and journals the
+// undo: each cell's old value, read with get, written back.
+func writeCells[V any](j *journal, first, last int64, v V, what string, get func(int64) (V, error), set func(int64, V) error) error {
+	var olds []V
 	for i := first; i <= last; i++ {
 		if j != nil {
-			old, err := st.prog.Counter(c, i)
+			old, err := get(i)
 			if err != nil {
 				return targetErr(err, "%s[%d]: read", what, i)
 			}
 			olds = append(olds, old)
 		}
-		if err := st.prog.SetCounter(c, i, data); err != nil {
+		if err := set(i, v); err != nil {
 			return targetErr(err, "%s[%d]: write", what, i)
 		}
 	}
 	j.add(func() {
 		for k, old := range olds {
-			_ = st.prog.SetCounter(c, first+int64(k), old)
+			_ = set(first+int64(k), old)
 		}
 	})
 	return nil
@@ -155,10 +158,9 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 	if e.GetIndex() == nil && !spec {
 		return errorf(ErrUnimplemented, "%s: wildcard writes are not supported", what)
 	}
-	if e.GetIndex() != nil {
-		if err := st.checkIndex(e.GetIndex().GetIndex(), m.Size, what); err != nil {
-			return err
-		}
+	first, last, err := st.cells(e.GetIndex(), m.Size, what)
+	if err != nil {
+		return err
 	}
 	switch typ {
 	case p4v1.Update_INSERT:
@@ -177,10 +179,6 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 		if !meterIsDefault(e.GetConfig()) {
 			cfg = st.meterToStore(e.GetConfig())
 		}
-	}
-	first, last := int64(0), m.Size-1
-	if e.GetIndex() != nil {
-		first, last = e.GetIndex().GetIndex(), e.GetIndex().GetIndex()
 	}
 	olds := map[int64]*p4v1.MeterConfig{}
 	for i := first; i <= last; i++ {
@@ -283,38 +281,17 @@ func (st *state) writeRegister(typ p4v1.Update_Type, e *p4v1.RegisterEntry, j *j
 	if typ != p4v1.Update_MODIFY {
 		return errorf(ErrInvalid, "%s: only MODIFY is allowed for registers", what)
 	}
-	if e.GetIndex() != nil {
-		if err := st.checkIndex(e.GetIndex().GetIndex(), int64(r.Size), what); err != nil {
-			return err
-		}
+	first, last, err := st.cells(e.GetIndex(), int64(r.Size), what)
+	if err != nil {
+		return err
 	}
 	v, err := st.registerValue(r, e.GetData(), what)
 	if err != nil {
 		return err
 	}
-	first, last := int64(0), int64(r.Size)-1
-	if e.GetIndex() != nil {
-		first, last = e.GetIndex().GetIndex(), e.GetIndex().GetIndex()
-	}
-	var olds [][]byte
-	for i := first; i <= last; i++ {
-		if j != nil {
-			old, err := st.prog.Register(r, i)
-			if err != nil {
-				return targetErr(err, "%s[%d]: read", what, i)
-			}
-			olds = append(olds, old)
-		}
-		if err := st.prog.SetRegister(r, i, v); err != nil {
-			return targetErr(err, "%s[%d]: write", what, i)
-		}
-	}
-	j.add(func() {
-		for k, old := range olds {
-			_ = st.prog.SetRegister(r, first+int64(k), old)
-		}
-	})
-	return nil
+	return writeCells(j, first, last, v, what,
+		func(i int64) ([]byte, error) { return st.prog.Register(r, i) },
+		func(i int64, b []byte) error { return st.prog.SetRegister(r, i, b) })
 }
 
 // registerValue checks the P4Data of a register write: a bitstring of the

@@ -107,6 +107,74 @@ func comparePorts(a, b *p4v1.Replica) int {
 	return 0
 }
 
+// preEntries is one kind of PRE entry (multicast groups or clone
+// sessions) as the state holds it and the target stores it.
+type preEntries[E any] struct {
+	m   map[uint32]*E
+	set func(*E) error        // stores an entry on the target
+	del func(id uint32) error // deletes one from the target
+}
+
+func (st *state) multicastGroups() preEntries[p4v1.MulticastGroupEntry] {
+	return preEntries[p4v1.MulticastGroupEntry]{
+		m: st.mcast,
+		set: func(e *p4v1.MulticastGroupEntry) error {
+			return st.prog.SetMulticastGroup(e.GetMulticastGroupId(), e.GetReplicas())
+		},
+		del: st.prog.DeleteMulticastGroup,
+	}
+}
+
+func (st *state) cloneSessions() preEntries[p4v1.CloneSessionEntry] {
+	return preEntries[p4v1.CloneSessionEntry]{m: st.clones, set: st.prog.SetCloneSession, del: st.prog.DeleteCloneSession}
+}
+
+// checkMode refuses an INSERT of what exists and a MODIFY of what does not.
+func checkMode(typ p4v1.Update_Type, exists bool, what string) error {
+	switch {
+	case typ == p4v1.Update_INSERT && exists:
+		return errorf(ErrAlreadyExists, "%s exists", what)
+	case typ == p4v1.Update_MODIFY && !exists:
+		return errorf(ErrNotFound, "%s does not exist", what)
+	}
+	return nil
+}
+
+// put stores ne as entry id in place of cur (nil: none) and journals the
+// undo.
+func (p preEntries[E]) put(id uint32, what string, cur, ne *E, j *journal) error {
+	if err := p.set(ne); err != nil {
+		return targetErr(err, "%s", what)
+	}
+	p.m[id] = ne
+	j.add(func() {
+		if cur == nil {
+			_ = p.del(id)
+			delete(p.m, id)
+			return
+		}
+		_ = p.set(cur)
+		p.m[id] = cur
+	})
+	return nil
+}
+
+// remove deletes entry id, cur, and journals the undo.
+func (p preEntries[E]) remove(id uint32, what string, cur *E, j *journal) error {
+	if cur == nil {
+		return errorf(ErrNotFound, "%s does not exist", what)
+	}
+	if err := p.del(id); err != nil {
+		return targetErr(err, "%s: delete", what)
+	}
+	delete(p.m, id)
+	j.add(func() {
+		_ = p.set(cur)
+		p.m[id] = cur
+	})
+	return nil
+}
+
 func (st *state) writeMulticast(typ p4v1.Update_Type, e *p4v1.MulticastGroupEntry, j *journal) error {
 	id := e.GetMulticastGroupId()
 	what := "multicast group " + itoa(id)
@@ -116,51 +184,23 @@ func (st *state) writeMulticast(typ p4v1.Update_Type, e *p4v1.MulticastGroupEntr
 	if id >= maxMulticastGroupID {
 		return errorf(ErrOutOfRange, "%s: ids must be below %d", what, maxMulticastGroupID)
 	}
-	cur := st.mcast[id]
-	switch typ {
-	case p4v1.Update_INSERT, p4v1.Update_MODIFY:
-		if typ == p4v1.Update_INSERT && cur != nil {
-			return errorf(ErrAlreadyExists, "%s exists", what)
-		}
-		if typ == p4v1.Update_MODIFY && cur == nil {
-			return errorf(ErrNotFound, "%s does not exist", what)
-		}
-		rs, err := st.checkReplicas(e.GetReplicas(), what)
-		if err != nil {
-			return err
-		}
-		ne := &p4v1.MulticastGroupEntry{MulticastGroupId: id, Replicas: rs}
-		if st.dev.profile == ProfileSpec {
-			ne.Metadata = append([]byte(nil), e.GetMetadata()...)
-		}
-		if err := st.prog.SetMulticastGroup(id, rs); err != nil {
-			return targetErr(err, "%s", what)
-		}
-		st.mcast[id] = ne
-		j.add(func() {
-			if cur == nil {
-				_ = st.prog.DeleteMulticastGroup(id)
-				delete(st.mcast, id)
-				return
-			}
-			_ = st.prog.SetMulticastGroup(id, cur.GetReplicas())
-			st.mcast[id] = cur
-		})
-		return nil
-	default:
-		if cur == nil {
-			return errorf(ErrNotFound, "%s does not exist", what)
-		}
-		if err := st.prog.DeleteMulticastGroup(id); err != nil {
-			return targetErr(err, "%s: delete", what)
-		}
-		delete(st.mcast, id)
-		j.add(func() {
-			_ = st.prog.SetMulticastGroup(id, cur.GetReplicas())
-			st.mcast[id] = cur
-		})
-		return nil
+	groups := st.multicastGroups()
+	cur := groups.m[id]
+	if typ != p4v1.Update_INSERT && typ != p4v1.Update_MODIFY { // DELETE
+		return groups.remove(id, what, cur, j)
 	}
+	if err := checkMode(typ, cur != nil, what); err != nil {
+		return err
+	}
+	rs, err := st.checkReplicas(e.GetReplicas(), what)
+	if err != nil {
+		return err
+	}
+	ne := &p4v1.MulticastGroupEntry{MulticastGroupId: id, Replicas: rs}
+	if st.dev.profile == ProfileSpec {
+		ne.Metadata = append([]byte(nil), e.GetMetadata()...)
+	}
+	return groups.put(id, what, cur, ne, j)
 }
 
 func (st *state) writeClone(typ p4v1.Update_Type, e *p4v1.CloneSessionEntry, j *journal) error {
@@ -169,52 +209,24 @@ func (st *state) writeClone(typ p4v1.Update_Type, e *p4v1.CloneSessionEntry, j *
 	if id == 0 {
 		return errorf(ErrInvalid, "clone session id 0 is not valid in a write")
 	}
-	cur := st.clones[id]
-	switch typ {
-	case p4v1.Update_INSERT, p4v1.Update_MODIFY:
-		if id >= maxCloneSessionID {
-			return errorf(ErrInvalid, "%s: ids must be below %d", what, maxCloneSessionID)
-		}
-		if typ == p4v1.Update_INSERT && cur != nil {
-			return errorf(ErrAlreadyExists, "%s exists", what)
-		}
-		if typ == p4v1.Update_MODIFY && cur == nil {
-			return errorf(ErrNotFound, "%s does not exist", what)
-		}
-		rs, err := st.checkReplicas(e.GetReplicas(), what)
-		if err != nil {
-			return err
-		}
-		if e.GetClassOfService() != 0 {
-			return errorf(ErrUnimplemented, "%s: class of service is not supported", what)
-		}
-		ne := &p4v1.CloneSessionEntry{SessionId: id, Replicas: rs, PacketLengthBytes: e.GetPacketLengthBytes()}
-		if err := st.prog.SetCloneSession(ne); err != nil {
-			return targetErr(err, "%s", what)
-		}
-		st.clones[id] = ne
-		j.add(func() {
-			if cur == nil {
-				_ = st.prog.DeleteCloneSession(id)
-				delete(st.clones, id)
-				return
-			}
-			_ = st.prog.SetCloneSession(cur)
-			st.clones[id] = cur
-		})
-		return nil
-	default:
-		if cur == nil {
-			return errorf(ErrNotFound, "%s does not exist", what)
-		}
-		if err := st.prog.DeleteCloneSession(id); err != nil {
-			return targetErr(err, "%s: delete", what)
-		}
-		delete(st.clones, id)
-		j.add(func() {
-			_ = st.prog.SetCloneSession(cur)
-			st.clones[id] = cur
-		})
-		return nil
+	sessions := st.cloneSessions()
+	cur := sessions.m[id]
+	if typ != p4v1.Update_INSERT && typ != p4v1.Update_MODIFY { // DELETE
+		return sessions.remove(id, what, cur, j)
 	}
+	if id >= maxCloneSessionID {
+		return errorf(ErrInvalid, "%s: ids must be below %d", what, maxCloneSessionID)
+	}
+	if err := checkMode(typ, cur != nil, what); err != nil {
+		return err
+	}
+	rs, err := st.checkReplicas(e.GetReplicas(), what)
+	if err != nil {
+		return err
+	}
+	if e.GetClassOfService() != 0 {
+		return errorf(ErrUnimplemented, "%s: class of service is not supported", what)
+	}
+	ne := &p4v1.CloneSessionEntry{SessionId: id, Replicas: rs, PacketLengthBytes: e.GetPacketLengthBytes()}
+	return sessions.put(id, what, cur, ne, j)
 }

@@ -204,11 +204,8 @@ func (st *state) writeGroup(typ p4v1.Update_Type, g *p4v1.ActionProfileGroup, j 
 		})
 		return nil
 	}
-	if typ == p4v1.Update_INSERT && cur != nil {
-		return errorf(ErrAlreadyExists, "%s exists", what)
-	}
-	if typ == p4v1.Update_MODIFY && cur == nil {
-		return errorf(ErrNotFound, "%s does not exist", what)
+	if err := checkMode(typ, cur != nil, what); err != nil {
+		return err
 	}
 	maxSize := g.GetMaxSize()
 	if typ == p4v1.Update_MODIFY {
