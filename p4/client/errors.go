@@ -196,25 +196,11 @@ type WriteError struct {
 
 // Error summarises the failures by code and shows the first.
 func (e *WriteError) Error() string {
-	errs := make([]error, len(e.Failures))
-	for i := range e.Failures {
-		errs[i] = e.Failures[i].Err
-	}
-	first := ""
-	if len(e.Failures) > 0 {
-		first = e.Failures[0].Error()
-	}
-	return summarise("write", "updates", e.Total, errs, first)
+	return summariseFailures("write", "updates", e.Total, e.Failures)
 }
 
 // Unwrap gives each failure as a *UpdateFailure.
-func (e *WriteError) Unwrap() []error {
-	out := make([]error, len(e.Failures))
-	for i := range e.Failures {
-		out[i] = &e.Failures[i]
-	}
-	return out
-}
+func (e *WriteError) Unwrap() []error { return failureErrors(e.Failures) }
 
 // Results gives one entry per covered update (Total of them; entry i is
 // update Start+i): nil for success, else the failure's Err.
@@ -246,10 +232,7 @@ func (e *WriteError) GRPCStatus() *status.Status {
 		}
 		items[i] = pe.Proto()
 	}
-	if err := NewBatchError(e.Error(), items); err != nil {
-		return status.Convert(err)
-	}
-	return status.New(codes.Unknown, e.Error())
+	return batchStatus(e.Error(), items)
 }
 
 // ReadFailure is one failed request (entity filter) of a Read.
@@ -282,25 +265,11 @@ type ReadError struct {
 
 // Error summarises the failures by code and shows the first.
 func (e *ReadError) Error() string {
-	errs := make([]error, len(e.Failures))
-	for i := range e.Failures {
-		errs[i] = e.Failures[i].Err
-	}
-	first := ""
-	if len(e.Failures) > 0 {
-		first = e.Failures[0].Error()
-	}
-	return summarise("read", "requests", e.Total, errs, first)
+	return summariseFailures("read", "requests", e.Total, e.Failures)
 }
 
 // Unwrap gives each failure as a *ReadFailure.
-func (e *ReadError) Unwrap() []error {
-	out := make([]error, len(e.Failures))
-	for i := range e.Failures {
-		out[i] = &e.Failures[i]
-	}
-	return out
-}
+func (e *ReadError) Unwrap() []error { return failureErrors(e.Failures) }
 
 // GRPCStatus is the server's form: UNKNOWN with one p4.v1.Error per request.
 func (e *ReadError) GRPCStatus() *status.Status {
@@ -313,10 +282,47 @@ func (e *ReadError) GRPCStatus() *status.Status {
 			items[f.Index] = f.Err.Proto()
 		}
 	}
-	if err := NewBatchError(e.Error(), items); err != nil {
+	return batchStatus(e.Error(), items)
+}
+
+// failurePtr is a pointer to an UpdateFailure or a ReadFailure: an error
+// that unwraps to the failure's cause.
+type failurePtr[F any] interface {
+	*F
+	error
+	Unwrap() error
+}
+
+// summariseFailures is the Error of a WriteError or ReadError: the
+// failures' causes counted by code, and the first failure.
+func summariseFailures[F any, P failurePtr[F]](op, noun string, total int, fs []F) string {
+	errs := make([]error, len(fs))
+	for i := range fs {
+		errs[i] = P(&fs[i]).Unwrap()
+	}
+	first := ""
+	if len(fs) > 0 {
+		first = P(&fs[0]).Error()
+	}
+	return summarise(op, noun, total, errs, first)
+}
+
+// failureErrors gives each failure as an error (a pointer into fs).
+func failureErrors[F any, P failurePtr[F]](fs []F) []error {
+	out := make([]error, len(fs))
+	for i := range fs {
+		out[i] = P(&fs[i])
+	}
+	return out
+}
+
+// batchStatus is UNKNOWN with message msg and one p4.v1.Error detail per
+// item, as a P4Runtime server reports a batch.
+func batchStatus(msg string, items []*p4v1.Error) *status.Status {
+	if err := NewBatchError(msg, items); err != nil {
 		return status.Convert(err)
 	}
-	return status.New(codes.Unknown, e.Error())
+	return status.New(codes.Unknown, msg)
 }
 
 // summarise formats "op: F of N things failed (CODE: k, ...); first: ...".
