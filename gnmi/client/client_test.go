@@ -2,26 +2,22 @@ package client
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"net"
 	"testing"
 	"time"
 
-	"github.com/lime-p4/lime/bmv2/sim/port"
-	"github.com/lime-p4/lime/gnmi"
-	"github.com/lime-p4/lime/gnmi/simports"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
+
+	"github.com/lime-p4/lime/bmv2/sim/port"
+	"github.com/lime-p4/lime/gnmi"
+	"github.com/lime-p4/lime/gnmi/simports"
+	"github.com/lime-p4/lime/internal/testcert"
 )
 
 // glog (under openconfig/gnmi's cache) starts its flush goroutine at init.
@@ -292,7 +288,8 @@ func TestNewSharesConnection(t *testing.T) {
 
 // TestTLS: WithTLS talks to a TLS agent; a plaintext client cannot.
 func TestTLS(t *testing.T) {
-	cert, pool := selfSigned(t)
+	self := testcert.SelfSigned(t, "lime test agent")
+	cert, pool := self.TLS, self.Pool()
 	r := newRig(t, grpc.Creds(credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{cert}})))
 	ctx := ctxT(t)
 	c, err := Dial(ctx, r.addr, WithTLS(&tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}))
@@ -308,34 +305,4 @@ func TestTLS(t *testing.T) {
 	if _, err := Dial(short, r.addr, WithInsecure()); err == nil {
 		t.Error("a plaintext client reached a TLS agent")
 	}
-}
-
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "lime test agent"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool
 }

@@ -2,15 +2,9 @@ package client
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -20,85 +14,9 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+
+	"github.com/lime-p4/lime/internal/testcert"
 )
-
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-var serial int64
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial++
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(serial),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
-
-// issue signs a leaf certificate for the given DNS names and IPs, returning
-// it with its PEM forms.
-func (ca *testCA) issue(t *testing.T, cn string, usage x509.ExtKeyUsage, dns []string, ips []net.IP) (tls.Certificate, []byte, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial++
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(serial),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		DNSNames:     dns,
-		IPAddresses:  ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pair, certPEM, keyPEM
-}
 
 func writeFile(t *testing.T, dir, name string, data []byte) string {
 	t.Helper()
@@ -114,17 +32,18 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 // address; a server demanding client certificates refuses a client without
 // one; ServerName overrides the verified name.
 func TestDialTLS(t *testing.T) {
-	ca := newTestCA(t, "lime test CA")
-	otherCA := newTestCA(t, "some other CA")
+	ca := testcert.NewCA(t, "lime test CA")
+	otherCA := testcert.NewCA(t, "some other CA")
 	loopback := []net.IP{net.ParseIP("127.0.0.1")}
-	serverCert, _, _ := ca.issue(t, "switch", x509.ExtKeyUsageServerAuth, nil, loopback)
-	namedCert, _, _ := ca.issue(t, "named switch", x509.ExtKeyUsageServerAuth, []string{"switch1.lime.test"}, nil)
-	clientCert, clientPEM, clientKeyPEM := ca.issue(t, "controller", x509.ExtKeyUsageClientAuth, nil, nil)
-	strangerCert, _, _ := otherCA.issue(t, "stranger", x509.ExtKeyUsageClientAuth, nil, nil)
+	serverCert := ca.Issue(t, "switch", x509.ExtKeyUsageServerAuth, nil, loopback).TLS
+	namedCert := ca.Issue(t, "named switch", x509.ExtKeyUsageServerAuth, []string{"switch1.lime.test"}, nil).TLS
+	client := ca.Issue(t, "controller", x509.ExtKeyUsageClientAuth, nil, nil)
+	clientCert := client.TLS
+	strangerCert := otherCA.Issue(t, "stranger", x509.ExtKeyUsageClientAuth, nil, nil).TLS
 	dir := t.TempDir()
-	caFile := writeFile(t, dir, "ca.pem", ca.pem)
-	certFile := writeFile(t, dir, "client.pem", clientPEM)
-	keyFile := writeFile(t, dir, "client.key", clientKeyPEM)
+	caFile := writeFile(t, dir, "ca.pem", ca.CertPEM)
+	certFile := writeFile(t, dir, "client.pem", client.CertPEM)
+	keyFile := writeFile(t, dir, "client.key", client.KeyPEM)
 
 	tests := []struct {
 		name    string
@@ -133,23 +52,23 @@ func TestDialTLS(t *testing.T) {
 		wantErr string // empty: must connect
 	}{
 		{"TLS, CA in memory", &tls.Config{Certificates: []tls.Certificate{serverCert}},
-			TLSOptions{CA: ca.pool()}, ""},
+			TLSOptions{CA: ca.Pool()}, ""},
 		{"TLS, CA file", &tls.Config{Certificates: []tls.Certificate{serverCert}},
 			TLSOptions{CAFile: caFile}, ""},
 		{"TLS, wrong CA", &tls.Config{Certificates: []tls.Certificate{serverCert}},
-			TLSOptions{CA: otherCA.pool()}, "certificate signed by unknown authority"},
+			TLSOptions{CA: otherCA.Pool()}, "certificate signed by unknown authority"},
 		{"server name override", &tls.Config{Certificates: []tls.Certificate{namedCert}},
-			TLSOptions{CA: ca.pool(), ServerName: "switch1.lime.test"}, ""},
+			TLSOptions{CA: ca.Pool(), ServerName: "switch1.lime.test"}, ""},
 		{"server name mismatch", &tls.Config{Certificates: []tls.Certificate{namedCert}},
-			TLSOptions{CA: ca.pool()}, "127.0.0.1"},
-		{"mTLS, cert in memory", &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.pool(), ClientAuth: tls.RequireAndVerifyClientCert},
-			TLSOptions{CA: ca.pool(), Certificate: &clientCert}, ""},
-		{"mTLS, cert files", &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.pool(), ClientAuth: tls.RequireAndVerifyClientCert},
+			TLSOptions{CA: ca.Pool()}, "127.0.0.1"},
+		{"mTLS, cert in memory", &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.Pool(), ClientAuth: tls.RequireAndVerifyClientCert},
+			TLSOptions{CA: ca.Pool(), Certificate: &clientCert}, ""},
+		{"mTLS, cert files", &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.Pool(), ClientAuth: tls.RequireAndVerifyClientCert},
 			TLSOptions{CAFile: caFile, CertFile: certFile, KeyFile: keyFile}, ""},
-		{"mTLS, no client cert", &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.pool(), ClientAuth: tls.RequireAndVerifyClientCert},
-			TLSOptions{CA: ca.pool()}, "connection not ready"}, // TLS 1.3: the refusal shows as "certificate required" or a broken pipe
-		{"mTLS, client cert from another CA", &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.pool(), ClientAuth: tls.RequireAndVerifyClientCert},
-			TLSOptions{CA: ca.pool(), Certificate: &strangerCert}, "connection not ready"},
+		{"mTLS, no client cert", &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.Pool(), ClientAuth: tls.RequireAndVerifyClientCert},
+			TLSOptions{CA: ca.Pool()}, "connection not ready"}, // TLS 1.3: the refusal shows as "certificate required" or a broken pipe
+		{"mTLS, client cert from another CA", &tls.Config{Certificates: []tls.Certificate{serverCert}, ClientCAs: ca.Pool(), ClientAuth: tls.RequireAndVerifyClientCert},
+			TLSOptions{CA: ca.Pool(), Certificate: &strangerCert}, "connection not ready"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -4,19 +4,10 @@ package agentcmd
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -28,6 +19,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
 	"github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/netns"
+	"github.com/lime-p4/lime/internal/testcert"
 )
 
 // glog (under openconfig/gnmi's cache, imported through gnmi) starts its
@@ -299,7 +291,9 @@ func TestAgentListenTaken(t *testing.T) {
 // certificate reads state/id. It serves "lo" of the test's own namespace
 // read-only: nothing is set.
 func TestAgentTLS(t *testing.T) {
-	certFile, keyFile, pool := selfSigned(t)
+	self := testcert.SelfSigned(t, "lime agent test")
+	certFile, keyFile := self.WriteFiles(t)
+	pool := self.Pool()
 	mem := thrifttest.NewMemBackend()
 	if err := mem.DevMgrAddPort(context.Background(), "lo", 7, ""); err != nil {
 		t.Fatal(err)
@@ -319,48 +313,4 @@ func TestAgentTLS(t *testing.T) {
 	if err := r.stop(t); err != nil {
 		t.Errorf("lime agent returned %v, want nil", err)
 	}
-}
-
-// selfSigned writes a self-signed certificate for 127.0.0.1 and its key,
-// and returns their paths and a pool trusting it.
-func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "lime agent test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
 }
