@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/internal/watchers"
 )
 
 // glog (under openconfig/gnmi's cache) starts its flush goroutine at init.
@@ -29,15 +31,14 @@ func TestMain(m *testing.M) {
 type fakePorts struct {
 	mu       sync.Mutex
 	ports    map[string]*PortState
-	watchers map[int]func()
-	nextW    int
+	watchers watchers.List[func()]
 	failSet  map[string]error // SetEnabled on these names fails
 	calls    []string         // SetEnabled calls, "name=true"
 	listErr  error
 }
 
 func newFake(ports ...PortState) *fakePorts {
-	f := &fakePorts{ports: map[string]*PortState{}, watchers: map[int]func(){}, failSet: map[string]error{}}
+	f := &fakePorts{ports: map[string]*PortState{}, failSet: map[string]error{}}
 	for _, p := range ports {
 		p := p
 		f.ports[p.Name] = &p
@@ -82,27 +83,10 @@ func (f *fakePorts) SetEnabled(_ context.Context, name string, enabled bool) err
 	return nil
 }
 
-func (f *fakePorts) Watch(fn func()) func() {
-	f.mu.Lock()
-	id := f.nextW
-	f.nextW++
-	f.watchers[id] = fn
-	f.mu.Unlock()
-	return func() {
-		f.mu.Lock()
-		delete(f.watchers, id)
-		f.mu.Unlock()
-	}
-}
+func (f *fakePorts) Watch(fn func()) func() { return f.watchers.Add(fn) }
 
 func (f *fakePorts) notify() {
-	f.mu.Lock()
-	ws := make([]func(), 0, len(f.watchers))
-	for _, w := range f.watchers {
-		ws = append(ws, w)
-	}
-	f.mu.Unlock()
-	for _, w := range ws {
+	for _, w := range f.watchers.Snapshot() {
 		w()
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/gnmi"
 	"github.com/lime-p4/lime/gnmi/linkports"
+	"github.com/lime-p4/lime/internal/watchers"
 )
 
 // Ports is the gnmi.Ports of one bmv2 switch. It is safe for concurrent
@@ -31,8 +32,8 @@ type Ports struct {
 	enabled   map[string]bool
 	last      view   // the last reading of bmv2's ports
 	thriftErr string // the last Thrift failure logged, to log each once
-	watchers  map[uint64]func()
-	nextW     uint64
+
+	watchers watchers.List[func()]
 
 	unwatch  []func()
 	stopPoll context.CancelFunc
@@ -52,13 +53,12 @@ func New(ctx context.Context, opts Options) (*Ports, error) {
 		return nil, err
 	}
 	p := &Ports{
-		ports:    slices.Clone(opts.Ports),
-		byName:   make(map[string]Port, len(opts.Ports)),
-		links:    map[string]*linkports.Ports{},
-		dev:      opts.Thrift,
-		log:      opts.Logger,
-		enabled:  make(map[string]bool, len(opts.Ports)),
-		watchers: map[uint64]func(){},
+		ports:   slices.Clone(opts.Ports),
+		byName:  make(map[string]Port, len(opts.Ports)),
+		links:   map[string]*linkports.Ports{},
+		dev:     opts.Thrift,
+		log:     opts.Logger,
+		enabled: make(map[string]bool, len(opts.Ports)),
 	}
 	if err := p.open(ctx); err != nil {
 		p.closeLinks()
@@ -175,24 +175,10 @@ func (p *Ports) Ports(ctx context.Context) ([]gnmi.PortState, error) {
 // Watch calls notify (which must not block) after a served link changes,
 // after bmv2's port list changes for a served port, and after SetEnabled
 // applies a change.
-func (p *Ports) Watch(notify func()) (cancel func()) {
-	p.mu.Lock()
-	id := p.nextW
-	p.nextW++
-	p.watchers[id] = notify
-	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		delete(p.watchers, id)
-		p.mu.Unlock()
-	}
-}
+func (p *Ports) Watch(notify func()) (cancel func()) { return p.watchers.Add(notify) }
 
 func (p *Ports) notify() {
-	p.mu.Lock()
-	ws := slices.Collect(maps.Values(p.watchers))
-	p.mu.Unlock()
-	for _, w := range ws {
+	for _, w := range p.watchers.Snapshot() {
 		w()
 	}
 }

@@ -10,10 +10,12 @@ import (
 	"net"
 	"sync"
 
-	"github.com/lime-p4/lime/gnmi"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/lime-p4/lime/gnmi"
+	"github.com/lime-p4/lime/internal/watchers"
 )
 
 // Options select the links a Ports serves.
@@ -35,9 +37,7 @@ type Ports struct {
 	ns  netns.NsHandle
 	nl  *netlink.Handle
 
-	mu       sync.Mutex
-	watchers map[uint64]func()
-	nextW    uint64
+	watchers watchers.List[func()]
 
 	done chan struct{}
 	once sync.Once
@@ -48,7 +48,7 @@ var _ gnmi.Ports = (*Ports)(nil)
 
 // New opens the namespace's links and follows their changes.
 func New(opts Options) (*Ports, error) {
-	p := &Ports{ids: opts.IDs, log: opts.Logger, ns: netns.None(), watchers: map[uint64]func(){}, done: make(chan struct{})}
+	p := &Ports{ids: opts.IDs, log: opts.Logger, ns: netns.None(), done: make(chan struct{})}
 	if p.log == nil {
 		p.log = slog.Default()
 	}
@@ -121,13 +121,7 @@ func (p *Ports) follow(updates <-chan netlink.LinkUpdate) {
 }
 
 func (p *Ports) notify() {
-	p.mu.Lock()
-	ws := make([]func(), 0, len(p.watchers))
-	for _, w := range p.watchers {
-		ws = append(ws, w)
-	}
-	p.mu.Unlock()
-	for _, w := range ws {
+	for _, w := range p.watchers.Snapshot() {
 		w()
 	}
 }
@@ -187,18 +181,7 @@ func (p *Ports) SetEnabled(_ context.Context, name string, enabled bool) error {
 }
 
 // Watch calls notify after each change of a served link.
-func (p *Ports) Watch(notify func()) (cancel func()) {
-	p.mu.Lock()
-	id := p.nextW
-	p.nextW++
-	p.watchers[id] = notify
-	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		delete(p.watchers, id)
-		p.mu.Unlock()
-	}
-}
+func (p *Ports) Watch(notify func()) (cancel func()) { return p.watchers.Add(notify) }
 
 // State converts a link's attributes to what the agent serves.
 func State(a *netlink.LinkAttrs, id uint32) gnmi.PortState {

@@ -3,11 +3,12 @@ package port
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode"
+
+	"github.com/lime-p4/lime/internal/watchers"
 )
 
 // Handler receives the frames arriving on a port. It is called from the
@@ -36,11 +37,10 @@ type Port struct {
 	id   uint32
 
 	changeMu sync.Mutex // serializes state changes and the notifications they send
-	mu       sync.Mutex // guards att, carrier, watchers
+	mu       sync.Mutex // guards att, carrier
 	att      attachment
 	carrier  bool
-	watchers map[uint64]func(*Port, Status)
-	nextW    uint64
+	watchers watchers.List[func(*Port, Status)]
 
 	enabled atomic.Bool // admin state; written under mu, read lock-free by peers
 	up      atomic.Bool // oper state is UP; read on the frame paths
@@ -56,7 +56,7 @@ func New(name string, id uint32) (*Port, error) {
 	if err := checkName(name); err != nil {
 		return nil, err
 	}
-	p := &Port{name: name, id: id, watchers: map[uint64]func(*Port, Status){}}
+	p := &Port{name: name, id: id}
 	p.enabled.Store(true)
 	return p, nil
 }
@@ -137,18 +137,7 @@ func (p *Port) SetEnabled(enabled bool) {
 // serialized and in order. fn must not block for long nor change this
 // port's state (SetEnabled, Detach) from within the call. The returned
 // function cancels the registration.
-func (p *Port) Watch(fn func(*Port, Status)) (cancel func()) {
-	p.mu.Lock()
-	id := p.nextW
-	p.nextW++
-	p.watchers[id] = fn
-	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		delete(p.watchers, id)
-		p.mu.Unlock()
-	}
-}
+func (p *Port) Watch(fn func(*Port, Status)) (cancel func()) { return p.watchers.Add(fn) }
 
 // Transmit sends a frame out of the switch through the port. It does not
 // keep frame. A port that is not UP drops the frame (counted in
@@ -223,14 +212,7 @@ func (p *Port) change(f func()) {
 	}
 	var ws []func(*Port, Status)
 	if before != after {
-		ids := make([]uint64, 0, len(p.watchers))
-		for id := range p.watchers {
-			ids = append(ids, id)
-		}
-		sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-		for _, id := range ids {
-			ws = append(ws, p.watchers[id])
-		}
+		ws = p.watchers.Snapshot()
 	}
 	p.mu.Unlock()
 	for _, w := range ws {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+
+	"github.com/lime-p4/lime/internal/watchers"
 )
 
 // ErrUnknown: no port of that name or id in the Set.
@@ -26,17 +28,15 @@ type Set struct {
 	byName   map[string]*Port
 	byID     map[uint32]*Port
 	unwatch  map[*Port]func()
-	watchers map[uint64]func(Event)
-	nextW    uint64
+	watchers watchers.List[func(Event)]
 }
 
 // NewSet returns a Set holding ports.
 func NewSet(ports ...*Port) (*Set, error) {
 	s := &Set{
-		byName:   map[string]*Port{},
-		byID:     map[uint32]*Port{},
-		unwatch:  map[*Port]func(){},
-		watchers: map[uint64]func(Event){},
+		byName:  map[string]*Port{},
+		byID:    map[uint32]*Port{},
+		unwatch: map[*Port]func(){},
 	}
 	for _, p := range ports {
 		if err := s.Add(p); err != nil {
@@ -129,32 +129,10 @@ func (s *Set) Len() int {
 
 // Watch registers fn for the set's events (see Port.Watch for the rules fn
 // must follow). The returned function cancels the registration.
-func (s *Set) Watch(fn func(Event)) (cancel func()) {
-	s.mu.Lock()
-	id := s.nextW
-	s.nextW++
-	s.watchers[id] = fn
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		delete(s.watchers, id)
-		s.mu.Unlock()
-	}
-}
+func (s *Set) Watch(fn func(Event)) (cancel func()) { return s.watchers.Add(fn) }
 
 func (s *Set) notify(ev Event) {
-	s.mu.Lock()
-	ids := make([]uint64, 0, len(s.watchers))
-	for id := range s.watchers {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	ws := make([]func(Event), 0, len(ids))
-	for _, id := range ids {
-		ws = append(ws, s.watchers[id])
-	}
-	s.mu.Unlock()
-	for _, w := range ws {
+	for _, w := range s.watchers.Snapshot() {
 		w(ev)
 	}
 }
