@@ -3,7 +3,6 @@ package regs
 import (
 	"context"
 	"iter"
-	"net"
 	"testing"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -43,18 +42,8 @@ func setup(t *testing.T) (*info.Info, *thrift.Client, *thrifttest.MemBackend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go thrift.Serve(l, mem)
-	t.Cleanup(func() { l.Close() })
-	c, err := thrift.Dial(context.Background(), l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return in, c, mem
+	addr, _ := thrifttest.Serve(t, mem)
+	return in, thrifttest.Dial(t, addr), mem
 }
 
 // Registers written over Thrift read back through the fallback Reader as

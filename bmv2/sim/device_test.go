@@ -17,6 +17,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/sim/port"
 	"github.com/lime-p4/lime/bmv2/thrift"
+	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/p4/info"
@@ -100,12 +101,7 @@ func (r *rig) thriftClient() *thrift.Client {
 		r.t.Fatal(err)
 	}
 	go r.dev.ServeThrift(lis)
-	c, err := thrift.Dial(ctx(r.t), lis.Addr().String())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { c.Close() })
-	return c
+	return thrifttest.Dial(r.t, lis.Addr().String())
 }
 
 func ctx(t *testing.T) context.Context {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lime-p4/lime/bmv2/thrift"
+	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
 )
 
 // TestConcurrentCalls runs many goroutines over one client and over several
@@ -22,9 +23,9 @@ func TestConcurrentCalls(t *testing.T) {
 	if err := b.AddRegister("wide", 64, 32); err != nil {
 		t.Fatal(err)
 	}
-	addr, _ := startServer(t, b)
-	shared := dial(t, addr)
-	own := []*thrift.Client{dial(t, addr), dial(t, addr)}
+	addr, _ := thrifttest.Serve(t, b)
+	shared := thrifttest.Dial(t, addr)
+	own := []*thrift.Client{thrifttest.Dial(t, addr), thrifttest.Dial(t, addr)}
 	ctx := testCtx(t)
 	const workers, rounds = 8, 40
 	var wg sync.WaitGroup
@@ -109,7 +110,7 @@ func silentServer(t *testing.T) (string, <-chan net.Conn) {
 // context's error, and that the client dials a fresh connection next time.
 func TestDeadlineAndCancel(t *testing.T) {
 	addr, conns := silentServer(t)
-	c := dial(t, addr)
+	c := thrifttest.Dial(t, addr)
 	<-conns
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -188,7 +189,7 @@ func TestReconnect(t *testing.T) {
 			t.Errorf("Serve: %v", err)
 		}
 	}()
-	c := dial(t, l.Addr().String())
+	c := thrifttest.Dial(t, l.Addr().String())
 	ctx := testCtx(t)
 	if err := c.RegisterWrite(ctx, "w8", 0, 9); err != nil {
 		t.Fatal(err)
@@ -233,8 +234,8 @@ func TestDialErrors(t *testing.T) {
 }
 
 func TestClosedClient(t *testing.T) {
-	addr, _ := startServer(t, linkMonitor(t))
-	c := dial(t, addr)
+	addr, _ := thrifttest.Serve(t, linkMonitor(t))
+	c := thrifttest.Dial(t, addr)
 	if c.Addr() != addr {
 		t.Errorf("Addr() = %q, want %q", c.Addr(), addr)
 	}

@@ -6,11 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/lime-p4/lime/bmv2/thrift"
 )
 
 // Thrift binary-protocol type ids and message types, written out here so the
@@ -58,46 +55,6 @@ func (e *enc) arrayArgs(cxt int32, name string) {
 	e.i32(cxt)
 	e.field(tString, 2)
 	e.str(name)
-}
-
-// startServer serves b on a loopback listener and returns its address and a
-// function that stops it (also registered as cleanup).
-func startServer(t *testing.T, b thrift.Backend) (string, func()) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- thrift.Serve(l, b) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			l.Close()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Serve: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Error("Serve did not return within 10s of closing its listener")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return l.Addr().String(), stop
-}
-
-func dial(t *testing.T, addr string) *thrift.Client {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := thrift.Dial(ctx, addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }
 
 func testCtx(t *testing.T) context.Context {

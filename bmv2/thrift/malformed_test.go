@@ -7,6 +7,8 @@ import (
 	"time"
 
 	athrift "github.com/apache/thrift/lib/go/thrift"
+
+	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
 )
 
 // readReply decodes one reply message from conn with apache/thrift's binary
@@ -127,7 +129,7 @@ func TestMalformedInput(t *testing.T) {
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			addr, _ := startServer(t, linkMonitor(t))
+			addr, _ := thrifttest.Serve(t, linkMonitor(t))
 			conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 			if err != nil {
 				t.Fatal(err)
@@ -175,7 +177,7 @@ func TestSkippedArguments(t *testing.T) {
 	if err := b.RegisterWrite(context.Background(), "w8", 0, 77); err != nil {
 		t.Fatal(err)
 	}
-	addr, _ := startServer(t, b)
+	addr, _ := thrifttest.Serve(t, b)
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +213,7 @@ func TestSkippedArguments(t *testing.T) {
 // TestTruncatedCall checks that a connection that ends in the middle of a
 // call does not disturb the server: other connections are still answered.
 func TestTruncatedCall(t *testing.T) {
-	addr, _ := startServer(t, linkMonitor(t))
+	addr, _ := thrifttest.Serve(t, linkMonitor(t))
 	var e enc
 	registerReadCall(&e, "standard:bm_register_read", 1, "w8", 0)
 	whole := e.Bytes()
@@ -225,7 +227,7 @@ func TestTruncatedCall(t *testing.T) {
 		}
 		conn.Close()
 	}
-	c := dial(t, addr)
+	c := thrifttest.Dial(t, addr)
 	if _, err := c.RegisterRead(testCtx(t), "w8", 0); err != nil {
 		t.Errorf("server not answering after truncated calls: %v", err)
 	}

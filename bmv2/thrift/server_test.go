@@ -48,8 +48,8 @@ func linkMonitor(t *testing.T) *thrifttest.MemBackend {
 // the register width (bmv2's Register::export_bytes masks with 2^width-1,
 // two's complement), reads return the stored value.
 func TestRegisterTruncation(t *testing.T) {
-	addr, _ := startServer(t, linkMonitor(t))
-	c := dial(t, addr)
+	addr, _ := thrifttest.Serve(t, linkMonitor(t))
+	c := thrifttest.Dial(t, addr)
 	ctx := testCtx(t)
 	for _, tc := range []struct {
 		reg        string
@@ -106,8 +106,8 @@ func TestTruncate(t *testing.T) {
 // cast to size_t by bmv2 and so out of range; bm_register_read_all with no
 // cells INVALID_REGISTER_NAME; counters likewise; DevMgr ERROR).
 func TestEveryCall(t *testing.T) {
-	addr, _ := startServer(t, linkMonitor(t))
-	c := dial(t, addr)
+	addr, _ := thrifttest.Serve(t, linkMonitor(t))
+	c := thrifttest.Dial(t, addr)
 	ctx := testCtx(t)
 	const reg = "MyEgress.byte_cnt_reg"
 
@@ -254,8 +254,8 @@ func (f failing) RegisterRead(ctx context.Context, name string, index int32) (in
 // handler that throws a non-Thrift exception, and that the connection stays
 // usable.
 func TestBackendPlainError(t *testing.T) {
-	addr, _ := startServer(t, failing{linkMonitor(t)})
-	c := dial(t, addr)
+	addr, _ := thrifttest.Serve(t, failing{linkMonitor(t)})
+	c := thrifttest.Dial(t, addr)
 	ctx := testCtx(t)
 	for name, text := range map[string]string{"disk": "disk on fire", "mixed": "InvalidCounterOperation INVALID_COUNTER_NAME"} {
 		_, err := c.RegisterRead(ctx, name, 0)
@@ -275,9 +275,9 @@ func TestBackendPlainError(t *testing.T) {
 // TestClientAsBackend serves a server from a client of another server: the
 // client implements Backend, and exception codes pass through both hops.
 func TestClientAsBackend(t *testing.T) {
-	inner, _ := startServer(t, linkMonitor(t))
-	outer, _ := startServer(t, dial(t, inner))
-	c := dial(t, outer)
+	inner, _ := thrifttest.Serve(t, linkMonitor(t))
+	outer, _ := thrifttest.Serve(t, thrifttest.Dial(t, inner))
+	c := thrifttest.Dial(t, outer)
 	ctx := testCtx(t)
 	if err := c.RegisterWrite(ctx, "w8", 3, 0x1234); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/lime-p4/lime/bmv2/thrift"
+	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
 )
 
 // rawServer accepts one connection, checks that the client sends exactly
@@ -283,7 +284,7 @@ func TestWireBytes(t *testing.T) {
 			tc.req(&req)
 			tc.reply(&rep)
 			addr, got := rawServer(t, req.Bytes(), rep.Bytes())
-			c := dial(t, addr)
+			c := thrifttest.Dial(t, addr)
 			res, err := tc.call(testCtx(t), c)
 			if sent := <-got; !bytes.Equal(sent, req.Bytes()) {
 				t.Fatalf("request bytes:\n got %x\nwant %x", sent, req.Bytes())
@@ -343,7 +344,7 @@ func TestReplyMismatch(t *testing.T) {
 			rep.i64(1)
 			rep.stop()
 			addr, got := rawServer(t, req.Bytes(), rep.Bytes())
-			c := dial(t, addr)
+			c := thrifttest.Dial(t, addr)
 			_, err := c.RegisterRead(testCtx(t), "r", 0)
 			<-got
 			if err == nil || !strings.Contains(err.Error(), tc.want) {

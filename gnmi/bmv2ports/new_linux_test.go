@@ -88,7 +88,7 @@ func TestNew(t *testing.T) {
 // TestNewThriftUnreachable: a Thrift server that has gone away is reported
 // with the call that failed.
 func TestNewThriftUnreachable(t *testing.T) {
-	addr, stop := thriftServer(t, thrifttest.NewMemBackend())
+	addr, stop := thrifttest.Serve(t, thrifttest.NewMemBackend())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	tc, err := thrift.Dial(ctx, addr)

@@ -86,10 +86,10 @@ func TestDisableEnable(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitChanged(t, "disabling h1")
-	if got := r.dev.attached(t, 1); got != "" {
+	if got := r.dev.Attached(1); got != "" {
 		t.Errorf("bmv2 port 1 still attached to %q after disable", got)
 	}
-	if linkUp(t, r.sw, "p1") {
+	if r.sw.LinkUp(t, "p1") {
 		t.Error("link p1 still up after disable")
 	}
 	if ps := r.waitOper(t, "h1", gnmi.OperDown); ps.Enabled {
@@ -111,10 +111,10 @@ func TestDisableEnable(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitChanged(t, "enabling h1")
-	if got := r.dev.attached(t, 1); got != "p1" {
+	if got := r.dev.Attached(1); got != "p1" {
 		t.Errorf("bmv2 port 1 attached to %q after enable, want p1", got)
 	}
-	if !linkUp(t, r.sw, "p1") {
+	if !r.sw.LinkUp(t, "p1") {
 		t.Error("link p1 down after enable")
 	}
 	if ps := r.waitOper(t, "h1", gnmi.OperUp); !ps.Enabled {
@@ -139,14 +139,14 @@ func TestEnableHalfSetUp(t *testing.T) {
 	if err := r.ports.SetEnabled(ctx, "h3", true); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.dev.attached(t, 3); got != "p3" {
+	if got := r.dev.Attached(3); got != "p3" {
 		t.Errorf("bmv2 port 3 attached to %q, want p3", got)
 	}
 	r.waitOper(t, "h3", gnmi.OperUp)
 
 	// Restart the backend over a link that is down while bmv2 has it.
 	r.ports.Close()
-	setLink(t, r.sw, "p2", false)
+	r.sw.SetLinkUp(t, "p2", false)
 	var err error
 	if r.ports, err = New(ctx, Options{Ports: r.config(), Thrift: r.tc, PollInterval: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
@@ -190,7 +190,7 @@ func TestRollback(t *testing.T) {
 		},
 		{
 			name: "enable, add refused, link was down", port: "h3", enable: true,
-			setup:  func(t *testing.T, r *rig) { setLink(t, r.sw, "p3", false); r.dev.failAdd.Store(true) },
+			setup:  func(t *testing.T, r *rig) { r.sw.SetLinkUp(t, "p3", false); r.dev.failAdd.Store(true) },
 			step:   StepAddPort,
 			undone: []Step{StepLinkUp},
 			cause:  thrift.DevMgrFailed,
@@ -205,7 +205,7 @@ func TestRollback(t *testing.T) {
 		},
 		{
 			name: "enable, show_ports refused", port: "h3", enable: true,
-			setup:  func(t *testing.T, r *rig) { setLink(t, r.sw, "p3", false); r.dev.failShow.Store(true) },
+			setup:  func(t *testing.T, r *rig) { r.sw.SetLinkUp(t, "p3", false); r.dev.failShow.Store(true) },
 			step:   StepShowPorts,
 			undone: []Step{StepLinkUp},
 			cause:  thrift.DevMgrFailed,
@@ -213,7 +213,7 @@ func TestRollback(t *testing.T) {
 		},
 		{
 			name: "disable, link gone after the port was removed", port: "h1", enable: false,
-			setup:    func(t *testing.T, r *rig) { deleteLink(t, r.host, "h1") },
+			setup:    func(t *testing.T, r *rig) { r.host.DeleteLink(t, "h1") },
 			step:     StepLinkDown,
 			undone:   []Step{StepRemovePort},
 			cause:    ErrNoLink,
@@ -222,7 +222,7 @@ func TestRollback(t *testing.T) {
 		{
 			name: "enable, bmv2 holds the number for another interface", port: "h3", enable: true,
 			setup: func(t *testing.T, r *rig) {
-				setLink(t, r.sw, "p3", false)
+				r.sw.SetLinkUp(t, "p3", false)
 				if err := r.dev.MemBackend.DevMgrAddPort(context.Background(), "other0", 3, ""); err != nil {
 					t.Fatal(err)
 				}
@@ -259,11 +259,11 @@ func TestRollback(t *testing.T) {
 			r.dev.failRemove.Store(false)
 			r.dev.failShow.Store(false)
 			sp := r.ports.byName[tc.port]
-			if got := r.dev.attached(t, int32(sp.ID)); got != tc.attached {
+			if got := r.dev.Attached(int32(sp.ID)); got != tc.attached {
 				t.Errorf("bmv2 port %d attached to %q, want %q", sp.ID, got, tc.attached)
 			}
 			if tc.step != StepLinkDown { // there the link is gone
-				if up := linkUp(t, r.sw, sp.Iface); up != tc.linkUp {
+				if up := r.sw.LinkUp(t, sp.Iface); up != tc.linkUp {
 					t.Errorf("link %s up = %v, want %v", sp.Iface, up, tc.linkUp)
 				}
 			}
@@ -278,7 +278,7 @@ func TestRollback(t *testing.T) {
 // half changed and carries both causes.
 func TestUndoFails(t *testing.T) {
 	r := newRig(t)
-	deleteLink(t, r.host, "h1")
+	r.host.DeleteLink(t, "h1")
 	r.dev.failAdd.Store(true) // the undo of the removal
 	err := r.ports.SetEnabled(context.Background(), "h1", false)
 	var se *StepError
@@ -302,7 +302,7 @@ func TestUndoFails(t *testing.T) {
 func TestThriftServerGone(t *testing.T) {
 	r := newRig(t)
 	r.waitOper(t, "h1", gnmi.OperUp)
-	setLink(t, r.sw, "p3", false)
+	r.sw.SetLinkUp(t, "p3", false)
 	r.stopThrift()
 	r.drain()
 	err := r.ports.SetEnabled(context.Background(), "h3", true)
@@ -310,7 +310,7 @@ func TestThriftServerGone(t *testing.T) {
 	if !errors.As(err, &se) || se.Step != StepShowPorts || !slices.Equal(se.Undone, []Step{StepLinkUp}) {
 		t.Fatalf("SetEnabled(h3) with bmv2 gone = %v, want a StepError at %q with the link undone", err, StepShowPorts)
 	}
-	if linkUp(t, r.sw, "p3") {
+	if r.sw.LinkUp(t, "p3") {
 		t.Error("link p3 left up")
 	}
 	r.waitChanged(t, "the Thrift server went away")
@@ -326,12 +326,12 @@ func TestCarrierLoss(t *testing.T) {
 	r := newRig(t)
 	r.waitOper(t, "h1", gnmi.OperUp)
 	r.drain()
-	setLink(t, r.host, "h1", false)
+	r.host.SetLinkUp(t, "h1", false)
 	r.waitChanged(t, "the peer went down")
 	if ps := r.waitOper(t, "h1", gnmi.OperDown, gnmi.OperLowerLayerDown); !ps.Enabled {
 		t.Error("h1 admin state changed with the carrier")
 	}
-	setLink(t, r.host, "h1", true)
+	r.host.SetLinkUp(t, "h1", true)
 	r.waitOper(t, "h1", gnmi.OperUp)
 }
 
@@ -399,7 +399,7 @@ func TestConcurrent(t *testing.T) {
 		if ps := r.waitOper(t, tc.name, gnmi.OperUp); !ps.Enabled {
 			t.Errorf("%s not enabled after its last SetEnabled(true)", tc.name)
 		}
-		if got := r.dev.attached(t, tc.id); got != tc.iface {
+		if got := r.dev.Attached(tc.id); got != tc.iface {
 			t.Errorf("bmv2 port %d attached to %q, want %q", tc.id, got, tc.iface)
 		}
 	}

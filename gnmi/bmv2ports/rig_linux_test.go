@@ -5,7 +5,6 @@ package bmv2ports
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync/atomic"
 	"testing"
@@ -48,46 +47,6 @@ func (f *faulty) DevMgrShowPorts(ctx context.Context) ([]thrift.PortInfo, error)
 	return f.MemBackend.DevMgrShowPorts(ctx)
 }
 
-// attached returns the interface bmv2 (the fake) has attached as port, or "".
-func (f *faulty) attached(t *testing.T, port int32) string {
-	t.Helper()
-	infos, err := f.MemBackend.DevMgrShowPorts(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pi := range infos {
-		if pi.Port == port {
-			return pi.Iface
-		}
-	}
-	return ""
-}
-
-// thriftServer serves b on a loopback listener; stop closes it (and is a
-// cleanup too).
-func thriftServer(t *testing.T, b thrift.Backend) (addr string, stop func()) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- thrift.Serve(l, b) }()
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		l.Close()
-		if err := <-done; err != nil {
-			t.Errorf("thrift.Serve: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return l.Addr().String(), stop
-}
-
 // rig is a bmv2 switch stand-in: namespace sw holds the switch's
 // interfaces p1, p2, p3, joined by veth pairs to h1, h2, h3 in namespace
 // host; the fake device manager has p1 attached as port 1 and p2 as port
@@ -118,15 +77,12 @@ func newRig(t *testing.T) *rig {
 			t.Fatal(err)
 		}
 	}
-	addr, stop := thriftServer(t, r.dev)
+	addr, stop := thrifttest.Serve(t, r.dev)
 	r.stopThrift = stop
+	r.tc = thrifttest.Dial(t, addr)
 	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	var err error
-	if r.tc, err = thrift.Dial(dctx, addr); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.tc.Close() })
 	if r.ports, err = New(dctx, Options{Ports: r.config(), Thrift: r.tc, PollInterval: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,59 +155,5 @@ func (r *rig) waitChanged(t *testing.T, what string) {
 	case <-r.changed:
 	case <-time.After(5 * time.Second):
 		t.Fatalf("no Watch notification after %s", what)
-	}
-}
-
-// linkUp says whether the interface is administratively up.
-func linkUp(t *testing.T, ns *netns.Namespace, name string) bool {
-	t.Helper()
-	h, err := ns.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l.Attrs().Flags&net.FlagUp != 0
-}
-
-// setLink sets an interface up or down behind the backend's back.
-func setLink(t *testing.T, ns *netns.Namespace, name string, up bool) {
-	t.Helper()
-	h, err := ns.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if up {
-		err = h.LinkSetUp(l)
-	} else {
-		err = h.LinkSetDown(l)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-// deleteLink removes an interface (and so its veth peer).
-func deleteLink(t *testing.T, ns *netns.Namespace, name string) {
-	t.Helper()
-	h, err := ns.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.LinkDel(l); err != nil {
-		t.Fatal(err)
 	}
 }

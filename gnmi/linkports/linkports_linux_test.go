@@ -10,14 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lime-p4/lime/gnmi"
-	"github.com/lime-p4/lime/gnmi/client"
-	"github.com/lime-p4/lime/internal/netns"
 	"github.com/vishvananda/netlink"
 	"go.uber.org/goleak"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/lime-p4/lime/gnmi"
+	"github.com/lime-p4/lime/gnmi/client"
+	"github.com/lime-p4/lime/internal/netns"
 )
 
 // glog (under openconfig/gnmi's cache) starts its flush goroutine at init.
@@ -68,41 +69,6 @@ func newRig(t *testing.T, ids map[string]uint32) *rig {
 	return r
 }
 
-func setLink(t *testing.T, ns *netns.Namespace, name string, up bool) {
-	t.Helper()
-	h, err := ns.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if up {
-		err = h.LinkSetUp(l)
-	} else {
-		err = h.LinkSetDown(l)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
-func linkUp(t *testing.T, ns *netns.Namespace, name string) bool {
-	t.Helper()
-	h, err := ns.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l.Attrs().Flags&net.FlagUp != 0
-}
-
 // waitOper reads events until name's oper-status is one of want.
 func waitOper(t *testing.T, ch <-chan client.Event, name string, want ...string) {
 	t.Helper()
@@ -140,7 +106,7 @@ func TestLinkAdminAndOper(t *testing.T) {
 	if err := r.client.SetEnabled(ctx, "p0", false); err != nil {
 		t.Fatal(err)
 	}
-	if linkUp(t, r.a, "p0") {
+	if r.a.LinkUp(t, "p0") {
 		t.Fatal("p0 still up after SetEnabled false")
 	}
 	waitOper(t, ch, "p0", "DOWN")
@@ -152,12 +118,12 @@ func TestLinkAdminAndOper(t *testing.T) {
 	// The peer going down takes p0's carrier. The kernel says
 	// LOWERLAYERDOWN or DOWN for a veth depending on whether the peer's
 	// ifindex equals its own; the agent reports what the kernel says.
-	setLink(t, r.b, "p1", false)
+	r.b.SetLinkUp(t, "p1", false)
 	waitOper(t, ch, "p0", "DOWN", "LOWER_LAYER_DOWN")
 	if a, err := r.client.AdminStatus(ctx, "p0"); err != nil || a != "UP" {
 		t.Errorf("p0 admin-status %q, %v while only the carrier is gone; want UP", a, err)
 	}
-	setLink(t, r.b, "p1", true)
+	r.b.SetLinkUp(t, "p1", true)
 	waitOper(t, ch, "p0", "UP")
 }
 
@@ -190,15 +156,7 @@ func TestServedLinks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := r.a.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	p0, err := h.LinkByName("p0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	p0 := r.a.Link(t, "p0")
 	if len(ifs) != 1 || ifs[0].Name != "p0" || ifs[0].ID != uint32(p0.Attrs().Index) {
 		t.Errorf("Interfaces = %+v, want p0 with id %d", ifs, p0.Attrs().Index)
 	}

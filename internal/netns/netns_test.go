@@ -71,6 +71,32 @@ func TestTwoNamespacesOverVeth(t *testing.T) {
 	}
 }
 
+// TestLinkHelpers: Link finds a veth end; SetLinkUp takes it down and up
+// again as LinkUp reports it; DeleteLink removes the pair, both ends (a veth's peer goes
+// with it, as the kernel's veth driver does).
+func TestLinkHelpers(t *testing.T) {
+	a, b := New(t), New(t)
+	Veth(t, End{NS: a, Name: "va"}, End{NS: b, Name: "vb"})
+	for _, up := range []bool{false, true} {
+		a.SetLinkUp(t, "va", up)
+		if got := a.LinkUp(t, "va"); got != up {
+			t.Errorf("after SetLinkUp(%v), LinkUp = %v", up, got)
+		}
+	}
+	if l := a.Link(t, "va"); l.Attrs().Name != "va" || l.Type() != "veth" {
+		t.Errorf("Link(va) = %s %s", l.Type(), l.Attrs().Name)
+	}
+	a.DeleteLink(t, "va")
+	h, err := b.Netlink()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.LinkByName("vb"); err == nil {
+		t.Error("vb is still there after its peer was deleted")
+	}
+}
+
 func TestVethSettings(t *testing.T) {
 	a, b := New(t), New(t)
 	mac := net.HardwareAddr{2, 0, 0, 0, 0, 0x11}

@@ -150,18 +150,7 @@ func TestAFPacketAdminAndCarrier(t *testing.T) {
 	var seen []OperStatus
 	defer br.a.Watch(func(_ *Port, st Status) { mu.Lock(); seen = append(seen, st.Oper); mu.Unlock() })()
 
-	hostLink := func() netlink.LinkOperState {
-		h, err := br.h1.Netlink()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer h.Close()
-		l, err := h.LinkByName("eth0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l.Attrs().OperState
-	}
+	hostLink := func() netlink.LinkOperState { return br.h1.Link(t, "eth0").Attrs().OperState }
 
 	br.a.SetEnabled(false)
 	if br.a.Oper() != OperDown {
@@ -185,22 +174,9 @@ func TestAFPacketAdminAndCarrier(t *testing.T) {
 
 	// Carrier follows the interface: s1 down makes the port
 	// LOWER_LAYER_DOWN, s1 up brings it back.
-	h, err := br.sw.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	s1, err := h.LinkByName("s1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.LinkSetDown(s1); err != nil {
-		t.Fatal(err)
-	}
+	br.sw.SetLinkUp(t, "s1", false)
 	waitFor(t, "a LOWER_LAYER_DOWN", func() bool { return br.a.Oper() == OperLowerLayerDown })
-	if err := h.LinkSetUp(s1); err != nil {
-		t.Fatal(err)
-	}
+	br.sw.SetLinkUp(t, "s1", true)
 	waitFor(t, "a UP", func() bool { return br.a.Oper() == OperUp })
 
 	mu.Lock()

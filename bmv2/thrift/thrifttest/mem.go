@@ -241,3 +241,10 @@ func (m *MemBackend) DevMgrShowPorts(context.Context) ([]thrift.PortInfo, error)
 	}
 	return out, nil
 }
+
+// Attached returns the interface attached as port, or "" when none is.
+func (m *MemBackend) Attached(port int32) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ports[port].Iface
+}

@@ -64,7 +64,8 @@ func TestNoAliasing(t *testing.T) {
 
 // TestDevMgr checks bmv2's device manager rules (bmi_port_interface_add
 // fails for a port or interface already attached; removing an absent port
-// fails): both are InvalidDevMgrOperation ERROR.
+// fails): both are InvalidDevMgrOperation ERROR. Attached follows adds and
+// removes.
 func TestDevMgr(t *testing.T) {
 	ctx := context.Background()
 	m := thrifttest.NewMemBackend()
@@ -79,5 +80,14 @@ func TestDevMgr(t *testing.T) {
 		if !errors.Is(err, thrift.DevMgrFailed) {
 			t.Errorf("%s: %v, want DevMgrFailed", name, err)
 		}
+	}
+	if got := m.Attached(1); got != "veth1" {
+		t.Errorf("Attached(1) = %q, want veth1", got)
+	}
+	if err := m.DevMgrRemovePort(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Attached(1); got != "" {
+		t.Errorf("Attached(1) = %q after removal, want none", got)
 	}
 }

@@ -39,22 +39,11 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// thriftServer serves b on loopback until the test ends.
+// thriftServer serves b on loopback until the test ends and returns its
+// address.
 func thriftServer(t *testing.T, b thrift.Backend) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- thrift.Serve(l, b) }()
-	t.Cleanup(func() {
-		l.Close()
-		if err := <-done; err != nil {
-			t.Errorf("thrift.Serve: %v", err)
-		}
-	})
-	return l.Addr().String()
+	addr, _ := thrifttest.Serve(t, b)
+	return addr
 }
 
 // running is `lime agent` started in-process.
@@ -138,21 +127,6 @@ func waitOper(t *testing.T, ch <-chan client.Event, name string, want ...string)
 	}
 }
 
-// attached returns the interface bmv2 (the in-memory stand-in) has as port.
-func attached(t *testing.T, mem *thrifttest.MemBackend, port int32) string {
-	t.Helper()
-	infos, err := mem.DevMgrShowPorts(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, pi := range infos {
-		if pi.Port == port {
-			return pi.Iface
-		}
-	}
-	return ""
-}
-
 // TestAgentEndToEnd runs `lime agent` as a user would, against interfaces in
 // a namespace (--netns by name) and a bmv2 Thrift stand-in, and drives it
 // with lime's gNMI client the way the migrator moves a host: PortID gives
@@ -198,7 +172,7 @@ func TestAgentEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOper(t, sub, "h1", "DOWN")
-	if got := attached(t, mem, 1); got != "" {
+	if got := mem.Attached(1); got != "" {
 		t.Errorf("bmv2 port 1 still attached to %q after SetEnabled(false)", got)
 	}
 	if a, err := c.AdminStatus(ctx, "h1"); err != nil || a != "DOWN" {
@@ -212,27 +186,14 @@ func TestAgentEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOper(t, sub, "h1", "UP")
-	if got := attached(t, mem, 1); got != "p1" {
+	if got := mem.Attached(1); got != "p1" {
 		t.Errorf("bmv2 port 1 attached to %q after SetEnabled(true), want p1", got)
 	}
 
 	// Carrier loss on the host's side reaches the stream too.
-	h, err := host.Netlink()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName("h1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.LinkSetDown(l); err != nil {
-		t.Fatal(err)
-	}
+	host.SetLinkUp(t, "h1", false)
 	waitOper(t, sub, "h1", "DOWN", "LOWER_LAYER_DOWN")
-	if err := h.LinkSetUp(l); err != nil {
-		t.Fatal(err)
-	}
+	host.SetLinkUp(t, "h1", true)
 	waitOper(t, sub, "h1", "UP")
 
 	cancel() // end the subscription before the agent
