@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"fmt"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -35,17 +36,10 @@ func (id *ElectionID) Proto() *p4v1.Uint128 {
 // Compare returns -1, 0 or +1 as id is lower than, equal to or higher than
 // other, comparing the 128-bit values.
 func (id ElectionID) Compare(other ElectionID) int {
-	switch {
-	case id.High < other.High:
-		return -1
-	case id.High > other.High:
-		return 1
-	case id.Low < other.Low:
-		return -1
-	case id.Low > other.Low:
-		return 1
+	if c := cmp.Compare(id.High, other.High); c != 0 {
+		return c
 	}
-	return 0
+	return cmp.Compare(id.Low, other.Low)
 }
 
 // String formats id as a decimal when it fits 64 bits, else as high:low.

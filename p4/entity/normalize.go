@@ -4,6 +4,7 @@ package entity
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -33,7 +34,7 @@ func Normalize(e *p4v1.Entity) *p4v1.Entity {
 			}
 		}
 		slices.SortStableFunc(ms, func(a, b *p4v1.ActionProfileGroup_Member) int {
-			return cmpU32(a.GetMemberId(), b.GetMemberId())
+			return cmp.Compare(a.GetMemberId(), b.GetMemberId())
 		})
 	case *p4v1.Entity_DirectCounterEntry:
 		normTable(x.DirectCounterEntry.GetTableEntry())
@@ -56,29 +57,9 @@ func Normalize(e *p4v1.Entity) *p4v1.Entity {
 			k, _ := matchKey(nil, m.GetMatch())
 			keys[m] = string(k)
 		}
-		slices.SortStableFunc(ms, func(a, b *p4v1.ValueSetMember) int { return cmpStr(keys[a], keys[b]) })
+		slices.SortStableFunc(ms, func(a, b *p4v1.ValueSetMember) int { return cmp.Compare(keys[a], keys[b]) })
 	}
 	return c
-}
-
-func cmpU32(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // cmpValue orders canonical bytestrings by value.
@@ -124,7 +105,7 @@ func normMatch(ms []*p4v1.FieldMatch) {
 			x.Optional.Value = canon.Canonical(x.Optional.Value)
 		}
 	}
-	slices.SortStableFunc(ms, func(a, b *p4v1.FieldMatch) int { return cmpU32(a.GetFieldId(), b.GetFieldId()) })
+	slices.SortStableFunc(ms, func(a, b *p4v1.FieldMatch) int { return cmp.Compare(a.GetFieldId(), b.GetFieldId()) })
 }
 
 func normAction(a *p4v1.Action) {
@@ -134,7 +115,7 @@ func normAction(a *p4v1.Action) {
 	for _, p := range a.GetParams() {
 		p.Value = canon.Canonical(p.Value)
 	}
-	slices.SortStableFunc(a.Params, func(x, y *p4v1.Action_Param) int { return cmpU32(x.GetParamId(), y.GetParamId()) })
+	slices.SortStableFunc(a.Params, func(x, y *p4v1.Action_Param) int { return cmp.Compare(x.GetParamId(), y.GetParamId()) })
 }
 
 // normData canonicalises every bitstring inside a P4Data.
@@ -174,7 +155,7 @@ func normReplicas(rs []*p4v1.Replica) {
 		if c := cmpValue(a.GetPort(), b.GetPort()); c != 0 {
 			return c
 		}
-		return cmpU32(a.GetInstance(), b.GetInstance())
+		return cmp.Compare(a.GetInstance(), b.GetInstance())
 	})
 }
 

@@ -1,6 +1,7 @@
 package p4rt
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 
@@ -15,17 +16,10 @@ import (
 type electionID struct{ hi, lo uint64 }
 
 func (a electionID) cmp(b electionID) int {
-	switch {
-	case a.hi < b.hi:
-		return -1
-	case a.hi > b.hi:
-		return 1
-	case a.lo < b.lo:
-		return -1
-	case a.lo > b.lo:
-		return 1
+	if c := cmp.Compare(a.hi, b.hi); c != 0 {
+		return c
 	}
-	return 0
+	return cmp.Compare(a.lo, b.lo)
 }
 
 func (a electionID) proto() *p4v1.Uint128 { return &p4v1.Uint128{High: a.hi, Low: a.lo} }

@@ -3,6 +3,7 @@ package p4rt
 //lint:file-ignore SA1019 P4Runtime 1.3 clients (bmv2, ONOS) write replicas with egress_port
 
 import (
+	"cmp"
 	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -96,16 +97,7 @@ func replicaPort(r *p4v1.Replica) uint64 {
 	return v
 }
 
-func comparePorts(a, b *p4v1.Replica) int {
-	pa, pb := replicaPort(a), replicaPort(b)
-	switch {
-	case pa < pb:
-		return -1
-	case pa > pb:
-		return 1
-	}
-	return 0
-}
+func comparePorts(a, b *p4v1.Replica) int { return cmp.Compare(replicaPort(a), replicaPort(b)) }
 
 // preEntries is one kind of PRE entry (multicast groups or clone
 // sessions) as the state holds it and the target stores it.
