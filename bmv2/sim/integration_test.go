@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
@@ -66,7 +65,7 @@ func TestDataPlaneTakesEveryPipelineState(t *testing.T) {
 					t.Fatalf("write %s: %v", entity.Describe(e, inf), err)
 				}
 				var got []*p4v1.Entity
-				q := query(e)
+				q := p4test.Query(e)
 				if err := core.Read(ctx(t), &p4v1.ReadRequest{DeviceId: devID, Entities: []*p4v1.Entity{q}}, func(r *p4v1.ReadResponse) error {
 					got = append(got, r.Entities...)
 					return nil
@@ -90,44 +89,4 @@ func TestDataPlaneTakesEveryPipelineState(t *testing.T) {
 			}
 		})
 	}
-}
-
-// query is the Read entity that selects e, asking for its volatile parts.
-func query(e *p4v1.Entity) *p4v1.Entity {
-	switch x := e.GetEntity().(type) {
-	case *p4v1.Entity_TableEntry:
-		te := x.TableEntry
-		q := &p4v1.TableEntry{TableId: te.TableId, Match: te.Match, Priority: te.Priority, IsDefaultAction: te.IsDefaultAction}
-		return tableEntity(q)
-	case *p4v1.Entity_DirectCounterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{TableEntry: x.DirectCounterEntry.TableEntry}}}
-	case *p4v1.Entity_DirectMeterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: &p4v1.DirectMeterEntry{TableEntry: x.DirectMeterEntry.TableEntry}}}
-	case *p4v1.Entity_CounterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{CounterId: x.CounterEntry.CounterId, Index: x.CounterEntry.Index}}}
-	case *p4v1.Entity_MeterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{MeterId: x.MeterEntry.MeterId, Index: x.MeterEntry.Index}}}
-	case *p4v1.Entity_RegisterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_RegisterEntry{RegisterEntry: &p4v1.RegisterEntry{RegisterId: x.RegisterEntry.RegisterId, Index: x.RegisterEntry.Index}}}
-	case *p4v1.Entity_ActionProfileMember:
-		m := x.ActionProfileMember
-		return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: m.ActionProfileId, MemberId: m.MemberId}}}
-	case *p4v1.Entity_ActionProfileGroup:
-		g := x.ActionProfileGroup
-		return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: &p4v1.ActionProfileGroup{ActionProfileId: g.ActionProfileId, GroupId: g.GroupId}}}
-	case *p4v1.Entity_PacketReplicationEngineEntry:
-		c := proto.Clone(x.PacketReplicationEngineEntry).(*p4v1.PacketReplicationEngineEntry)
-		if mg := c.GetMulticastGroupEntry(); mg != nil {
-			mg.Replicas, mg.Metadata = nil, nil
-		}
-		if cs := c.GetCloneSessionEntry(); cs != nil {
-			cs.Replicas = nil
-		}
-		return &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: c}}
-	case *p4v1.Entity_DigestEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: &p4v1.DigestEntry{DigestId: x.DigestEntry.DigestId}}}
-	case *p4v1.Entity_ValueSetEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_ValueSetEntry{ValueSetEntry: &p4v1.ValueSetEntry{ValueSetId: x.ValueSetEntry.ValueSetId}}}
-	}
-	return e
 }

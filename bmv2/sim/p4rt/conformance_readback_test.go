@@ -5,6 +5,7 @@ package p4rt_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -23,40 +24,6 @@ func unsupportedInBMv2(e *p4v1.Entity) bool {
 	return e.GetRegisterEntry() != nil || e.GetValueSetEntry() != nil
 }
 
-// readBackQuery is the Read request entity that selects e.
-func readBackQuery(e *p4v1.Entity) *p4v1.Entity {
-	switch x := e.GetEntity().(type) {
-	case *p4v1.Entity_TableEntry:
-		q := &p4v1.TableEntry{TableId: x.TableEntry.TableId, Match: x.TableEntry.Match, Priority: x.TableEntry.Priority, IsDefaultAction: x.TableEntry.IsDefaultAction}
-		return tableEntity(q)
-	case *p4v1.Entity_DirectCounterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{TableEntry: x.DirectCounterEntry.TableEntry}}}
-	case *p4v1.Entity_DirectMeterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: &p4v1.DirectMeterEntry{TableEntry: x.DirectMeterEntry.TableEntry}}}
-	case *p4v1.Entity_CounterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{CounterId: x.CounterEntry.CounterId, Index: x.CounterEntry.Index}}}
-	case *p4v1.Entity_MeterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{MeterId: x.MeterEntry.MeterId, Index: x.MeterEntry.Index}}}
-	case *p4v1.Entity_RegisterEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_RegisterEntry{RegisterEntry: &p4v1.RegisterEntry{RegisterId: x.RegisterEntry.RegisterId, Index: x.RegisterEntry.Index}}}
-	case *p4v1.Entity_ActionProfileMember:
-		return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: x.ActionProfileMember.ActionProfileId, MemberId: x.ActionProfileMember.MemberId}}}
-	case *p4v1.Entity_ActionProfileGroup:
-		return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: &p4v1.ActionProfileGroup{ActionProfileId: x.ActionProfileGroup.ActionProfileId, GroupId: x.ActionProfileGroup.GroupId}}}
-	case *p4v1.Entity_PacketReplicationEngineEntry:
-		if mg := x.PacketReplicationEngineEntry.GetMulticastGroupEntry(); mg != nil {
-			return preQuery(&p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{MulticastGroupId: mg.MulticastGroupId}}})
-		}
-		cs := x.PacketReplicationEngineEntry.GetCloneSessionEntry()
-		return preQuery(&p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{SessionId: cs.SessionId}}})
-	case *p4v1.Entity_DigestEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: &p4v1.DigestEntry{DigestId: x.DigestEntry.DigestId}}}
-	case *p4v1.Entity_ValueSetEntry:
-		return &p4v1.Entity{Entity: &p4v1.Entity_ValueSetEntry{ValueSetEntry: &p4v1.ValueSetEntry{ValueSetId: x.ValueSetEntry.ValueSetId}}}
-	}
-	return nil
-}
-
 func preQuery(p *p4v1.PacketReplicationEngineEntry) *p4v1.Entity {
 	return &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: p}}
 }
@@ -71,7 +38,7 @@ func sameOrder(e *p4v1.Entity) *p4v1.Entity {
 	}
 	sortReplicas := func(rs []*p4v1.Replica) {
 		slices.SortFunc(rs, func(a, b *p4v1.Replica) int {
-			return compareStr(fmt.Sprint(a.GetInstance(), a.GetEgressPort(), a.GetPort()), fmt.Sprint(b.GetInstance(), b.GetEgressPort(), b.GetPort()))
+			return strings.Compare(fmt.Sprint(a.GetInstance(), a.GetEgressPort(), a.GetPort()), fmt.Sprint(b.GetInstance(), b.GetEgressPort(), b.GetPort()))
 		})
 	}
 	if mg := e.GetPacketReplicationEngineEntry().GetMulticastGroupEntry(); mg != nil {
@@ -81,16 +48,6 @@ func sameOrder(e *p4v1.Entity) *p4v1.Entity {
 		sortReplicas(cs.Replicas)
 	}
 	return e
-}
-
-func compareStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // TestWriteReadBackEveryPipeline writes a whole generated device state to
@@ -142,7 +99,7 @@ func TestWriteReadBackEveryPipeline(t *testing.T) {
 					t.Skipf("%s has no writable P4Runtime state", p.Name)
 				}
 				for _, e := range written {
-					got := pick(h.mustRead(readBackQuery(e)), e)
+					got := pick(h.mustRead(p4test.Query(e)), e)
 					if len(got) != 1 {
 						t.Fatalf("read %s: %d entities, want 1", entity.Describe(e, h.inf), len(got))
 					}
