@@ -1,14 +1,12 @@
 package sim_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,34 +15,16 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/cmd/lime/internal/clitest"
 	"github.com/lime-p4/lime/cmd/lime/internal/sim"
 	gclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/fixtures"
 )
 
-// syncBuffer is a bytes.Buffer safe for the command's goroutine and the
-// test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // start runs `lime sim args...` in-process until the returned cancel.
-func start(t *testing.T, args ...string) (out *syncBuffer, cancel func(), done <-chan error) {
+func start(t *testing.T, args ...string) (out *clitest.Buffer, cancel func(), done <-chan error) {
 	t.Helper()
-	out = &syncBuffer{}
+	out = &clitest.Buffer{}
 	cmd := sim.New(cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)})
 	cmd.SetArgs(args)
 	ctx, c := context.WithCancel(context.Background())
@@ -54,7 +34,7 @@ func start(t *testing.T, args ...string) (out *syncBuffer, cancel func(), done <
 }
 
 // addrs waits for the device table and returns each device's address.
-func addrs(t *testing.T, out *syncBuffer, done <-chan error, n int) map[string]string {
+func addrs(t *testing.T, out *clitest.Buffer, done <-chan error, n int) map[string]string {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
