@@ -105,14 +105,7 @@ type TableInfo struct {
 }
 
 // Action returns the table's action with that name.
-func (t *TableInfo) Action(name string) *ActionInfo {
-	for _, a := range t.Actions {
-		if a.Name == name {
-			return a
-		}
-	}
-	return nil
-}
+func (t *TableInfo) Action(name string) *ActionInfo { return actionNamed(t.Actions, name) }
 
 // ActionProfileInfo describes an action profile or action selector.
 type ActionProfileInfo struct {
@@ -131,10 +124,13 @@ type ActionProfileInfo struct {
 }
 
 // Action returns the profile's action with that name.
-func (a *ActionProfileInfo) Action(name string) *ActionInfo {
-	for _, x := range a.Actions {
-		if x.Name == name {
-			return x
+func (a *ActionProfileInfo) Action(name string) *ActionInfo { return actionNamed(a.Actions, name) }
+
+// actionNamed returns the action of that name among as, or nil.
+func actionNamed(as []*ActionInfo, name string) *ActionInfo {
+	for _, a := range as {
+		if a.Name == name {
+			return a
 		}
 	}
 	return nil
