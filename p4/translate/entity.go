@@ -10,6 +10,7 @@ import (
 
 	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/info"
 )
 
 // Entity returns e translated; e is not modified. The error names the
@@ -55,29 +56,11 @@ func (t *Translator) entity(e *p4v1.Entity) error {
 		}
 		return nil
 	case *p4v1.Entity_CounterEntry:
-		c := x.CounterEntry
-		from := t.From.Counter(c.CounterId)
-		if from == nil {
-			return unknown("counter", c.CounterId)
-		}
-		c.CounterId = t.ids[from.ID]
-		return t.index(c.Index, from.IndexIsPort)
+		return t.cell(&x.CounterEntry.CounterId, x.CounterEntry.Index, info.KindCounter)
 	case *p4v1.Entity_MeterEntry:
-		m := x.MeterEntry
-		from := t.From.Meter(m.MeterId)
-		if from == nil {
-			return unknown("meter", m.MeterId)
-		}
-		m.MeterId = t.ids[from.ID]
-		return t.index(m.Index, from.IndexIsPort)
+		return t.cell(&x.MeterEntry.MeterId, x.MeterEntry.Index, info.KindMeter)
 	case *p4v1.Entity_RegisterEntry:
-		r := x.RegisterEntry
-		from := t.From.Register(r.RegisterId)
-		if from == nil {
-			return unknown("register", r.RegisterId)
-		}
-		r.RegisterId = t.ids[from.ID]
-		return t.index(r.Index, from.IndexIsPort)
+		return t.cell(&x.RegisterEntry.RegisterId, x.RegisterEntry.Index, info.KindRegister)
 	case *p4v1.Entity_DirectCounterEntry:
 		return t.tableEntry(x.DirectCounterEntry.TableEntry)
 	case *p4v1.Entity_DirectMeterEntry:
@@ -119,6 +102,26 @@ func (t *Translator) topID(id *uint32, what string) error {
 	}
 	*id = x
 	return nil
+}
+
+// cell translates the array id and, for arrays indexed by port, the index
+// of a counter, meter or register cell.
+func (t *Translator) cell(id *uint32, i *p4v1.Index, k info.Kind) error {
+	o, ok := t.From.Lookup(*id)
+	if !ok || o.Kind() != k {
+		return unknown(k.String(), *id)
+	}
+	*id = t.ids[*id]
+	var isPort bool
+	switch a := o.(type) {
+	case *info.Counter:
+		isPort = a.IndexIsPort
+	case *info.Meter:
+		isPort = a.IndexIsPort
+	case *info.Register:
+		isPort = a.IndexIsPort
+	}
+	return t.index(i, isPort)
 }
 
 func (t *Translator) index(i *p4v1.Index, isPort bool) error {
