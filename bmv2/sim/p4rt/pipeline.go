@@ -144,7 +144,10 @@ func (d *Device) commit(cfg *p4v1.ForwardingPipelineConfig) error {
 // RECONCILE_AND_COMMIT: read everything, then write it back).
 func (d *Device) reconcile(st *state) error {
 	var ents []*p4v1.Entity
-	collect := func(e *p4v1.Entity) error { ents = append(ents, e); return nil }
+	collect := &reply{ctx: context.Background(), send: func(r *p4v1.ReadResponse) error {
+		ents = append(ents, r.Entities...)
+		return nil
+	}}
 	old := d.st
 	reads := []*p4v1.Entity{
 		{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}},
@@ -160,6 +163,9 @@ func (d *Device) reconcile(st *state) error {
 		if err := old.readEntity(r, collect); err != nil {
 			return err
 		}
+	}
+	if err := collect.flush(false); err != nil {
+		return err
 	}
 	for _, dg := range old.inf.Digests {
 		if c := old.digests.config(dg.ID); c != nil {

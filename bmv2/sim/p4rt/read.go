@@ -15,6 +15,17 @@ import (
 // entities and reads every entity; failures come back as a *ReadError (one
 // error per requested entity, gRPC UNKNOWN with p4.v1.Error details).
 func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v1.ReadResponse) error) error {
+	return d.read(ctx, req, send, false)
+}
+
+// ReadWire is Read for a gRPC server: the responses carry their entities
+// already marshalled, as unknown fields (see reply), so they are only
+// fit to be sent on the wire.
+func (d *Device) ReadWire(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v1.ReadResponse) error) error {
+	return d.read(ctx, req, send, true)
+}
+
+func (d *Device) read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v1.ReadResponse) error, wire bool) error {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	if req.GetDeviceId() != d.id {
@@ -28,52 +39,27 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 	}
 	st := d.st
 	if d.profile != ProfileSpec {
-		resp := &p4v1.ReadResponse{}
-		emit := func(e *p4v1.Entity) error {
-			resp.Entities = append(resp.Entities, e)
-			return nil
-		}
+		r := &reply{ctx: ctx, send: send, wire: wire}
 		var rerr error
 		for _, e := range req.GetEntities() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if rerr = st.readEntity(e, emit); rerr != nil {
+			if rerr = st.readEntity(e, r); rerr != nil {
 				break
 			}
 		}
-		if err := send(resp); err != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.flush(true); err != nil {
 			return err
 		}
 		return rerr
 	}
-	var sendErr error
-	resp := &p4v1.ReadResponse{}
-	flush := func() error {
-		if len(resp.Entities) == 0 {
-			return nil
-		}
-		if err := send(resp); err != nil {
-			return err
-		}
-		resp = &p4v1.ReadResponse{}
-		return nil
-	}
-	emit := func(e *p4v1.Entity) error {
-		resp.Entities = append(resp.Entities, e)
-		if len(resp.Entities) >= d.opts.ReadChunk {
-			if err := flush(); err != nil {
-				sendErr = err
-				return err
-			}
-		}
-		return ctx.Err()
-	}
+	r := &reply{ctx: ctx, send: send, chunk: d.opts.ReadChunk, wire: wire}
 	var errs []error
 	for i, e := range req.GetEntities() {
-		err := st.readEntity(e, emit)
-		if sendErr != nil {
-			return sendErr
+		err := st.readEntity(e, r)
+		if r.sendErr != nil {
+			return r.sendErr
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -85,7 +71,7 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 			errs[i] = err
 		}
 	}
-	if err := flush(); err != nil {
+	if err := r.flush(false); err != nil {
 		return err
 	}
 	if errs != nil {
@@ -93,9 +79,6 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 	}
 	return nil
 }
-
-// emitter receives the entities of a read.
-type emitter func(*p4v1.Entity) error
 
 // readEntity reads what one entity of a ReadRequest selects.
 func (st *state) readEntity(e *p4v1.Entity, emit emitter) error {

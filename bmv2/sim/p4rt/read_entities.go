@@ -50,7 +50,7 @@ func (st *state) readMembers(req *p4v1.ActionProfileMember, emit emitter) error 
 			if m == nil {
 				continue
 			}
-			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{
+			if err := emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{
 				ActionProfileId: ps.ap.ID, MemberId: id, Action: proto.Clone(m.action).(*p4v1.Action)}}}); err != nil {
 				return err
 			}
@@ -75,7 +75,7 @@ func (st *state) readGroups(req *p4v1.ActionProfileGroup, emit emitter) error {
 			if g == nil {
 				continue
 			}
-			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: proto.Clone(g.group).(*p4v1.ActionProfileGroup)}}); err != nil {
+			if err := emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: proto.Clone(g.group).(*p4v1.ActionProfileGroup)}}); err != nil {
 				return err
 			}
 		}
@@ -104,8 +104,7 @@ func (st *state) readCounters(req *p4v1.CounterEntry, emit emitter) error {
 			if err != nil {
 				return targetErr(err, "counter %q[%d]: read", c.Name, i)
 			}
-			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{
-				CounterId: c.ID, Index: &p4v1.Index{Index: i}, Data: d}}}); err != nil {
+			if err := emit.counter(c.ID, i, d); err != nil {
 				return err
 			}
 		}
@@ -129,7 +128,7 @@ func (st *state) readMeters(req *p4v1.MeterEntry, emit emitter) error {
 			return err
 		}
 		for i := first; i <= last; i++ {
-			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{
+			if err := emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{
 				MeterId: m.ID, Index: &p4v1.Index{Index: i}, Config: cloneMeter(st.meterCfg[meterCell{m.ID, i}])}}}); err != nil {
 				return err
 			}
@@ -169,7 +168,7 @@ func readPREEntries[E proto.Message](m map[uint32]E, id uint32, what string, emi
 	}
 	for _, k := range ids {
 		pre := wrap(proto.Clone(m[k]).(E))
-		if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: pre}}); err != nil {
+		if err := emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: pre}}); err != nil {
 			return err
 		}
 	}
@@ -208,9 +207,7 @@ func (st *state) readRegisters(req *p4v1.RegisterEntry, emit emitter) error {
 			if err != nil {
 				return targetErr(err, "register %q[%d]: read", r.Name, i)
 			}
-			if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_RegisterEntry{RegisterEntry: &p4v1.RegisterEntry{
-				RegisterId: r.ID, Index: &p4v1.Index{Index: i},
-				Data: &p4v1.P4Data{Data: &p4v1.P4Data_Bitstring{Bitstring: canonCopy(v)}}}}}); err != nil {
+			if err := emit.register(r.ID, i, canonCopy(v)); err != nil {
 				return err
 			}
 		}
@@ -232,7 +229,7 @@ func (st *state) readValueSets(req *p4v1.ValueSetEntry, emit emitter) error {
 		for _, m := range st.vsets[vs.ID] {
 			out.Members = append(out.Members, proto.Clone(m).(*p4v1.ValueSetMember))
 		}
-		if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_ValueSetEntry{ValueSetEntry: out}}); err != nil {
+		if err := emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_ValueSetEntry{ValueSetEntry: out}}); err != nil {
 			return err
 		}
 	}
@@ -248,7 +245,7 @@ func (st *state) readDigests(req *p4v1.DigestEntry, emit emitter) error {
 		}
 		for _, d := range st.inf.Digests {
 			if c := st.digests.config(d.ID); c != nil {
-				if err := emit(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}}); err != nil {
+				if err := emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}}); err != nil {
 					return err
 				}
 			}
@@ -263,5 +260,5 @@ func (st *state) readDigests(req *p4v1.DigestEntry, emit emitter) error {
 	if c == nil {
 		return errorf(ErrNotFound, "digest %q is not configured", d.Name)
 	}
-	return emit(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}})
+	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}})
 }

@@ -66,32 +66,53 @@ func (st *state) readTable(ts *tableState, req *p4v1.TableEntry, emit emitter) e
 }
 
 // emitEntry emits one stored entry with the parts the request asks for.
+// The stored bytes go out as they are (with the counter data and idle time
+// appended) unless the entry itself must change: a meter config to leave
+// out, or a const entry to show as not const (bmv2). It is decoded only for
+// a filter to apply or a direct counter to find by its match.
 func (st *state) emitEntry(ts *tableState, h Handle, s *slot, req *p4v1.TableEntry, now int64, emit emitter) error {
+	t := ts.t
+	spec := st.dev.profile == ProfileSpec
+	wantCounter := req.GetCounterData() != nil && t.DirectCounter != nil
+	asStored := (req.GetMeterConfig() != nil || t.DirectMeter == nil) && (spec || !s.fixed)
+	var idle *p4v1.TableEntry_IdleTimeout
+	if req.GetTimeSinceLastHit() != nil {
+		idle = &p4v1.TableEntry_IdleTimeout{ElapsedNs: st.elapsed(ts, h, now)}
+	}
+	if asStored && !wantCounter && (!spec || !hasFilter(req)) {
+		return emit.stored(s.data, nil, idle)
+	}
 	e, err := s.entry()
 	if err != nil {
 		return err
 	}
-	if st.dev.profile == ProfileSpec && !matchesFilter(e, req) {
+	if spec && !matchesFilter(e, req) {
 		return nil
 	}
-	t := ts.t
+	var counter *p4v1.CounterData
+	if wantCounter {
+		if counter, err = st.prog.DirectCounter(t.DirectCounter, EntryRef{h, e}); err != nil {
+			return targetErr(err, "table %q: read direct counter", t.Name)
+		}
+	}
+	if asStored {
+		return emit.stored(s.data, counter, idle)
+	}
 	if req.GetMeterConfig() == nil {
 		e.MeterConfig = nil
 	}
-	if req.GetCounterData() != nil && t.DirectCounter != nil {
-		d, err := st.prog.DirectCounter(t.DirectCounter, EntryRef{h, e})
-		if err != nil {
-			return targetErr(err, "table %q: read direct counter", t.Name)
-		}
-		e.CounterData = d
-	}
-	if req.GetTimeSinceLastHit() != nil {
-		e.TimeSinceLastHit = &p4v1.TableEntry_IdleTimeout{ElapsedNs: st.elapsed(ts, h, now)}
-	}
-	if st.dev.profile != ProfileSpec {
+	e.CounterData, e.TimeSinceLastHit = counter, idle
+	if !spec {
 		e.IsConst = false
 	}
-	return emit(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: e}})
+	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: e}})
+}
+
+// hasFilter reports whether a wildcard table read filters on more than the
+// table (spec section "Wildcard Reads").
+func hasFilter(req *p4v1.TableEntry) bool {
+	return req.GetAction().GetAction().GetActionId() != 0 || req.GetPriority() != 0 ||
+		req.GetControllerMetadata() != 0 || len(req.GetMetadata()) > 0
 }
 
 // matchesFilter applies the spec's wildcard-read filters.
@@ -137,7 +158,7 @@ func (st *state) readDefault(ts *tableState, req *p4v1.TableEntry, emit emitter)
 		}
 		e.CounterData = d
 	}
-	return emit(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: e}})
+	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: e}})
 }
 
 // directReader is what a read of one kind of direct resource does for
@@ -222,7 +243,7 @@ func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) 
 			if err != nil {
 				return err
 			}
-			return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{
+			return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{
 				TableEntry: proto.Clone(te).(*p4v1.TableEntry), Data: d}}})
 		},
 		each: func(t *info.Table, ref EntryRef) error {
@@ -231,7 +252,7 @@ func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) 
 				return err
 			}
 			e := ref.Entry
-			return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{
+			return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{
 				TableEntry: &p4v1.TableEntry{TableId: t.ID, Match: e.Match, Priority: e.Priority}, Data: d}}})
 		},
 	})
@@ -255,11 +276,11 @@ func (st *state) readDirectMeters(req *p4v1.DirectMeterEntry, emit emitter) erro
 				}
 				out.Config = e.MeterConfig
 			}
-			return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: out}})
+			return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: out}})
 		},
 		each: func(t *info.Table, ref EntryRef) error {
 			e := ref.Entry
-			return emit(&p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: &p4v1.DirectMeterEntry{
+			return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DirectMeterEntry{DirectMeterEntry: &p4v1.DirectMeterEntry{
 				TableEntry: &p4v1.TableEntry{TableId: t.ID, Match: e.Match, Priority: e.Priority}, Config: e.MeterConfig}}})
 		},
 	})

@@ -35,7 +35,7 @@ func (s *Server) Write(ctx context.Context, req *p4v1.WriteRequest) (*p4v1.Write
 
 // Read implements the Read RPC.
 func (s *Server) Read(req *p4v1.ReadRequest, stream p4v1.P4Runtime_ReadServer) error {
-	return toStatus(s.d.Read(stream.Context(), req, stream.Send))
+	return toStatus(s.d.ReadWire(stream.Context(), req, stream.Send))
 }
 
 // SetForwardingPipelineConfig implements the RPC of that name.
