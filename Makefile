@@ -43,10 +43,11 @@ test: deps sysdeps
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
-# Short fuzzing of canonicalisation and translation.
+# Short fuzzing of canonicalisation, translation and the wire decoder of cells.
 fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzCanonical -fuzztime 30s ./p4/canon
 	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime 30s ./p4/translate
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCell -fuzztime 30s ./p4/entity
 
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
