@@ -95,6 +95,12 @@ func (r *runner) prescan(plan []snapshot.Request) error {
 	for _, req := range plan {
 		r.cur = req
 		r.progress(true)
+		if snapshot.CellsOf(req.Kind) {
+			if err := r.prescanCells(req, &bad); err != nil {
+				return err
+			}
+			continue
+		}
 		for e, err := range snapshot.Read(r.ctx, r.src, req) {
 			if err != nil {
 				if r.ctx.Err() != nil {
@@ -111,6 +117,34 @@ func (r *runner) prescan(plan []snapshot.Request) error {
 	}
 	if bad > 0 {
 		return fmt.Errorf("%w: %d entities (first: %s)", ErrUntranslatable, bad, r.res.Failures[0].Error)
+	}
+	return nil
+}
+
+// prescanCells translates the cells of an array, building entities only
+// for those that fail.
+func (r *runner) prescanCells(req snapshot.Request, bad *int64) error {
+	for c, err := range snapshot.Cells(r.ctx, r.src, req) {
+		if err != nil {
+			if r.ctx.Err() != nil {
+				return r.ctx.Err()
+			}
+			return nil // reported as unreadable by the copy
+		}
+		r.total++
+		if c.Kind != entity.KindUnknown {
+			if _, err := r.tr.Cell(c.Cell); err == nil {
+				continue
+			}
+		}
+		e, err := c.Entity()
+		if err != nil {
+			return nil // reported by the copy
+		}
+		if _, err := r.tr.Entity(e); err != nil {
+			*bad++
+			r.fail(req.Kind, e, errors.Unwrap(err))
+		}
 	}
 	return nil
 }
@@ -157,12 +191,15 @@ func (r *runner) targetRequest(req snapshot.Request) (snapshot.Request, error) {
 }
 
 func (r *runner) copyRequest(req snapshot.Request) error {
+	if snapshot.CellsOf(req.Kind) {
+		return r.copyCells(req)
+	}
 	st := r.res.stats(req.Kind)
 	treq, err := r.targetRequest(req)
 	if err != nil {
 		return fmt.Errorf("clone: %s: %w", req.Name(), err)
 	}
-	idx, err := readTarget(r.ctx, r, treq, r.h)
+	idx, err := readTarget(r.ctx, r.targetReader(), treq, r.h)
 	if err != nil {
 		if r.ctx.Err() != nil {
 			return r.ctx.Err()
@@ -212,12 +249,7 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 		} else {
 			st.Modified++
 		}
-		if req.Kind == entity.KindRegister && r.regsDirect {
-			if err := r.opts.TargetRegisters.WriteRegister(r.ctx, e); err != nil {
-				st.Modified--
-				r.fail(req.Kind, e, err)
-			}
-		} else if err := r.add(req.Kind, typ, e, false); err != nil {
+		if err := r.put(req.Kind, typ, e); err != nil {
 			return err
 		}
 		r.progress(false)
@@ -235,6 +267,20 @@ func (r *runner) keyHash(e *p4v1.Entity) (uint64, error) {
 		return 0, err
 	}
 	return r.h.key(k), nil
+}
+
+// put writes one translated entity: a register cell straight through
+// TargetRegisters once the target refused registers over P4Runtime, the
+// rest queued.
+func (r *runner) put(k entity.Kind, typ p4v1.Update_Type, e *p4v1.Entity) error {
+	if k == entity.KindRegister && r.regsDirect {
+		if err := r.opts.TargetRegisters.WriteRegister(r.ctx, e); err != nil {
+			r.res.stats(k).Modified--
+			r.fail(k, e, err)
+		}
+		return nil
+	}
+	return r.add(k, typ, e, false)
 }
 
 // add queues one update.
@@ -324,7 +370,7 @@ func (r *runner) collectExtras(treq snapshot.Request, idx targetIndex) error {
 		return nil
 	}
 	st := r.res.stats(treq.Kind)
-	for e, err := range snapshot.Read(r.ctx, r, treq) {
+	for e, err := range snapshot.Read(r.ctx, r.targetReader(), treq) {
 		if err != nil {
 			return fmt.Errorf("clone: reading the target's extra %s: %w", treq.Name(), err)
 		}
@@ -367,12 +413,12 @@ func (r *runner) prune() error {
 	return nil
 }
 
-// Read makes the runner the target's snapshot.Reader.
-func (r *runner) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
+// targetReader reads the target.
+func (r *runner) targetReader() snapshot.Reader {
 	if r.opts.TargetReader != nil {
-		return r.opts.TargetReader.Read(ctx, filters...)
+		return r.opts.TargetReader
 	}
-	return r.dst.Read(ctx, filters...)
+	return r.dst
 }
 
 // prefetch runs seq in its own goroutine, n items ahead of the consumer, so

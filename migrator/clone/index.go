@@ -2,14 +2,12 @@ package clone
 
 import (
 	"context"
-	"encoding/binary"
 	"hash/maphash"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/migrator/snapshot"
-	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/entity"
 )
 
@@ -36,25 +34,17 @@ func (h hasher) msg(m *p4v1.Entity) uint64 {
 
 // content hashes the configuration and the volatile values of e. Counter
 // and register cells, which arrays hold by the ten thousand, are hashed from
-// their values directly; other entities through their normal form.
+// their values directly (as value does for cells read as cells); other
+// entities through their normal form.
 func (h hasher) content(e *p4v1.Entity) (cfg, vol uint64) {
-	switch x := e.GetEntity().(type) {
-	case *p4v1.Entity_CounterEntry:
-		return 0, h.counter(x.CounterEntry.GetData())
-	case *p4v1.Entity_RegisterEntry:
-		if bs, ok := x.RegisterEntry.GetData().GetData().(*p4v1.P4Data_Bitstring); ok {
-			return 0, maphash.Bytes(h.seed, canon.Canonical(bs.Bitstring))
-		}
+	if v, ok := entity.CellValue(e); ok {
+		return 0, h.value(v)
 	}
 	return h.msg(entity.Config(e)), h.msg(entity.Volatile(e))
 }
 
-func (h hasher) counter(d *p4v1.CounterData) uint64 {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(d.GetByteCount()))
-	binary.BigEndian.PutUint64(b[8:], uint64(d.GetPacketCount()))
-	return maphash.Bytes(h.seed, b[:])
-}
+// value hashes a cell's value (entity.CellValue).
+func (h hasher) value(v []byte) uint64 { return maphash.Bytes(h.seed, v) }
 
 type present struct {
 	cfg, vol uint64

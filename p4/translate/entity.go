@@ -104,6 +104,21 @@ func (t *Translator) topID(id *uint32, what string) error {
 	return nil
 }
 
+// Cell translates the array id and index of a counter, meter or register
+// cell (the index is a port in arrays indexed by port), without an entity.
+func (t *Translator) Cell(c entity.Cell) (entity.Cell, error) {
+	k := info.KindCounter
+	if c.Kind == entity.KindRegister {
+		k = info.KindRegister
+	}
+	i := &p4v1.Index{Index: c.Index}
+	if err := t.cell(&c.ID, i, k); err != nil {
+		return c, err
+	}
+	c.Index = i.Index
+	return c, nil
+}
+
 // cell translates the array id and, for arrays indexed by port, the index
 // of a counter, meter or register cell.
 func (t *Translator) cell(id *uint32, i *p4v1.Index, k info.Kind) error {
