@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"google.golang.org/genproto/googleapis/rpc/code"
+
+	"github.com/lime-p4/lime/p4/arbitration"
 )
 
 // The kinds of failure a Device reports. Every error a Device returns wraps
@@ -96,9 +98,12 @@ func (e *ReadError) Error() string {
 // codeOf maps an error to the canonical code (google.rpc.Code) of the kind
 // it wraps; errors of no known kind are UNKNOWN.
 func codeOf(err error) code.Code {
+	var ae *arbitration.Error
 	switch {
 	case err == nil:
 		return code.Code_OK
+	case errors.As(err, &ae):
+		return code.Code(ae.Code)
 	case errors.Is(err, ErrInvalid):
 		return code.Code_INVALID_ARGUMENT
 	case errors.Is(err, ErrNotFound):

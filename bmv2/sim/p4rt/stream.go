@@ -15,12 +15,6 @@ type Session struct {
 	d   *Device
 	out *outbox
 
-	// Set at the first arbitration; guarded by the arbiter's lock.
-	armed  bool
-	role   string
-	eid    electionID
-	hasEID bool
-
 	once sync.Once
 	done chan struct{}
 	mu   sync.Mutex
@@ -67,7 +61,7 @@ func (s *Session) Handle(req *p4v1.StreamMessageRequest) error {
 func (s *Session) packetOut(po *p4v1.PacketOut) {
 	d := s.d
 	if !d.arb.isPrimary(s) {
-		if d.profile == ProfileSpec && s.armed {
+		if d.profile == ProfileSpec && d.arb.arb.Armed(s) {
 			s.streamError(po, errorf(ErrPermission, "packet-out from a controller that is not the primary"))
 		}
 		return
