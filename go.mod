@@ -9,6 +9,7 @@ require (
 	github.com/antoninbas/p4runtime-go-client v0.0.0-20250129182037-de3748d9d859
 	github.com/apache/thrift v0.22.0
 	github.com/cespare/xxhash/v2 v2.3.0
+	github.com/cockroachdb/datadriven v1.0.2
 	github.com/google/go-cmp v0.7.0
 	github.com/openconfig/gnmi v0.14.1
 	github.com/p4lang/p4runtime v1.5.0 // kept: lime targets P4Runtime 1.5 (and speaks 1.3 to bmv2); see the comment above on the client
@@ -25,8 +26,6 @@ require (
 	google.golang.org/protobuf v1.36.12
 	gopkg.in/yaml.v3 v3.0.1
 )
-
-require github.com/cockroachdb/datadriven v1.0.2
 
 require (
 	bitbucket.org/creachadair/stringset v0.0.14 // indirect
