@@ -27,7 +27,7 @@ func newArbiter(d *Device) *arbiter {
 	}
 	a := &arbiter{d: d, all: map[*Session]bool{}}
 	a.arb = arbitration.New(d.id, policy, d.opts.MaxStreams, func(s *Session, u *p4v1.MasterArbitrationUpdate) {
-		s.out.push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Arbitration{Arbitration: u}}, false)
+		s.out.Push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Arbitration{Arbitration: u}}, false)
 	})
 	return a
 }
@@ -64,7 +64,7 @@ func (a *arbiter) sendToPrimary(m *p4v1.StreamMessageResponse, droppable bool) b
 	if !ok {
 		return false
 	}
-	return p.out.push(m, droppable)
+	return p.out.Push(m, droppable)
 }
 
 // checkWriter applies the checks a Write or SetForwardingPipelineConfig

@@ -3,7 +3,6 @@ package p4rt
 import (
 	"context"
 	"errors"
-	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/genproto/googleapis/rpc/code"
@@ -12,6 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/lime-p4/lime/p4/stream"
 )
 
 // Server is the gRPC P4Runtime service of one Device. Its handlers are
@@ -56,66 +57,8 @@ func (s *Server) Capabilities(_ context.Context, req *p4v1.CapabilitiesRequest) 
 }
 
 // StreamChannel implements the StreamChannel RPC over a Session.
-func (s *Server) StreamChannel(stream p4v1.P4Runtime_StreamChannelServer) error {
-	return toStatus(serveSession(stream.Context(), s.d.OpenSession(), stream.Recv, stream.Send))
-}
-
-// serveSession pumps a stream: requests into the session, its messages
-// out. It returns when the client closes its side (as PI does), the session
-// ends with an error (which becomes the stream's status), or ctx ends.
-func serveSession(ctx context.Context, sess *Session, recv func() (*p4v1.StreamMessageRequest, error), send func(*p4v1.StreamMessageResponse) error) error {
-	defer sess.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	recvDone := make(chan struct{})
-	go func() {
-		defer close(recvDone)
-		for {
-			req, err := recv()
-			if err != nil {
-				return
-			}
-			if err := sess.Handle(req); err != nil {
-				return
-			}
-		}
-	}()
-	sendDone := make(chan struct{})
-	var sendErr error
-	go func() {
-		defer close(sendDone)
-		for {
-			m, err := sess.Recv(ctx)
-			if err == nil {
-				err = send(m)
-			}
-			if err != nil {
-				sendErr = err
-				return
-			}
-		}
-	}()
-	var err error
-	select {
-	case <-recvDone:
-	case <-sendDone:
-		err = sendErr
-	}
-	cancel()
-	// The sender stops at its next Recv; bound the wait in case it is
-	// blocked sending to a client that does not read (returning from the
-	// handler then unblocks it).
-	select {
-	case <-sendDone:
-	case <-time.After(time.Second):
-	}
-	if serr := sess.Err(); serr != nil {
-		return serr
-	}
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return nil
-	}
-	return err
+func (s *Server) StreamChannel(ss p4v1.P4Runtime_StreamChannelServer) error {
+	return toStatus(stream.Serve(ss.Context(), s.d.OpenSession(), ss.Recv, ss.Send))
 }
 
 // toStatus turns a Device error into a gRPC status. A *BatchError or

@@ -2,10 +2,11 @@ package p4rt
 
 import (
 	"context"
-	"sync"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/p4/stream"
 )
 
 // Session is one StreamChannel of a controller (spec section "P4Runtime
@@ -13,17 +14,12 @@ import (
 // what Recv returns; Close ends it.
 type Session struct {
 	d   *Device
-	out *outbox
-
-	once sync.Once
-	done chan struct{}
-	mu   sync.Mutex
-	err  error
+	out *stream.Outbound
 }
 
 // OpenSession starts a stream session. Close it when the stream ends.
 func (d *Device) OpenSession() *Session {
-	s := &Session{d: d, out: newOutbox(d.opts.PacketInQueue), done: make(chan struct{})}
+	s := &Session{d: d, out: stream.NewOutbound(d.opts.PacketInQueue)}
 	d.arb.mu.Lock()
 	d.arb.all[s] = true
 	d.arb.mu.Unlock()
@@ -97,7 +93,7 @@ func (s *Session) digestAck(a *p4v1.DigestListAck) {
 		return
 	}
 	if st.inf.Digest(a.GetDigestId()) == nil {
-		s.out.push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Error{Error: &p4v1.StreamError{
+		s.out.Push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Error{Error: &p4v1.StreamError{
 			CanonicalCode: int32(codeOf(ErrInvalid)),
 			Message:       "digest ack: unknown digest id " + itoa(a.GetDigestId()),
 			Details:       &p4v1.StreamError_DigestListAck{DigestListAck: &p4v1.DigestListAckError{DigestListAck: proto.Clone(a).(*p4v1.DigestListAck)}},
@@ -111,7 +107,7 @@ func (s *Session) digestAck(a *p4v1.DigestListAck) {
 // "Stream Error Reporting").
 func (s *Session) streamError(po *p4v1.PacketOut, err error) {
 	s.d.log.Debug("packet-out refused", "err", err)
-	s.out.push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Error{Error: &p4v1.StreamError{
+	s.out.Push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Error{Error: &p4v1.StreamError{
 		CanonicalCode: int32(codeOf(err)),
 		Message:       err.Error(),
 		Space:         "ALL-sswitch-p4org",
@@ -122,37 +118,14 @@ func (s *Session) streamError(po *p4v1.PacketOut, err error) {
 // Recv waits for the next message to send to the controller. It returns
 // the error that ended the session (nil after a plain Close) or ctx's.
 func (s *Session) Recv(ctx context.Context) (*p4v1.StreamMessageResponse, error) {
-	for {
-		if m := s.out.pop(); m != nil {
-			return m, nil
-		}
-		select {
-		case <-s.out.ready:
-		case <-s.done:
-			if m := s.out.pop(); m != nil {
-				return m, nil
-			}
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			if s.err == nil {
-				return nil, context.Canceled
-			}
-			return nil, s.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return s.out.Recv(ctx)
 }
 
 // Done is closed when the session has ended.
-func (s *Session) Done() <-chan struct{} { return s.done }
+func (s *Session) Done() <-chan struct{} { return s.out.Done() }
 
 // Err returns the error that ended the session, if any.
-func (s *Session) Err() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.err
-}
+func (s *Session) Err() error { return s.out.Err() }
 
 // Close ends the session: the controller left. If it was the primary, the
 // other controllers are told.
@@ -161,70 +134,7 @@ func (s *Session) Close() {
 }
 
 func (s *Session) terminate(err error) {
-	s.once.Do(func() {
-		s.mu.Lock()
-		s.err = err
-		s.mu.Unlock()
-		close(s.done)
+	if s.out.End(err) {
 		s.d.arb.leave(s)
-	})
-}
-
-// outbox queues stream messages for one session. Control messages
-// (arbitration, errors) are never dropped; droppable ones (packet-in,
-// digests, idle notifications) are once limit of them wait.
-type outbox struct {
-	mu        sync.Mutex
-	q         []queued
-	head      int
-	droppable int
-	limit     int
-	ready     chan struct{}
-}
-
-type queued struct {
-	m         *p4v1.StreamMessageResponse
-	droppable bool
-}
-
-func newOutbox(limit int) *outbox {
-	return &outbox{limit: limit, ready: make(chan struct{}, 1)}
-}
-
-// push queues m and reports whether it was queued.
-func (o *outbox) push(m *p4v1.StreamMessageResponse, droppable bool) bool {
-	o.mu.Lock()
-	if droppable && o.droppable >= o.limit {
-		o.mu.Unlock()
-		return false
 	}
-	o.q = append(o.q, queued{m, droppable})
-	if droppable {
-		o.droppable++
-	}
-	o.mu.Unlock()
-	select {
-	case o.ready <- struct{}{}:
-	default:
-	}
-	return true
-}
-
-// pop takes the oldest message, or nil.
-func (o *outbox) pop() *p4v1.StreamMessageResponse {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.head == len(o.q) {
-		return nil
-	}
-	e := o.q[o.head]
-	o.q[o.head] = queued{}
-	o.head++
-	if o.head == len(o.q) {
-		o.q, o.head = o.q[:0], 0
-	}
-	if e.droppable {
-		o.droppable--
-	}
-	return e.m
 }
