@@ -23,6 +23,42 @@ func (t *Translator) Entity(e *p4v1.Entity) (*p4v1.Entity, error) {
 	return c, nil
 }
 
+// Filter translates a read filter (spec section 11.1 "Wildcard Reads"): as
+// Entity, except that a filter whose object id is 0 (every table, profile,
+// array, digest or value set) is a wildcard over every object and stays
+// as it is.
+func (t *Translator) Filter(e *p4v1.Entity) (*p4v1.Entity, error) {
+	var id uint32 = 1
+	switch x := e.GetEntity().(type) {
+	case *p4v1.Entity_TableEntry:
+		id = x.TableEntry.GetTableId()
+	case *p4v1.Entity_DirectCounterEntry:
+		id = x.DirectCounterEntry.GetTableEntry().GetTableId()
+	case *p4v1.Entity_DirectMeterEntry:
+		id = x.DirectMeterEntry.GetTableEntry().GetTableId()
+	case *p4v1.Entity_ActionProfileMember:
+		id = x.ActionProfileMember.GetActionProfileId()
+	case *p4v1.Entity_ActionProfileGroup:
+		id = x.ActionProfileGroup.GetActionProfileId()
+	case *p4v1.Entity_CounterEntry:
+		id = x.CounterEntry.GetCounterId()
+	case *p4v1.Entity_MeterEntry:
+		id = x.MeterEntry.GetMeterId()
+	case *p4v1.Entity_RegisterEntry:
+		id = x.RegisterEntry.GetRegisterId()
+	case *p4v1.Entity_DigestEntry:
+		id = x.DigestEntry.GetDigestId()
+	case *p4v1.Entity_ValueSetEntry:
+		id = x.ValueSetEntry.GetValueSetId()
+	case *p4v1.Entity_ExternEntry:
+		id = x.ExternEntry.GetExternTypeId()
+	}
+	if id == 0 {
+		return proto.Clone(e).(*p4v1.Entity), nil
+	}
+	return t.Entity(e)
+}
+
 // EntityInPlace translates e by modifying it, without the cost of a copy.
 // On error e may be partly translated, so the error names only the value at
 // fault; describe the entity from an untouched copy if needed.

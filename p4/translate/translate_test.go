@@ -167,6 +167,34 @@ func TestRecompiledONOSBasic(t *testing.T) {
 	}
 }
 
+// Read filters (spec section 11.1 "Wildcard Reads"): an object id of 0 is a
+// wildcard over every object and stays 0; a named object gets its id in the
+// other compilation.
+func TestFilter(t *testing.T) {
+	a, b := load(t, "onos-basic"), load(t, "onos-basic-recompiled")
+	tr, err := New(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wild := []*p4v1.Entity{
+		{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}},
+		{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{}}},
+		{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{}}},
+		{Entity: &p4v1.Entity_DirectCounterEntry{DirectCounterEntry: &p4v1.DirectCounterEntry{TableEntry: &p4v1.TableEntry{}}}},
+	}
+	for _, f := range wild {
+		got, err := tr.Filter(f)
+		if err != nil || !proto.Equal(got, f) {
+			t.Errorf("wildcard %v: %v %v", f, got, err)
+		}
+	}
+	tb := a.Tables[0]
+	got, err := tr.Filter(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: tb.ID}}})
+	if err != nil || got.GetTableEntry().GetTableId() != b.TableByName(tb.Name).ID {
+		t.Errorf("table filter: %v %v", got, err)
+	}
+}
+
 // A different program is refused before anything is translated, and the
 // error names what differs.
 func TestRefuseDifferentPrograms(t *testing.T) {
