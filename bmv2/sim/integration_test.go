@@ -65,7 +65,7 @@ func TestDataPlaneTakesEveryPipelineState(t *testing.T) {
 					t.Fatalf("write %s: %v", entity.Describe(e, inf), err)
 				}
 				var got []*p4v1.Entity
-				q := p4test.Query(e)
+				q := entity.Query(e)
 				if err := core.Read(ctx(t), &p4v1.ReadRequest{DeviceId: devID, Entities: []*p4v1.Entity{q}}, func(r *p4v1.ReadResponse) error {
 					got = append(got, r.Entities...)
 					return nil

@@ -137,7 +137,7 @@ func (r *runner) indexCells(treq snapshot.Request) *targetCells {
 			if c.Kind != entity.KindUnknown {
 				batch = append(batch, got{c.Index, r.h.value(c.Value)})
 			} else if e, err := c.Entity(); err == nil {
-				stripReadOnly(e)
+				entity.StripReadOnly(e)
 				_, vol := r.h.content(e)
 				batch = append(batch, got{cellIndex(e), vol})
 			}

@@ -223,10 +223,10 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 			r.fail(req.Kind, e, err)
 			continue
 		}
-		stripReadOnly(e)
+		entity.StripReadOnly(e)
 		typ := p4v1.Update_MODIFY
 		if len(idx) == 0 { // nothing on the target to compare with (a fresh target)
-			if insertable(req.Kind) {
+			if entity.Insertable(req.Kind) {
 				typ = p4v1.Update_INSERT
 				st.Inserted++
 			} else {
@@ -243,7 +243,7 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 				continue
 			}
 			st.Modified++
-		} else if insertable(req.Kind) {
+		} else if entity.Insertable(req.Kind) {
 			typ = p4v1.Update_INSERT
 			st.Inserted++
 		} else {
@@ -254,7 +254,7 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 		}
 		r.progress(false)
 	}
-	if insertable(req.Kind) {
+	if entity.Insertable(req.Kind) {
 		return r.collectExtras(treq, idx)
 	}
 	return nil
@@ -331,7 +331,7 @@ func (r *runner) barrier() error {
 					return err
 				}
 				retried = true
-			case !p.retry && f.Update.Type == p4v1.Update_MODIFY && code == codes.NotFound && insertable(p.kind):
+			case !p.retry && f.Update.Type == p4v1.Update_MODIFY && code == codes.NotFound && entity.Insertable(p.kind):
 				st.Modified--
 				st.Inserted++
 				if err := r.add(p.kind, p4v1.Update_INSERT, f.Update.Entity, true); err != nil {

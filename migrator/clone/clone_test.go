@@ -17,7 +17,6 @@ import (
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/clone"
 	"github.com/lime-p4/lime/migrator/diff"
-	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -66,48 +65,11 @@ func unsupported(profile p4rt.Profile, k entity.Kind) bool {
 	return profile == p4rt.ProfileBMv2 && (k == entity.KindRegister || k == entity.KindValueSet)
 }
 
-// populate writes a generated state to d, kind by kind; it fails the test
-// on any refusal but those the profile is known for, and returns how many
-// entities were written, direct counter and meter cells left out (a clone
-// carries them inside their table entries).
+// populate writes a generated state to d (simtest.Populate), refusals
+// allowed only where the profile is known for them.
 func populate(t *testing.T, d *simtest.Device, profile p4rt.Profile, state []*p4v1.Entity) int {
 	t.Helper()
-	ctx := testCtx(t)
-	byKind := map[entity.Kind][]*p4v1.Update{}
-	for _, e := range state {
-		k := entity.KindOf(e)
-		typ := p4v1.Update_MODIFY
-		switch k {
-		case entity.KindDigest, entity.KindMulticastGroup, entity.KindCloneSession, entity.KindMember, entity.KindGroup, entity.KindTableEntry:
-			typ = p4v1.Update_INSERT
-		}
-		byKind[k] = append(byKind[k], &p4v1.Update{Type: typ, Entity: e})
-	}
-	n := 0
-	for _, k := range entity.Kinds() {
-		ups := byKind[k]
-		if len(ups) == 0 {
-			continue
-		}
-		err := d.Client.Write(ctx, ups)
-		var we *client.WriteError
-		if err != nil && !errors.As(err, &we) {
-			t.Fatalf("populating %s: %v", k, err)
-		}
-		failed := 0
-		if we != nil {
-			for _, f := range we.Failures {
-				if !unsupported(profile, k) {
-					t.Fatalf("populating: %s refused: %v", entity.Describe(f.Update.Entity, d.Info), f.Err)
-				}
-				failed++
-			}
-		}
-		if k != entity.KindDirectCounter && k != entity.KindDirectMeter {
-			n += len(ups) - failed
-		}
-	}
-	return n
+	return simtest.Populate(t, testCtx(t), d.Client, d.Info, state, func(k entity.Kind) bool { return unsupported(profile, k) })
 }
 
 // assertEqual diffs source and target through the translation: nothing

@@ -66,7 +66,7 @@ func readTarget(ctx context.Context, r snapshot.Reader, req snapshot.Request, h 
 		if err != nil {
 			continue
 		}
-		stripReadOnly(e) // as the source's entities are before they are compared
+		entity.StripReadOnly(e) // as the source's entities are before they are compared
 		cfg, vol := h.content(e)
 		idx[h.key(k)] = present{cfg: cfg, vol: vol}
 	}

@@ -118,3 +118,15 @@ func KindOf(e *p4v1.Entity) Kind {
 	}
 	return KindUnknown
 }
+
+// Insertable reports whether entities of kind k are created with INSERT and
+// removed with DELETE; the others (default entries, counter, meter and
+// register cells, direct resources, value sets) exist with the pipeline and
+// take MODIFY only (P4Runtime spec section 9).
+func Insertable(k Kind) bool {
+	switch k {
+	case KindDigest, KindMulticastGroup, KindCloneSession, KindMember, KindGroup, KindTableEntry:
+		return true
+	}
+	return false
+}

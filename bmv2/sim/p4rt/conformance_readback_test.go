@@ -68,7 +68,7 @@ func TestWriteReadBackEveryPipeline(t *testing.T) {
 					t.Skipf("%s has no writable P4Runtime state", p.Name)
 				}
 				for _, e := range written {
-					got := pick(h.mustRead(p4test.Query(e)), e)
+					got := pick(h.mustRead(entity.Query(e)), e)
 					if len(got) != 1 {
 						t.Fatalf("read %s: %d entities, want 1", entity.Describe(e, h.inf), len(got))
 					}
@@ -173,7 +173,7 @@ func TestWireReadEqualsInProcessRead(t *testing.T) {
 					queries = append(queries, tableEntity(f), tableEntity(&p4v1.TableEntry{TableId: tb.ID, Priority: 1}))
 				}
 				for _, e := range written {
-					queries = append(queries, p4test.Query(e))
+					queries = append(queries, entity.Query(e))
 				}
 				queries = append(queries, tableEntity(&p4v1.TableEntry{}))
 				for _, q := range queries {

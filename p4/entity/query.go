@@ -1,4 +1,4 @@
-package p4test
+package entity
 
 import p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
@@ -43,4 +43,19 @@ func Query(e *p4v1.Entity) *p4v1.Entity {
 		return &p4v1.Entity{Entity: &p4v1.Entity_ValueSetEntry{ValueSetEntry: &p4v1.ValueSetEntry{ValueSetId: x.ValueSetEntry.ValueSetId}}}
 	}
 	return nil
+}
+
+// StripReadOnly clears what a server fills on reads but refuses or ignores
+// on writes: is_const, time_since_last_hit and meter colour counts.
+func StripReadOnly(e *p4v1.Entity) {
+	switch x := e.GetEntity().(type) {
+	case *p4v1.Entity_TableEntry:
+		x.TableEntry.IsConst = false
+		x.TableEntry.TimeSinceLastHit = nil
+		x.TableEntry.MeterCounterData = nil
+	case *p4v1.Entity_MeterEntry:
+		x.MeterEntry.CounterData = nil
+	case *p4v1.Entity_DirectMeterEntry:
+		x.DirectMeterEntry.CounterData = nil
+	}
 }

@@ -1,0 +1,115 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/info"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+// Backend is a physical device behind the proxy, which the proxy drives as
+// its primary controller.
+type Backend struct {
+	// Name identifies the device in logs and errors (e.g. "s1" or its
+	// address).
+	Name    string
+	client  *client.Client
+	session *client.Session
+	// pipeline is the device's own (P4Info and cookie; nil before one is
+	// set) and info its index.
+	pipeline *p4v1.ForwardingPipelineConfig
+	info     *info.Info
+	infoOpts []info.Option // how to index its P4Info (port rules)
+
+	// toPhys translates the virtual device's entities into this device's
+	// (ids by name, ports by its port map), toVirt back; both nil while
+	// the two are the same (the device the controller first knew).
+	toPhys, toVirt *translate.Translator
+}
+
+// NewBackend takes c (dialled with an election id) as the proxy's
+// connection to a physical device: it arbitrates, and must become the
+// device's primary controller, and reads the device's pipeline, indexed with
+// opts (info.WithPortRules says which values are ports). Close the Backend
+// when done; it closes c.
+func NewBackend(ctx context.Context, name string, c *client.Client, opts ...info.Option) (*Backend, error) {
+	if c.ElectionID() == nil {
+		return nil, fmt.Errorf("backend %s: the proxy's client needs an election id to be primary", name)
+	}
+	s, err := c.Arbitrate(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("backend %s: %w", name, err)
+	}
+	if !s.IsPrimary() {
+		m := s.Current()
+		s.Close()
+		return nil, fmt.Errorf("backend %s: another controller is primary (election id %v); the proxy must be the device's only controller", name, m.ElectionID)
+	}
+	b := &Backend{Name: name, client: c, session: s, infoOpts: opts}
+	if err := b.refreshPipeline(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// refreshPipeline reads the device's P4Info and cookie.
+func (b *Backend) refreshPipeline(ctx context.Context) error {
+	cfg, err := b.client.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
+	if status.Code(err) == codes.FailedPrecondition {
+		b.pipeline, b.info = nil, nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("backend %s: reading its pipeline: %w", b.Name, err)
+	}
+	in, err := info.New(cfg.GetP4Info(), b.infoOpts...)
+	if err != nil {
+		return fmt.Errorf("backend %s: its P4Info: %w", b.Name, err)
+	}
+	b.pipeline, b.info = cfg, in
+	return nil
+}
+
+// Info is the P4Info the device runs (nil before a pipeline is set).
+func (b *Backend) Info() *info.Info { return b.info }
+
+// Client is the proxy's connection to the device.
+func (b *Backend) Client() *client.Client { return b.client }
+
+// Close ends the proxy's session with the device and the connection.
+func (b *Backend) Close() error {
+	b.session.Close()
+	return b.client.Close()
+}
+
+// translateUpdates gives the updates in this device's terms, or an error
+// naming the first one that cannot be translated.
+func (b *Backend) translateUpdates(ups []*p4v1.Update) ([]*p4v1.Update, error) {
+	if b.toPhys == nil {
+		return ups, nil
+	}
+	out := make([]*p4v1.Update, len(ups))
+	for i, u := range ups {
+		e, err := b.toPhys.Entity(u.GetEntity())
+		if err != nil {
+			return nil, fmt.Errorf("%w: update %d for %s: %w", ErrInvalid, i, b.Name, err)
+		}
+		out[i] = &p4v1.Update{Type: u.Type, Entity: e}
+	}
+	return out, nil
+}
+
+// write sends updates as one WriteRequest with the proxy's election id and
+// returns the device's answer as it gave it.
+func (b *Backend) write(ctx context.Context, ups []*p4v1.Update, atomicity p4v1.WriteRequest_Atomicity) error {
+	_, err := b.client.Raw().Write(ctx, &p4v1.WriteRequest{DeviceId: b.client.DeviceID(), Role: b.client.Role(),
+		ElectionId: b.client.ElectionID().Proto(), Updates: ups, Atomicity: atomicity})
+	return err
+}

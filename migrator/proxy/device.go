@@ -1,0 +1,249 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
+	"github.com/lime-p4/lime/p4/arbitration"
+	"github.com/lime-p4/lime/p4/info"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+// MirrorMode is what happens to writes for the mirror.
+type MirrorMode uint8
+
+const (
+	// MirrorOff: no mirror.
+	MirrorOff MirrorMode = iota
+	// MirrorLogging: writes applied by the authoritative device are
+	// recorded, to be replayed onto the mirror once it is cloned.
+	MirrorLogging
+	// MirrorLive: writes go to the mirror right after the authoritative
+	// device, before the controller is answered (synchronous dual-write).
+	MirrorLive
+)
+
+func (m MirrorMode) String() string {
+	switch m {
+	case MirrorLogging:
+		return "logging"
+	case MirrorLive:
+		return "live"
+	}
+	return "off"
+}
+
+// Device is one virtual device: what a controller sees as a switch.
+type Device struct {
+	id   uint64
+	opts *Options
+	log  *slog.Logger
+	arb  *arbitration.Arbiter[*Session]
+
+	// writeMu orders writes, and changes of route and pipeline, among
+	// themselves: a write reaches the mirror in the order the
+	// authoritative device applied it.
+	writeMu sync.Mutex
+
+	mu      sync.RWMutex // guards what follows
+	auth    *Backend
+	mirror  *Backend
+	mode    MirrorMode
+	journal [][]*p4v1.Update // writes recorded while logging (virtual form)
+	repairs []Repair
+	owners  map[uint64]*Backend // virtual port -> the backend that owns it
+	digests digestRoutes
+
+	listening map[*Backend]context.CancelFunc
+	stats     counters
+}
+
+// counters are a device's figures since it was added.
+type counters struct {
+	writes, updates, mirrored, logged, replayed, fixed, retried, repairs atomic.Int64
+	packetIns, packetInsDropped, packetOuts                              atomic.Int64
+}
+
+// Stats are a device's figures, for status and metrics.
+type Stats struct {
+	Mode      string `json:"mode"`
+	Writes    int64  `json:"writes"`     // Write RPCs passed on
+	Updates   int64  `json:"updates"`    // updates in them
+	Mirrored  int64  `json:"mirrored"`   // updates written to the mirror (live or replayed)
+	Logged    int64  `json:"logged"`     // updates recorded while logging
+	Pending   int    `json:"pending"`    // recorded updates not yet replayed
+	Replayed  int64  `json:"replayed"`   // recorded updates replayed
+	Fixed     int64  `json:"fixed"`      // mirror updates sent again as their intent (INSERT as MODIFY, ...)
+	Retried   int64  `json:"retried"`    // mirror writes retried after a transient failure
+	Repairs   int    `json:"repairs"`    // mirror updates waiting for repair
+	PacketIns int64  `json:"packet_ins"` // packet-ins delivered to the controller
+	// PacketInsDropped counts packet-ins not delivered: on a port the
+	// controller does not know (a trunk), or with no primary controller.
+	PacketInsDropped int64 `json:"packet_ins_dropped"`
+	PacketOuts       int64 `json:"packet_outs"`
+}
+
+func newDevice(id uint64, auth *Backend, opts *Options) *Device {
+	d := &Device{id: id, opts: opts, log: opts.Log.With("device_id", id), auth: auth,
+		owners: map[uint64]*Backend{}, listening: map[*Backend]context.CancelFunc{}}
+	d.digests.init()
+	d.arb = arbitration.New(id, arbitration.Spec, opts.MaxStreams, func(s *Session, u *p4v1.MasterArbitrationUpdate) {
+		s.out.Push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Arbitration{Arbitration: u}}, false)
+	})
+	d.listen(auth)
+	return d
+}
+
+// ID is the device id controllers use.
+func (d *Device) ID() uint64 { return d.id }
+
+// Authoritative is the backend whose state is the truth.
+func (d *Device) Authoritative() *Backend {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.auth
+}
+
+// Mirror is the mirror backend and its mode (nil, MirrorOff without one).
+func (d *Device) Mirror() (*Backend, MirrorMode) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.mirror, d.mode
+}
+
+// Stats reports the device's figures.
+func (d *Device) Stats() Stats {
+	d.mu.RLock()
+	mode, pending, repairs := d.mode, 0, len(d.repairs)
+	for _, w := range d.journal {
+		pending += len(w)
+	}
+	d.mu.RUnlock()
+	c := &d.stats
+	return Stats{Mode: mode.String(), Writes: c.writes.Load(), Updates: c.updates.Load(), Mirrored: c.mirrored.Load(),
+		Logged: c.logged.Load(), Pending: pending, Replayed: c.replayed.Load(), Fixed: c.fixed.Load(),
+		Retried: c.retried.Load(), Repairs: repairs, PacketIns: c.packetIns.Load(),
+		PacketInsDropped: c.packetInsDropped.Load(), PacketOuts: c.packetOuts.Load()}
+}
+
+// AttachMirror makes b the device's mirror, in MirrorLogging mode: from now
+// on every write the authoritative device applies is recorded for b. The
+// virtual device's entities reach b translated to b's P4Info by name and
+// its ports by pm (nil: the same numbers). Both devices must run the same
+// program; a difference is refused, named, before anything changes.
+func (d *Device) AttachMirror(b *Backend, pm *translate.PortMap) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mirror != nil {
+		return fmt.Errorf("device %d: %w: %s is already its mirror", d.id, ErrMigrating, d.mirror.Name)
+	}
+	virt := d.virtualInfoLocked()
+	if virt == nil || b.info == nil {
+		return fmt.Errorf("device %d: %w: a mirror needs pipelines on both devices", d.id, ErrNoPipeline)
+	}
+	var opts []translate.Option
+	if pm != nil {
+		opts = append(opts, translate.WithPorts(pm))
+	}
+	to, err := translate.New(virt, b.info, opts...)
+	if err != nil {
+		return fmt.Errorf("device %d: mirror %s: %w", d.id, b.Name, err)
+	}
+	back, err := to.Reverse()
+	if err != nil {
+		return fmt.Errorf("device %d: mirror %s: %w", d.id, b.Name, err)
+	}
+	b.toPhys, b.toVirt = to, back
+	d.mirror, d.mode, d.journal = b, MirrorLogging, nil
+	d.listenLocked(b)
+	d.log.Info("mirror attached", "mirror", b.Name, "mode", d.mode.String())
+	return nil
+}
+
+// DetachMirror stops mirroring (an abort): writes go to the authoritative
+// device only; what was recorded and not replayed is dropped, as are
+// repairs. It returns the mirror (nil without one), which the caller closes.
+func (d *Device) DetachMirror() *Backend {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := d.mirror
+	if b == nil {
+		return nil
+	}
+	d.unlistenLocked(b)
+	for p, o := range d.owners {
+		if o == b {
+			delete(d.owners, p)
+		}
+	}
+	d.mirror, d.mode, d.journal, d.repairs = nil, MirrorOff, nil, nil
+	d.log.Info("mirror detached", "mirror", b.Name)
+	return b
+}
+
+// SetPortOwner says which device now owns virtual port p, for packet-outs:
+// the mirror (toMirror) or the authoritative device.
+func (d *Device) SetPortOwner(p uint64, toMirror bool) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !toMirror {
+		delete(d.owners, p)
+		return nil
+	}
+	if d.mirror == nil {
+		return fmt.Errorf("device %d: no mirror to own port %d", d.id, p)
+	}
+	d.owners[p] = d.mirror
+	return nil
+}
+
+// virtualInfoLocked is the P4Info controllers use: the authoritative
+// device's while it is the device they first knew.
+func (d *Device) virtualInfoLocked() *info.Info {
+	if d.auth.toVirt != nil {
+		return d.auth.toVirt.To
+	}
+	return d.auth.info
+}
+
+// listen starts passing b's stream messages to the controllers.
+func (d *Device) listen(b *Backend) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.listenLocked(b)
+}
+
+func (d *Device) listenLocked(b *Backend) {
+	if _, ok := d.listening[b]; ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d.listening[b] = cancel
+	go d.pump(ctx, b)
+}
+
+func (d *Device) unlistenLocked(b *Backend) {
+	if cancel, ok := d.listening[b]; ok {
+		cancel()
+		delete(d.listening, b)
+	}
+}
+
+// close stops listening to every backend and ends the controllers' streams.
+func (d *Device) close() {
+	d.mu.Lock()
+	for b, cancel := range d.listening {
+		cancel()
+		delete(d.listening, b)
+	}
+	d.mu.Unlock()
+}

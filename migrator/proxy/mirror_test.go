@@ -1,0 +1,180 @@
+package proxy_test
+
+import (
+	"errors"
+	"testing"
+
+	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/migrator/proxy"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/entity"
+)
+
+const table0 = "ingress.table0_control.table0"
+
+// liveRig is a rig whose mirror is attached and live, with nothing to
+// replay.
+func liveRig(t *testing.T, o rigOptions) (*rig, *client.Client) {
+	r := newRig(t, "onos-basic", o)
+	c, _ := r.controller(1)
+	if err := r.dev.AttachMirror(r.dstB, portMap()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.dev.CatchUp(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	return r, c
+}
+
+// onTarget writes an entity (virtual form) to the target directly.
+func (r *rig) onTarget(typ p4v1.Update_Type, e *p4v1.Entity) {
+	r.t.Helper()
+	te, err := r.translator().Entity(e)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.dstB.Client().Write(testCtx(r.t), []*p4v1.Update{{Type: typ, Entity: te}}); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// A live mirror that already holds an entity, or lacks one, still ends
+// with what the controller meant: INSERT of what it holds becomes MODIFY,
+// MODIFY of what it lacks INSERT, DELETE of what it lacks is done. The
+// controller sees the source's answers only.
+func TestLiveMirrorWritesByIntent(t *testing.T) {
+	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2})
+	ctx := testCtx(t)
+	tb := r.src.Info.TableByName(table0)
+	g := p4test.NewGen(r.src.Info, 5)
+	a, b, z := g.TableEntry(tb, nil, nil), g.TableEntry(tb, nil, nil), g.TableEntry(tb, nil, nil)
+	r.onTarget(p4v1.Update_INSERT, a) // the target holds a already
+	write := func(typ p4v1.Update_Type, e *p4v1.Entity) {
+		t.Helper()
+		if err := c.Write(ctx, []*p4v1.Update{{Type: typ, Entity: e}}); err != nil {
+			t.Fatalf("%v %s: %v", typ, entity.Describe(e, r.src.Info), err)
+		}
+	}
+	write(p4v1.Update_INSERT, a)
+	write(p4v1.Update_INSERT, b)
+	if err := r.dstB.Client().Write(ctx, []*p4v1.Update{{Type: p4v1.Update_DELETE, Entity: entity.Query(mustTranslate(t, r, b))}}); err != nil {
+		t.Fatal(err)
+	}
+	b2 := proto.Clone(b).(*p4v1.Entity)
+	b2.GetTableEntry().ControllerMetadata = 42
+	write(p4v1.Update_MODIFY, b2) // the target lacks b
+	write(p4v1.Update_INSERT, z)
+	if err := r.dstB.Client().Write(ctx, []*p4v1.Update{{Type: p4v1.Update_DELETE, Entity: entity.Query(mustTranslate(t, r, z))}}); err != nil {
+		t.Fatal(err)
+	}
+	write(p4v1.Update_DELETE, entity.Query(z)) // the target lacks z
+	st := r.dev.Stats()
+	if st.Fixed != 2 || st.Repairs != 0 {
+		t.Fatalf("stats %+v: want 2 updates fixed by intent, none for repair", st)
+	}
+	assertSame(t, r)
+}
+
+func mustTranslate(t *testing.T, r *rig, e *p4v1.Entity) *p4v1.Entity {
+	t.Helper()
+	x, err := r.translator().Entity(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// An update the mirror refuses for good (its table is full) does not fail
+// the controller's write, is never dropped silently: it is kept for repair
+// and reported. Repair reconciles it with the source once it can.
+func TestMirrorRefusalKeptForRepair(t *testing.T) {
+	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileSpec, editTarget: func(q *p4configv1.P4Info) {
+		for _, tb := range q.Tables {
+			if tb.Preamble.Name == table0 {
+				tb.Size = 3
+			}
+		}
+	}})
+	ctx := testCtx(t)
+	tb := r.src.Info.TableByName(table0)
+	g := p4test.NewGen(r.src.Info, 6)
+	var es []*p4v1.Entity
+	for len(es) < 5 {
+		e := g.TableEntry(tb, nil, nil)
+		if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: e}}); err != nil {
+			continue
+		}
+		es = append(es, e)
+	}
+	reps := r.dev.Repairs()
+	if len(reps) != 2 {
+		t.Fatalf("%d repairs, want 2: %v", len(reps), reps)
+	}
+	for i := 0; i < 2; i++ {
+		rep := <-r.repairs
+		if rep.Update == nil || rep.Error == "" {
+			t.Fatalf("reported repair %+v", rep)
+		}
+	}
+	// Room on the target: two of the entries it holds go.
+	held := 0
+	for _, e := range es {
+		if held == 2 {
+			break
+		}
+		if !proto.Equal(e, reps[0].Update.Entity) && !proto.Equal(e, reps[1].Update.Entity) {
+			if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_DELETE, Entity: entity.Query(e)}}); err != nil {
+				t.Fatal(err)
+			}
+			held++
+		}
+	}
+	left, err := r.dev.Repair(ctx)
+	if err != nil || len(left) != 0 {
+		t.Fatalf("repair: %v, left %v", err, left)
+	}
+	assertSame(t, r)
+}
+
+// While a mirror is attached the program cannot change (the target runs
+// its own compilation of it); after DetachMirror (an abort) it can, and
+// writes no longer reach the former mirror.
+func TestPipelineLockedWhileMirrored(t *testing.T) {
+	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2})
+	ctx := testCtx(t)
+	cfg, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_ALL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.SetPipelineConfig(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, cfg)
+	if status.Code(errors.Unwrap(err)) != codes.FailedPrecondition && status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("pipeline push during a migration: %v, want FAILED_PRECONDITION", err)
+	}
+	if err := c.SetPipelineConfig(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY, cfg); err != nil {
+		t.Fatalf("VERIFY during a migration: %v", err)
+	}
+	if b := r.dev.DetachMirror(); b != r.dstB {
+		t.Fatalf("detached %v", b)
+	}
+	if _, mode := r.dev.Mirror(); mode != proxy.MirrorOff {
+		t.Fatalf("mode %v after detach", mode)
+	}
+	e := p4test.NewGen(r.src.Info, 7).TableEntry(r.src.Info.TableByName(table0), nil, nil)
+	if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: e}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.dst.Client.ReadAll(ctx, entity.Query(mustTranslate(t, r, e)))
+	if err != nil || len(got) != 0 {
+		t.Fatalf("the former mirror got a write after detach: %v %v", got, err)
+	}
+	if err := c.SetPipelineConfig(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, cfg); err != nil {
+		t.Fatalf("pipeline push after the abort: %v", err)
+	}
+}

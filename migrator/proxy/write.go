@@ -1,0 +1,199 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/entity"
+)
+
+// Repair is a mirror update that did not reach the mirror (or whose outcome
+// on the authoritative device is unknown): the mirror may differ from the
+// authoritative device on this entity until Repair reconciles it.
+type Repair struct {
+	Update *p4v1.Update // virtual form
+	Error  string
+}
+
+// Write passes a controller's Write on (spec section 12 "Write RPC"): to
+// the authoritative device, then what it applied to the mirror. The answer
+// is the authoritative device's, per-update details included.
+func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
+	if err := d.arb.CheckWriter(req.GetDeviceId(), req.GetRole(), req.GetElectionId()); err != nil {
+		return err
+	}
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	d.mu.RLock()
+	auth, mirror, mode := d.auth, d.mirror, d.mode
+	d.mu.RUnlock()
+	ups := req.GetUpdates()
+	d.stats.writes.Add(1)
+	d.stats.updates.Add(int64(len(ups)))
+	phys, err := auth.translateUpdates(ups)
+	if err != nil {
+		return err
+	}
+	// Once sent, a write runs to its end whatever the controller does:
+	// abandoned halfway, it would leave the mirror's fate unknown.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
+	defer cancel()
+	werr := auth.write(wctx, phys, req.GetAtomicity())
+	if mode == MirrorOff {
+		return werr
+	}
+	applied, unsure := appliedUpdates(ups, werr)
+	if len(unsure) > 0 {
+		d.addRepairs(unsure, fmt.Sprintf("the outcome on %s is unknown: %v", auth.Name, werr))
+	}
+	if len(applied) == 0 {
+		return werr
+	}
+	switch mode {
+	case MirrorLogging:
+		d.mu.Lock()
+		d.journal = append(d.journal, applied)
+		d.mu.Unlock()
+		d.stats.logged.Add(int64(len(applied)))
+	case MirrorLive:
+		d.mirrorWrite(wctx, mirror, applied)
+	}
+	return werr
+}
+
+// appliedUpdates splits a write's updates by its answer: those the device
+// applied, and those whose fate is unknown (a failure without per-update
+// details that may have happened halfway).
+func appliedUpdates(ups []*p4v1.Update, err error) (applied, unsure []*p4v1.Update) {
+	if err == nil {
+		return ups, nil
+	}
+	items, derr := client.DecodeBatchError(err, len(ups))
+	if derr != nil {
+		if uncertain(status.Code(err)) {
+			return nil, ups
+		}
+		return nil, nil
+	}
+	for i, it := range items {
+		if it == nil {
+			applied = append(applied, ups[i])
+		}
+	}
+	return applied, nil
+}
+
+// pendingUpdate is a mirror update in both forms.
+type pendingUpdate struct {
+	virt, phys *p4v1.Update
+}
+
+// mirrorWrite writes updates (virtual form) to mirror b as one request,
+// resending what the intent rules fix and retrying transient failures up
+// to Options.MirrorRetries times; what still fails is kept for repair.
+func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update) {
+	pending := make([]pendingUpdate, 0, len(ups))
+	for _, u := range ups {
+		e, err := b.toPhys.Entity(u.GetEntity())
+		if err != nil {
+			d.addRepairs([]*p4v1.Update{u}, fmt.Sprintf("cannot be translated for %s: %v", b.Name, err))
+			continue
+		}
+		pending = append(pending, pendingUpdate{virt: u, phys: &p4v1.Update{Type: u.Type, Entity: e}})
+	}
+	for attempt := 0; len(pending) > 0; attempt++ {
+		last := attempt >= d.opts.MirrorRetries
+		phys := make([]*p4v1.Update, len(pending))
+		for i, p := range pending {
+			phys[i] = p.phys
+		}
+		err := b.write(ctx, phys, p4v1.WriteRequest_CONTINUE_ON_ERROR)
+		if err == nil {
+			d.stats.mirrored.Add(int64(len(pending)))
+			return
+		}
+		items, derr := client.DecodeBatchError(err, len(pending))
+		if derr != nil { // the request failed as a whole
+			if last || !uncertain(status.Code(err)) {
+				d.failMirror(b, pending, err)
+				return
+			}
+			d.stats.retried.Add(1)
+			d.backoff(ctx, attempt)
+			continue
+		}
+		var next []pendingUpdate
+		transient := false
+		for i, it := range items {
+			p := pending[i]
+			if it == nil {
+				d.stats.mirrored.Add(1)
+				continue
+			}
+			outcome, u := intent(p.phys, it.Code)
+			switch {
+			case outcome == Done:
+				d.stats.mirrored.Add(1)
+			case outcome == Resend && !last:
+				d.stats.fixed.Add(1)
+				next = append(next, pendingUpdate{virt: p.virt, phys: u})
+			case outcome == Retry && !last:
+				transient = true
+				next = append(next, p)
+			default:
+				d.failMirror(b, []pendingUpdate{p}, it)
+			}
+		}
+		if transient {
+			d.stats.retried.Add(1)
+			d.backoff(ctx, attempt)
+		}
+		pending = next
+	}
+}
+
+// backoff waits before retry attempt+1.
+func (d *Device) backoff(ctx context.Context, attempt int) {
+	t := time.NewTimer(d.opts.RetryBackoff << attempt)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// failMirror keeps updates the mirror would not take for repair.
+func (d *Device) failMirror(b *Backend, ps []pendingUpdate, err error) {
+	ups := make([]*p4v1.Update, len(ps))
+	for i, p := range ps {
+		ups[i] = p.virt
+	}
+	d.addRepairs(ups, fmt.Sprintf("%s refused it: %v", b.Name, err))
+}
+
+func (d *Device) addRepairs(ups []*p4v1.Update, why string) {
+	d.mu.Lock()
+	for _, u := range ups {
+		d.repairs = append(d.repairs, Repair{Update: u, Error: why})
+	}
+	d.mu.Unlock()
+	d.stats.repairs.Add(int64(len(ups)))
+	for _, u := range ups {
+		d.log.Warn("mirror update kept for repair", "update", u.Type.String(), "entity", entity.Describe(u.Entity), "why", why)
+		if d.opts.OnRepair != nil {
+			d.opts.OnRepair(d.id, Repair{Update: u, Error: why})
+		}
+	}
+}
+
+// Repairs lists the mirror updates waiting for repair.
+func (d *Device) Repairs() []Repair {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return append([]Repair(nil), d.repairs...)
+}
