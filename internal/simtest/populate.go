@@ -8,9 +8,12 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
 	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/migrator/diff"
+	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
+	"github.com/lime-p4/lime/p4/translate"
 )
 
 // Populate writes a generated state through c, kind by kind in dependency
@@ -50,4 +53,23 @@ func Populate(t testing.TB, ctx context.Context, c *client.Client, in *info.Info
 		}
 	}
 	return n
+}
+
+// AssertSame diffs a source and a target through tr (migrator/diff): the
+// test fails unless nothing is missing, extra or different, volatile values
+// (counters, registers) included.
+func AssertSame(t testing.TB, ctx context.Context, src, dst snapshot.Reader, tr *translate.Translator) {
+	t.Helper()
+	rep, err := diff.Run(ctx, src, dst, diff.Options{Translator: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tot := rep.Total()
+	if tot.Missing+tot.Extra+tot.Different+tot.VolatileDifferent > 0 {
+		t.Fatalf("source and target differ: %+v\nmissing %v\nextra %v\ndifferent %v\nvolatile %v",
+			tot, rep.Missing, rep.Extra, rep.Different, rep.VolatileDifferent)
+	}
+	if tot.Compared == 0 {
+		t.Fatal("diff compared nothing")
+	}
 }

@@ -27,10 +27,9 @@ func (r *runner) copyCells(req snapshot.Request) error {
 	defer tgt.close()
 	for c, err := range snapshot.Cells(r.ctx, r.src, req) {
 		if err != nil {
-			if r.ctx.Err() != nil {
-				return r.ctx.Err()
+			if err := r.unreadable(req, err); err != nil {
+				return err
 			}
-			r.res.Unreadable = append(r.res.Unreadable, Unreadable{What: req.Name(), Error: err.Error()})
 			break
 		}
 		st.Read++

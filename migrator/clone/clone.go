@@ -211,10 +211,9 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 	}
 	for e, err := range prefetch(r.ctx, snapshot.Read(r.ctx, r.src, req), 4*r.opts.BatchSize) {
 		if err != nil {
-			if r.ctx.Err() != nil {
-				return r.ctx.Err()
+			if err := r.unreadable(req, err); err != nil {
+				return err
 			}
-			r.res.Unreadable = append(r.res.Unreadable, Unreadable{What: req.Name(), Error: err.Error()})
 			break
 		}
 		st.Read++
@@ -257,6 +256,16 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 	if entity.Insertable(req.Kind) {
 		return r.collectExtras(treq, idx)
 	}
+	return nil
+}
+
+// unreadable records that the source would not give (all of) req, unless
+// the clone was cancelled: then it returns ctx's error.
+func (r *runner) unreadable(req snapshot.Request, err error) error {
+	if r.ctx.Err() != nil {
+		return r.ctx.Err()
+	}
+	r.res.Unreadable = append(r.res.Unreadable, Unreadable{What: req.Name(), Error: err.Error()})
 	return nil
 }
 

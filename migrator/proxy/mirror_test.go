@@ -12,6 +12,7 @@ import (
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
@@ -24,7 +25,7 @@ const table0 = "ingress.table0_control.table0"
 func liveRig(t *testing.T, o rigOptions) (*rig, *client.Client) {
 	r := newRig(t, "onos-basic", o)
 	c, _ := r.controller(1)
-	if err := r.dev.AttachMirror(r.dstB, portMap()); err != nil {
+	if err := r.dev.AttachMirror(r.dstB, simtest.ShiftedPorts()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.dev.CatchUp(testCtx(t)); err != nil {

@@ -31,17 +31,6 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// portMap maps the generator's ports 1..8 to 11..18: source and target
-// number their ports differently.
-func portMap() *translate.PortMap {
-	m := map[uint64]uint64{}
-	for p := uint64(1); p <= 8; p++ {
-		m[p] = p + 10
-	}
-	m[255] = 255
-	return translate.NewPortMap(m)
-}
-
 // rig is a proxy standing for virtual device vid, backed by a simulated
 // source, with a simulated target running another compilation of the same
 // program (renumbered P4Info) for a mirror.
@@ -149,7 +138,7 @@ func (r *rig) controller(eid uint64) (*client.Client, *client.Session) {
 // target.
 func (r *rig) translator() *translate.Translator {
 	r.t.Helper()
-	tr, err := translate.New(r.src.Info, r.dst.Info, translate.WithPorts(portMap()))
+	tr, err := translate.New(r.src.Info, r.dst.Info, translate.WithPorts(simtest.ShiftedPorts()))
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package client
 import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 )
@@ -31,4 +30,4 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 // readResponseEntities is the field number of ReadResponse.entities.
-var readResponseEntities = (&p4v1.ReadResponse{}).ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name("entities")).Number()
+var readResponseEntities = (&p4v1.ReadResponse{}).ProtoReflect().Descriptor().Fields().ByName("entities").Number()

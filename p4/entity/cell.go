@@ -65,24 +65,27 @@ func CellOf(e *p4v1.Entity) (c Cell, ok bool) {
 
 // Field numbers DecodeCell reads, from the generated descriptors.
 var (
-	fEntityCounter  = number(&p4v1.Entity{}, "counter_entry")
-	fEntityRegister = number(&p4v1.Entity{}, "register_entry")
-	fCounterID      = number(&p4v1.CounterEntry{}, "counter_id")
-	fCounterIndex   = number(&p4v1.CounterEntry{}, "index")
-	fCounterData    = number(&p4v1.CounterEntry{}, "data")
-	fRegisterID     = number(&p4v1.RegisterEntry{}, "register_id")
-	fRegisterIndex  = number(&p4v1.RegisterEntry{}, "index")
-	fRegisterData   = number(&p4v1.RegisterEntry{}, "data")
-	fIndex          = number(&p4v1.Index{}, "index")
-	fByteCount      = number(&p4v1.CounterData{}, "byte_count")
-	fPacketCount    = number(&p4v1.CounterData{}, "packet_count")
-	fBitstring      = number(&p4v1.P4Data{}, "bitstring")
+	fEntityCounter  = FieldNumber(&p4v1.Entity{}, "counter_entry")
+	fEntityRegister = FieldNumber(&p4v1.Entity{}, "register_entry")
+	fCounterID      = FieldNumber(&p4v1.CounterEntry{}, "counter_id")
+	fCounterIndex   = FieldNumber(&p4v1.CounterEntry{}, "index")
+	fCounterData    = FieldNumber(&p4v1.CounterEntry{}, "data")
+	fRegisterID     = FieldNumber(&p4v1.RegisterEntry{}, "register_id")
+	fRegisterIndex  = FieldNumber(&p4v1.RegisterEntry{}, "index")
+	fRegisterData   = FieldNumber(&p4v1.RegisterEntry{}, "data")
+	fIndex          = FieldNumber(&p4v1.Index{}, "index")
+	fByteCount      = FieldNumber(&p4v1.CounterData{}, "byte_count")
+	fPacketCount    = FieldNumber(&p4v1.CounterData{}, "packet_count")
+	fBitstring      = FieldNumber(&p4v1.P4Data{}, "bitstring")
 )
 
-func number(m proto.Message, name string) protowire.Number {
+// FieldNumber is the number of field name of message m, from its generated
+// descriptor, for code that reads or writes the wire form by hand. It
+// panics when m has no such field (a programming error).
+func FieldNumber(m proto.Message, name string) protowire.Number {
 	f := m.ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(name))
 	if f == nil {
-		panic("entity: no field " + name)
+		panic(fmt.Sprintf("%s has no field %s", m.ProtoReflect().Descriptor().FullName(), name))
 	}
 	return f.Number()
 }

@@ -6,7 +6,8 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/lime-p4/lime/p4/entity"
 )
 
 // emitter receives the entities of a read.
@@ -23,36 +24,28 @@ type emitter interface {
 
 // Field numbers of the wire form that reply writes by hand.
 var (
-	readResponseEntities = fieldNumber(&p4v1.ReadResponse{}, "entities")
-	entityTableEntry     = fieldNumber(&p4v1.Entity{}, "table_entry")
-	tableCounterData     = fieldNumber(&p4v1.TableEntry{}, "counter_data")
-	tableTimeSinceHit    = fieldNumber(&p4v1.TableEntry{}, "time_since_last_hit")
-	entityRegister       = fieldNumber(&p4v1.Entity{}, "register_entry")
-	entityCounter        = fieldNumber(&p4v1.Entity{}, "counter_entry")
-	cellArrayID          = fieldNumber(&p4v1.RegisterEntry{}, "register_id") // = CounterEntry.counter_id
-	cellIndex            = fieldNumber(&p4v1.RegisterEntry{}, "index")       // = CounterEntry.index
-	cellData             = fieldNumber(&p4v1.RegisterEntry{}, "data")        // = CounterEntry.data
-	indexIndex           = fieldNumber(&p4v1.Index{}, "index")
-	dataBitstring        = fieldNumber(&p4v1.P4Data{}, "bitstring")
-	counterBytes         = fieldNumber(&p4v1.CounterData{}, "byte_count")
-	counterPackets       = fieldNumber(&p4v1.CounterData{}, "packet_count")
+	readResponseEntities = entity.FieldNumber(&p4v1.ReadResponse{}, "entities")
+	entityTableEntry     = entity.FieldNumber(&p4v1.Entity{}, "table_entry")
+	tableCounterData     = entity.FieldNumber(&p4v1.TableEntry{}, "counter_data")
+	tableTimeSinceHit    = entity.FieldNumber(&p4v1.TableEntry{}, "time_since_last_hit")
+	entityRegister       = entity.FieldNumber(&p4v1.Entity{}, "register_entry")
+	entityCounter        = entity.FieldNumber(&p4v1.Entity{}, "counter_entry")
+	cellArrayID          = entity.FieldNumber(&p4v1.RegisterEntry{}, "register_id") // = CounterEntry.counter_id
+	cellIndex            = entity.FieldNumber(&p4v1.RegisterEntry{}, "index")       // = CounterEntry.index
+	cellData             = entity.FieldNumber(&p4v1.RegisterEntry{}, "data")        // = CounterEntry.data
+	indexIndex           = entity.FieldNumber(&p4v1.Index{}, "index")
+	dataBitstring        = entity.FieldNumber(&p4v1.P4Data{}, "bitstring")
+	counterBytes         = entity.FieldNumber(&p4v1.CounterData{}, "byte_count")
+	counterPackets       = entity.FieldNumber(&p4v1.CounterData{}, "packet_count")
 )
 
 func init() {
 	// Cells are written by hand on the assumption that counter and
 	// register entries number their fields alike.
-	if fieldNumber(&p4v1.CounterEntry{}, "counter_id") != cellArrayID || fieldNumber(&p4v1.CounterEntry{}, "index") != cellIndex ||
-		fieldNumber(&p4v1.CounterEntry{}, "data") != cellData {
+	if entity.FieldNumber(&p4v1.CounterEntry{}, "counter_id") != cellArrayID || entity.FieldNumber(&p4v1.CounterEntry{}, "index") != cellIndex ||
+		entity.FieldNumber(&p4v1.CounterEntry{}, "data") != cellData {
 		panic("p4rt: CounterEntry and RegisterEntry number their fields differently")
 	}
-}
-
-func fieldNumber(m proto.Message, name string) protowire.Number {
-	f := m.ProtoReflect().Descriptor().Fields().ByName(protoreflect.Name(name))
-	if f == nil {
-		panic("p4rt: no field " + name)
-	}
-	return f.Number()
 }
 
 // reply gathers the entities of one Read into ReadResponses of at most
