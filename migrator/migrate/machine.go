@@ -1,0 +1,241 @@
+package migrate
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Step is one step of a migration.
+type Step uint8
+
+// The steps, in order; MoveBack, Detach and Clear undo them (abort).
+const (
+	StepNone Step = iota
+	// Validate: the target is reachable, runs (or can run) the same
+	// program, is empty unless forced; the port map covers every port the
+	// source's state uses. Nothing is written before it passes.
+	Validate
+	// Pipeline: the target gets its own compilation of the program, with
+	// the source's cookie.
+	Pipeline
+	// Mirror: the proxy takes the target as the device's mirror and
+	// records every write from now on.
+	Mirror
+	// Clone: the source's state is copied onto the target.
+	Clone
+	// CatchUp: the recorded writes are replayed; from then on every write
+	// reaches both devices.
+	CatchUp
+	// Verify: source and target are compared through the translation; a
+	// difference stops the migration.
+	Verify
+	// MoveHost: one host (port) moves from the source to the target.
+	MoveHost
+	// CutOver: the target becomes the device; the source is released.
+	CutOver
+	// Done: the migration is over.
+	Done
+	// MoveBack: an abort returns one moved host to the source.
+	MoveBack
+	// Detach: an abort stops the dual-write.
+	Detach
+	// Clear: an abort removes what the migration wrote to the target.
+	Clear
+	// Aborted: the migration was undone.
+	Aborted
+)
+
+var stepNames = [...]string{StepNone: "none", Validate: "validate", Pipeline: "pipeline", Mirror: "mirror", Clone: "clone",
+	CatchUp: "catch-up", Verify: "verify", MoveHost: "move-host", CutOver: "cut-over", Done: "done",
+	MoveBack: "move-back", Detach: "detach", Clear: "clear", Aborted: "aborted"}
+
+func (s Step) String() string {
+	if int(s) < len(stepNames) {
+		return stepNames[s]
+	}
+	return fmt.Sprintf("step(%d)", s)
+}
+
+// MarshalText writes steps by name in the journal and in JSON.
+func (s Step) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads a step name.
+func (s *Step) UnmarshalText(b []byte) error {
+	for i, n := range stepNames {
+		if n == string(b) {
+			*s = Step(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown migration step %q", b)
+}
+
+// Action is what the driver does next.
+type Action struct {
+	Step Step
+	Port uint64 // the host's virtual port, for MoveHost and MoveBack
+}
+
+func (a Action) String() string {
+	if a.Step == MoveHost || a.Step == MoveBack {
+		return fmt.Sprintf("%s %d", a.Step, a.Port)
+	}
+	return a.Step.String()
+}
+
+// State is where a migration stands; the journal keeps it.
+type State struct {
+	// Step is the step to run next, or Done or Aborted at the end.
+	Step Step `json:"step"`
+	// Hosts are the virtual ports whose hosts move, in order.
+	Hosts []uint64 `json:"hosts"`
+	// Moved are the ports whose hosts are on the target now.
+	Moved []uint64 `json:"moved,omitempty"`
+	// Aborting is set once an abort was asked for.
+	Aborting bool `json:"aborting,omitempty"`
+	// Failed is why the migration stopped at Step ("" while it runs);
+	// Retry or Abort go on from there.
+	Failed string `json:"failed,omitempty"`
+}
+
+// Machine decides a migration's steps. It does no I/O.
+type Machine struct{ st State }
+
+// New starts a migration that moves the hosts on ports hosts, in order.
+func New(hosts []uint64) *Machine {
+	return &Machine{st: State{Step: Validate, Hosts: slices.Clone(hosts)}}
+}
+
+// Restore continues a migration from its journalled state, after the
+// migrator stopped (see Resume).
+func Restore(st State) *Machine {
+	st.Hosts, st.Moved = slices.Clone(st.Hosts), slices.Clone(st.Moved)
+	return &Machine{st: st}
+}
+
+// State is where the migration stands.
+func (m *Machine) State() State {
+	st := m.st
+	st.Hosts, st.Moved = slices.Clone(st.Hosts), slices.Clone(st.Moved)
+	return st
+}
+
+// Next is the action to run, or ok false when there is none: the migration
+// ended, or failed and waits for Retry or Abort.
+func (m *Machine) Next() (a Action, ok bool) {
+	if m.st.Failed != "" || m.st.Step == Done || m.st.Step == Aborted {
+		return Action{}, false
+	}
+	a = Action{Step: m.st.Step}
+	switch m.st.Step {
+	case MoveHost:
+		a.Port = m.st.Hosts[len(m.st.Moved)]
+	case MoveBack:
+		a.Port = m.st.Moved[len(m.st.Moved)-1]
+	}
+	return a, true
+}
+
+// Succeeded records that a, the action Next gave, succeeded.
+func (m *Machine) Succeeded(a Action) error {
+	if err := m.check(a); err != nil {
+		return err
+	}
+	st := &m.st
+	switch a.Step {
+	case Verify:
+		st.Step = m.afterMoves()
+	case MoveHost:
+		st.Moved = append(st.Moved, a.Port)
+		st.Step = m.afterMoves()
+	case CutOver:
+		st.Step = Done
+	case MoveBack:
+		st.Moved = st.Moved[:len(st.Moved)-1]
+		if len(st.Moved) == 0 {
+			st.Step = Detach
+		}
+	case Detach:
+		st.Step = Clear
+	case Clear:
+		st.Step = Aborted
+	default: // Validate .. CatchUp: the next in order
+		st.Step++
+	}
+	return nil
+}
+
+// afterMoves is MoveHost while hosts are left to move, else CutOver.
+func (m *Machine) afterMoves() Step {
+	if len(m.st.Moved) < len(m.st.Hosts) {
+		return MoveHost
+	}
+	return CutOver
+}
+
+// Failed records that a failed with err; the migration stops there until
+// Retry or Abort.
+func (m *Machine) Failed(a Action, err error) error {
+	if cerr := m.check(a); cerr != nil {
+		return cerr
+	}
+	m.st.Failed = err.Error()
+	return nil
+}
+
+func (m *Machine) check(a Action) error {
+	if want, ok := m.Next(); !ok || want != a {
+		return fmt.Errorf("migration: %v reported, but the next action is %v", a, want)
+	}
+	return nil
+}
+
+// Retry runs the failed step again.
+func (m *Machine) Retry() error {
+	if m.st.Failed == "" {
+		return fmt.Errorf("migration: nothing failed to retry (at %v)", m.st.Step)
+	}
+	m.st.Failed = ""
+	return nil
+}
+
+// Abort undoes the migration: the moved hosts return to the source, one
+// at a time and newest first, the dual-write stops, and what the migration
+// wrote to the target is removed. A migration that cut over cannot be
+// aborted; one that wrote nothing yet ends at once. Asked again while an
+// undo step failed, it retries that step.
+func (m *Machine) Abort() error {
+	st := &m.st
+	switch {
+	case st.Step == Done:
+		return fmt.Errorf("migration: it cut over already: the target is the device now")
+	case st.Step == Aborted:
+		return nil
+	case st.Aborting:
+		st.Failed = ""
+		return nil
+	}
+	st.Aborting, st.Failed = true, ""
+	switch {
+	case st.Step <= Validate:
+		st.Step = Aborted // nothing written
+	case st.Step == Pipeline:
+		st.Step = Clear // the pipeline may be set
+	case len(st.Moved) > 0:
+		st.Step = MoveBack
+	default:
+		st.Step = Detach
+	}
+	return nil
+}
+
+// Resume is what a restarted migrator does with a journalled state: the
+// proxy's record of writes and its mirror lived in the stopped process, so
+// a migration between Mirror and CutOver attaches the mirror again, clones
+// again (quickly: the clone skips what the target holds) and catches up;
+// the hosts already moved stay moved. An abort goes on where it stood.
+func (m *Machine) Resume() {
+	if st := &m.st; !st.Aborting && st.Step > Mirror && st.Step <= CutOver {
+		st.Step = Mirror
+	}
+}
