@@ -83,7 +83,7 @@ func (t *Translator) entity(e *p4v1.Entity) error {
 		}
 		for _, m := range g.Members {
 			if w, ok := m.WatchKind.(*p4v1.ActionProfileGroup_Member_WatchPort); ok {
-				p, err := t.ports.Bytes(w.WatchPort, t.stringPorts, 0)
+				p, err := t.OutputPorts().Bytes(w.WatchPort, t.stringPorts, 0)
 				if err != nil {
 					return fmt.Errorf("member %d watch port: %w", m.MemberId, err)
 				}
@@ -208,7 +208,7 @@ func (t *Translator) tableEntry(te *p4v1.TableEntry) error {
 				return err
 			}
 			if w, ok := pa.WatchKind.(*p4v1.ActionProfileAction_WatchPort); ok {
-				p, err := t.ports.Bytes(w.WatchPort, t.stringPorts, 0)
+				p, err := t.OutputPorts().Bytes(w.WatchPort, t.stringPorts, 0)
 				if err != nil {
 					return fmt.Errorf("watch port: %w", err)
 				}
@@ -308,7 +308,7 @@ func (t *Translator) action(a *p4v1.Action) error {
 			return fmt.Errorf("%w: param %d of action %s", ErrUnknownID, p.ParamId, ap.from.Name)
 		}
 		if from := ap.from.Param(p.ParamId); from.IsPort {
-			v, err := t.ports.Bytes(p.Value, from.IsString, to.Width)
+			v, err := t.OutputPorts().Bytes(p.Value, from.IsString, to.Width)
 			if err != nil {
 				return fmt.Errorf("param %s of action %s: %w", from.Name, ap.from.Name, err)
 			}
@@ -323,20 +323,20 @@ func (t *Translator) replicas(rs []*p4v1.Replica) error {
 	for _, r := range rs {
 		switch p := r.PortKind.(type) {
 		case *p4v1.Replica_EgressPort:
-			q, err := t.ports.Number(uint64(p.EgressPort))
+			q, err := t.OutputPorts().Number(uint64(p.EgressPort))
 			if err != nil {
 				return fmt.Errorf("replica: %w", err)
 			}
 			p.EgressPort = uint32(q)
 		case *p4v1.Replica_Port:
-			q, err := t.ports.Bytes(p.Port, t.stringPorts, 0)
+			q, err := t.OutputPorts().Bytes(p.Port, t.stringPorts, 0)
 			if err != nil {
 				return fmt.Errorf("replica: %w", err)
 			}
 			p.Port = q
 		}
 		for _, b := range r.BackupReplicas {
-			q, err := t.ports.Bytes(b.Port, t.stringPorts, 0)
+			q, err := t.OutputPorts().Bytes(b.Port, t.stringPorts, 0)
 			if err != nil {
 				return fmt.Errorf("backup replica: %w", err)
 			}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"errors"
+	"maps"
 	"fmt"
 	"slices"
 	"strconv"
@@ -110,6 +111,25 @@ func (pm *PortMap) Inverse() (*PortMap, error) {
 		inv.str[v] = k
 	}
 	return inv, nil
+}
+
+// With returns a copy of pm in which numeric port p maps to q.
+func (pm *PortMap) With(p, q uint64) *PortMap {
+	out := NewPortMap(nil)
+	if pm != nil {
+		maps.Copy(out.num, pm.num)
+		maps.Copy(out.str, pm.str)
+	}
+	out.num[p] = q
+	return out
+}
+
+// Numbers lists the numeric ports pm maps, sorted.
+func (pm *PortMap) Numbers() []uint64 {
+	if pm == nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(pm.num))
 }
 
 // Number maps a numeric port.

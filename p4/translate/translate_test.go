@@ -3,6 +3,7 @@
 package translate
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -192,6 +193,58 @@ func TestFilter(t *testing.T) {
 	got, err := tr.Filter(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: tb.ID}}})
 	if err != nil || got.GetTableEntry().GetTableId() != b.TableByName(tb.Name).ID {
 		t.Errorf("table filter: %v %v", got, err)
+	}
+}
+
+// An output map (a migration's trunk) applies to the ports a packet is sent
+// to (action parameters, replicas), not to keys: a match on port 3 still
+// names port 13, while sending to port 3 sends to the trunk (99).
+func TestOutputPorts(t *testing.T) {
+	basic, err := info.New(load(t, "onos-basic").Proto, info.WithPortRules(info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := NewPortMap(map[uint64]uint64{1: 11, 2: 12, 3: 13})
+	outs := keys.With(3, 99)
+	tr, err := New(basic, basic, WithPorts(keys), WithOutputPorts(outs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := basic.TableByName("ingress.table0_control.table0")
+	in0 := tb.FieldByName("standard_metadata.ingress_port")
+	e := &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: tb.ID, Priority: 5,
+		Match: []*p4v1.FieldMatch{{FieldId: in0.ID, FieldMatchType: &p4v1.FieldMatch_Ternary_{Ternary: &p4v1.FieldMatch_Ternary{Value: []byte{3}, Mask: []byte{1, 0xff}}}}},
+		Action: &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: &p4v1.Action{ActionId: basic.ActionByName("ingress.table0_control.set_egress_port").ID,
+			Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{3}}}}}}}}}
+	got, err := tr.Entity(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := got.GetTableEntry().Match[0].GetTernary().Value; !bytes.Equal(v, []byte{13}) {
+		t.Errorf("match on port 3 -> %x, want 13", v)
+	}
+	if v := got.GetTableEntry().GetAction().GetAction().Params[0].Value; !bytes.Equal(v, []byte{99}) {
+		t.Errorf("output port 3 -> %x, want the trunk 99", v)
+	}
+	mg := &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
+		Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{MulticastGroupId: 1,
+			Replicas: []*p4v1.Replica{{PortKind: &p4v1.Replica_Port{Port: []byte{3}}}, {PortKind: &p4v1.Replica_Port{Port: []byte{1}}}}}}}}}
+	got, err = tr.Entity(mg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs := got.GetPacketReplicationEngineEntry().GetMulticastGroupEntry().Replicas; !bytes.Equal(rs[0].GetPort(), []byte{99}) || !bytes.Equal(rs[1].GetPort(), []byte{11}) {
+		t.Errorf("replicas %v, want ports 99 and 11", rs)
+	}
+	back, err := tr.Reverse()
+	if err != nil || back.OutputPorts() == nil {
+		t.Fatalf("reverse: %v", err)
+	}
+	if q, _ := back.OutputPorts().Number(13); q != 3 {
+		t.Errorf("reverse maps outputs by the inverse key map: 13 -> %d", q)
+	}
+	if got := keys.Numbers(); len(got) != 3 || got[2] != 3 {
+		t.Errorf("Numbers %v", got)
 	}
 }
 

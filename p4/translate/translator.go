@@ -24,7 +24,8 @@ type Translator struct {
 	Warnings []string
 
 	ports       *PortMap
-	stringPorts bool // PRE replica ports are SDN strings
+	outputs     *PortMap // for ports a packet is sent to; nil: ports
+	stringPorts bool     // PRE replica ports are SDN strings
 	ids         map[uint32]uint32
 	tables      map[uint32]*tablePair
 	actions     map[uint32]*actionPair
@@ -66,6 +67,13 @@ type Option func(*Translator)
 
 // WithPorts sets the port map; without it ports are kept as they are.
 func WithPorts(pm *PortMap) Option { return func(t *Translator) { t.ports = pm } }
+
+// WithOutputPorts sets another map for the ports a packet is sent to:
+// port-typed action parameters, PRE replicas and group watch ports. Match
+// fields, array indexes, packet metadata and digests keep the port map. A
+// migration sends to the trunk what is bound for a host not moved yet,
+// while keys keep naming the host's own port.
+func WithOutputPorts(pm *PortMap) Option { return func(t *Translator) { t.outputs = pm } }
 
 // New compares from and to (see Compare) and, when they are the same
 // program, returns a Translator between them.
@@ -142,8 +150,17 @@ func (t *Translator) ID(id uint32) (uint32, bool) {
 // Ports returns the port map (nil: identity).
 func (t *Translator) Ports() *PortMap { return t.ports }
 
+// OutputPorts returns the map of the ports a packet is sent to.
+func (t *Translator) OutputPorts() *PortMap {
+	if t.outputs != nil {
+		return t.outputs
+	}
+	return t.ports
+}
+
 // Reverse returns the translator from To back to From, with the inverse
-// port map. It fails when the port map is not one-to-one.
+// port map (for outputs too: an output map is not reversed). It fails when
+// the port map is not one-to-one.
 func (t *Translator) Reverse() (*Translator, error) {
 	t.reverseOnce.Do(func() {
 		inv, err := t.ports.Inverse()
