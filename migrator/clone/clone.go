@@ -10,6 +10,7 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/client"
@@ -34,6 +35,16 @@ func Run(ctx context.Context, src snapshot.Reader, dst *client.Client, opts Opti
 		res: &Result{Kinds: map[entity.Kind]*KindStats{}, Warnings: slices.Clone(opts.Translator.Warnings)}}
 	defer func() { r.res.Duration = time.Since(r.start) }()
 	plan := snapshot.Plan(r.tr.From)
+	if opts.SkipCounters {
+		plan = slices.DeleteFunc(plan, func(req snapshot.Request) bool { return req.Kind == entity.KindCounter })
+		for i, req := range plan {
+			if te := req.Filter.GetTableEntry(); te != nil && te.CounterData != nil {
+				f := proto.Clone(req.Filter).(*p4v1.Entity)
+				f.GetTableEntry().CounterData = nil
+				plan[i].Filter = f
+			}
+		}
+	}
 	if opts.Prescan {
 		if err := r.prescan(plan); err != nil {
 			return r.res, err

@@ -27,6 +27,10 @@ type Options struct {
 	// Prune deletes what the target holds and the source lacks; without it
 	// such entities are only reported.
 	Prune bool
+	// SkipCounters leaves counter values (direct and indirect) as the
+	// target has them: a migration sums the two devices' counters instead
+	// of copying them.
+	SkipCounters bool
 	// MaxReported bounds the failures and extras kept with their entities
 	// in the Result (counts are always complete); default 1000.
 	MaxReported int

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
@@ -27,10 +28,47 @@ type Backend struct {
 	info     *info.Info
 	infoOpts []info.Option // how to index its P4Info (port rules)
 
-	// toPhys translates the virtual device's entities into this device's
-	// (ids by name, ports by its port map), toVirt back; both nil while
-	// the two are the same (the device the controller first knew).
+	// tr translates between the virtual device and this device: nil while
+	// the two are the same (the device the controller first knew, before
+	// a migration), else set as a whole (it changes as hosts move).
+	tr atomic.Pointer[translators]
+}
+
+// translators are a backend's translations: toPhys the virtual device's
+// entities into the backend's (ids by name, ports by its port maps), toVirt
+// back.
+type translators struct {
 	toPhys, toVirt *translate.Translator
+}
+
+// phys translates towards the device (nil: none needed).
+func (b *Backend) phys() *translate.Translator {
+	if t := b.tr.Load(); t != nil {
+		return t.toPhys
+	}
+	return nil
+}
+
+// virt translates back from the device (nil: none needed).
+func (b *Backend) virt() *translate.Translator {
+	if t := b.tr.Load(); t != nil {
+		return t.toVirt
+	}
+	return nil
+}
+
+// setTranslators sets toPhys and its reverse (nil toPhys: none).
+func (b *Backend) setTranslators(toPhys *translate.Translator) error {
+	if toPhys == nil {
+		b.tr.Store(nil)
+		return nil
+	}
+	back, err := toPhys.Reverse()
+	if err != nil {
+		return fmt.Errorf("backend %s: %w", b.Name, err)
+	}
+	b.tr.Store(&translators{toPhys: toPhys, toVirt: back})
+	return nil
 }
 
 // NewBackend takes c (dialled with an election id) as the proxy's
@@ -92,12 +130,13 @@ func (b *Backend) Close() error {
 // translateUpdates gives the updates in this device's terms, or an error
 // naming the first one that cannot be translated.
 func (b *Backend) translateUpdates(ups []*p4v1.Update) ([]*p4v1.Update, error) {
-	if b.toPhys == nil {
+	tr := b.phys()
+	if tr == nil {
 		return ups, nil
 	}
 	out := make([]*p4v1.Update, len(ups))
 	for i, u := range ups {
-		e, err := b.toPhys.Entity(u.GetEntity())
+		e, err := tr.Entity(u.GetEntity())
 		if err != nil {
 			return nil, fmt.Errorf("%w: update %d for %s: %w", ErrInvalid, i, b.Name, err)
 		}

@@ -10,6 +10,7 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
 	"github.com/lime-p4/lime/p4/arbitration"
+	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -50,10 +51,26 @@ type Device struct {
 	// authoritative device applied it.
 	writeMu sync.Mutex
 
-	mu      sync.RWMutex // guards what follows
+	mu sync.RWMutex // guards what follows
+	// origin is the device the controllers first knew: its P4Info and
+	// cookie are the virtual device's (vinfo, and virtual once it is
+	// released at cut over).
+	origin  *Backend
+	vinfo   *info.Info
+	virtual *p4v1.ForwardingPipelineConfig
 	auth    *Backend
 	mirror  *Backend
 	mode    MirrorMode
+	ports   *Ports // how a migration maps ports (with a mirror)
+	moved   map[uint64]bool
+	// shadow holds, by key, the controller's form of the entities the
+	// source holds in another form: those sending to a moved host, which
+	// the source sends to the trunk instead.
+	shadow map[entity.Key]*p4v1.Entity
+	base   *translate.Translator // the source's translation, every host at home
+	// offsets are the counters of a source released at cut over, added to
+	// the target's.
+	offsets map[entity.Key]*p4v1.CounterData
 	journal [][]*p4v1.Update // writes recorded while logging (virtual form)
 	repairs []Repair
 	owners  map[uint64]*Backend // virtual port -> the backend that owns it
@@ -89,7 +106,7 @@ type Stats struct {
 }
 
 func newDevice(id uint64, auth *Backend, opts *Options) *Device {
-	d := &Device{id: id, opts: opts, log: opts.Log.With("device_id", id), auth: auth,
+	d := &Device{id: id, opts: opts, log: opts.Log.With("device_id", id), origin: auth, vinfo: auth.info, auth: auth,
 		owners: map[uint64]*Backend{}, listening: map[*Backend]context.CancelFunc{}}
 	d.digests.init()
 	d.arb = arbitration.New(id, arbitration.Spec, opts.MaxStreams, func(s *Session, u *p4v1.MasterArbitrationUpdate) {
@@ -134,9 +151,9 @@ func (d *Device) Stats() Stats {
 // AttachMirror makes b the device's mirror, in MirrorLogging mode: from now
 // on every write the authoritative device applies is recorded for b. The
 // virtual device's entities reach b translated to b's P4Info by name and
-// its ports by pm (nil: the same numbers). Both devices must run the same
+// their ports by ports (see Ports). Both devices must run the same
 // program; a difference is refused, named, before anything changes.
-func (d *Device) AttachMirror(b *Backend, pm *translate.PortMap) error {
+func (d *Device) AttachMirror(b *Backend, ports Ports) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	d.mu.Lock()
@@ -144,24 +161,28 @@ func (d *Device) AttachMirror(b *Backend, pm *translate.PortMap) error {
 	if d.mirror != nil {
 		return fmt.Errorf("device %d: %w: %s is already its mirror", d.id, ErrMigrating, d.mirror.Name)
 	}
-	virt := d.virtualInfoLocked()
-	if virt == nil || b.info == nil {
+	if d.auth != d.origin {
+		return fmt.Errorf("device %d: %w: it was migrated onto %s already", d.id, ErrMigrating, d.auth.Name)
+	}
+	if d.vinfo == nil || b.info == nil {
 		return fmt.Errorf("device %d: %w: a mirror needs pipelines on both devices", d.id, ErrNoPipeline)
 	}
-	var opts []translate.Option
-	if pm != nil {
-		opts = append(opts, translate.WithPorts(pm))
+	if err := ports.check(); err != nil {
+		return fmt.Errorf("device %d: %w", d.id, err)
 	}
-	to, err := translate.New(virt, b.info, opts...)
+	moved := map[uint64]bool{}
+	src, dst, base, err := d.translations(b, &ports, moved)
 	if err != nil {
-		return fmt.Errorf("device %d: mirror %s: %w", d.id, b.Name, err)
+		return err
 	}
-	back, err := to.Reverse()
-	if err != nil {
-		return fmt.Errorf("device %d: mirror %s: %w", d.id, b.Name, err)
+	if err := b.setTranslators(dst); err != nil {
+		return err
 	}
-	b.toPhys, b.toVirt = to, back
+	if err := d.auth.setTranslators(src); err != nil {
+		return err
+	}
 	d.mirror, d.mode, d.journal = b, MirrorLogging, nil
+	d.ports, d.moved, d.shadow, d.base = &ports, moved, map[entity.Key]*p4v1.Entity{}, base
 	d.listenLocked(b)
 	d.log.Info("mirror attached", "mirror", b.Name, "mode", d.mode.String())
 	return nil
@@ -169,15 +190,19 @@ func (d *Device) AttachMirror(b *Backend, pm *translate.PortMap) error {
 
 // DetachMirror stops mirroring (an abort): writes go to the authoritative
 // device only; what was recorded and not replayed is dropped, as are
-// repairs. It returns the mirror (nil without one), which the caller closes.
-func (d *Device) DetachMirror() *Backend {
+// repairs. Moved hosts must be moved back first. It returns the mirror
+// (nil without one), which the caller closes.
+func (d *Device) DetachMirror() (*Backend, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := d.mirror
 	if b == nil {
-		return nil
+		return nil, nil
+	}
+	if len(d.moved) > 0 {
+		return nil, fmt.Errorf("device %d: %d hosts are on %s: move them back before detaching it", d.id, len(d.moved), b.Name)
 	}
 	d.unlistenLocked(b)
 	for p, o := range d.owners {
@@ -186,8 +211,11 @@ func (d *Device) DetachMirror() *Backend {
 		}
 	}
 	d.mirror, d.mode, d.journal, d.repairs = nil, MirrorOff, nil, nil
+	d.ports, d.moved, d.shadow, d.base = nil, nil, nil, nil
+	d.auth.setTranslators(nil)
+	b.setTranslators(nil)
 	d.log.Info("mirror detached", "mirror", b.Name)
-	return b
+	return b, nil
 }
 
 // SetPortOwner says which device now owns virtual port p, for packet-outs:
@@ -206,14 +234,8 @@ func (d *Device) SetPortOwner(p uint64, toMirror bool) error {
 	return nil
 }
 
-// virtualInfoLocked is the P4Info controllers use: the authoritative
-// device's while it is the device they first knew.
-func (d *Device) virtualInfoLocked() *info.Info {
-	if d.auth.toVirt != nil {
-		return d.auth.toVirt.To
-	}
-	return d.auth.info
-}
+// virtualInfoLocked is the P4Info controllers use.
+func (d *Device) virtualInfoLocked() *info.Info { return d.vinfo }
 
 // listen starts passing b's stream messages to the controllers.
 func (d *Device) listen(b *Backend) {

@@ -44,8 +44,8 @@ func (d *Device) pump(ctx context.Context, b *Backend) {
 // controller's terms; one from a port the controller does not know (the
 // trunk between two devices) is dropped.
 func (d *Device) packetIn(b *Backend, pi *p4v1.PacketIn) {
-	if b.toVirt != nil {
-		if err := b.toVirt.PacketMetadata("packet_in", pi.Metadata); err != nil {
+	if b.virt() != nil {
+		if err := b.virt().PacketMetadata("packet_in", pi.Metadata); err != nil {
 			d.stats.packetInsDropped.Add(1)
 			d.log.Debug("packet-in dropped", "backend", b.Name, "why", err)
 			return
@@ -62,8 +62,8 @@ func (d *Device) packetIn(b *Backend, pi *p4v1.PacketIn) {
 // the controller's ack returns to the device that sent it.
 func (d *Device) digest(b *Backend, dl *p4v1.DigestList) {
 	physDigest, listID := dl.DigestId, dl.ListId
-	if b.toVirt != nil {
-		if err := b.toVirt.DigestList(dl); err != nil {
+	if b.virt() != nil {
+		if err := b.virt().DigestList(dl); err != nil {
 			d.log.Warn("digest list dropped", "backend", b.Name, "why", err)
 			return
 		}
@@ -90,11 +90,11 @@ func (d *Device) idleTimeout(b *Backend, n *p4v1.IdleTimeoutNotification) {
 	if b != d.Authoritative() {
 		return
 	}
-	if b.toVirt != nil {
+	if b.virt() != nil {
 		kept := n.TableEntry[:0]
 		for _, te := range n.TableEntry {
 			e := &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: te}}
-			if err := b.toVirt.EntityInPlace(e); err == nil {
+			if err := b.virt().EntityInPlace(e); err == nil {
 				kept = append(kept, te)
 			}
 		}
@@ -106,9 +106,9 @@ func (d *Device) idleTimeout(b *Backend, n *p4v1.IdleTimeoutNotification) {
 // backendError passes a device's stream error on (a packet-out it refused),
 // with the packet-out in the controller's terms when it can be.
 func (d *Device) backendError(b *Backend, e *p4v1.StreamError) {
-	if po := e.GetPacketOut().GetPacketOut(); po != nil && b.toVirt != nil {
+	if po := e.GetPacketOut().GetPacketOut(); po != nil && b.virt() != nil {
 		c := proto.Clone(po).(*p4v1.PacketOut)
-		if b.toVirt.PacketMetadata("packet_out", c.Metadata) == nil {
+		if b.virt().PacketMetadata("packet_out", c.Metadata) == nil {
 			e.GetPacketOut().PacketOut = c
 		}
 	}

@@ -25,7 +25,7 @@ const table0 = "ingress.table0_control.table0"
 func liveRig(t *testing.T, o rigOptions) (*rig, *client.Client) {
 	r := newRig(t, "onos-basic", o)
 	c, _ := r.controller(1)
-	if err := r.dev.AttachMirror(r.dstB, simtest.ShiftedPorts()); err != nil {
+	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: simtest.ShiftedPorts()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.dev.CatchUp(testCtx(t)); err != nil {
@@ -161,8 +161,8 @@ func TestPipelineLockedWhileMirrored(t *testing.T) {
 	if err := c.SetPipelineConfig(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY, cfg); err != nil {
 		t.Fatalf("VERIFY during a migration: %v", err)
 	}
-	if b := r.dev.DetachMirror(); b != r.dstB {
-		t.Fatalf("detached %v", b)
+	if b, err := r.dev.DetachMirror(); b != r.dstB || err != nil {
+		t.Fatalf("detached %v, %v", b, err)
 	}
 	if _, mode := r.dev.Mirror(); mode != proxy.MirrorOff {
 		t.Fatalf("mode %v after detach", mode)

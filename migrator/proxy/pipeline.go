@@ -14,12 +14,24 @@ func (d *Device) GetPipeline(ctx context.Context, req *p4v1.GetForwardingPipelin
 	if req.GetDeviceId() != d.id {
 		return nil, fmt.Errorf("%w: device %d (this is device %d)", ErrUnknownDevice, req.GetDeviceId(), d.id)
 	}
-	auth := d.Authoritative()
-	if auth.toVirt != nil {
-		return nil, fmt.Errorf("device %d: %w: %s runs its own compilation of the program", d.id, ErrMigrating, auth.Name)
+	d.mu.RLock()
+	auth, origin, virtual := d.auth, d.origin, d.virtual
+	d.mu.RUnlock()
+	if auth == origin {
+		return auth.client.Raw().GetForwardingPipelineConfig(ctx, &p4v1.GetForwardingPipelineConfigRequest{
+			DeviceId: auth.client.DeviceID(), ResponseType: req.GetResponseType()})
 	}
-	return auth.client.Raw().GetForwardingPipelineConfig(ctx, &p4v1.GetForwardingPipelineConfigRequest{
-		DeviceId: auth.client.DeviceID(), ResponseType: req.GetResponseType()})
+	// Cut over: the pipeline the controller knows, kept from the source.
+	cfg := &p4v1.ForwardingPipelineConfig{Cookie: virtual.GetCookie()}
+	switch req.GetResponseType() {
+	case p4v1.GetForwardingPipelineConfigRequest_ALL:
+		cfg.P4Info, cfg.P4DeviceConfig = virtual.GetP4Info(), virtual.GetP4DeviceConfig()
+	case p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE:
+		cfg.P4Info = virtual.GetP4Info()
+	case p4v1.GetForwardingPipelineConfigRequest_DEVICE_CONFIG_AND_COOKIE:
+		cfg.P4DeviceConfig = virtual.GetP4DeviceConfig()
+	}
+	return &p4v1.GetForwardingPipelineConfigResponse{Config: cfg}, nil
 }
 
 // SetPipeline passes SetForwardingPipelineConfig on to the authoritative
@@ -33,13 +45,13 @@ func (d *Device) SetPipeline(ctx context.Context, req *p4v1.SetForwardingPipelin
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	d.mu.RLock()
-	auth, mirror := d.auth, d.mirror
+	auth, mirror, origin := d.auth, d.mirror, d.origin
 	d.mu.RUnlock()
-	if req.GetAction() != p4v1.SetForwardingPipelineConfigRequest_VERIFY && (mirror != nil || auth.toVirt != nil) {
-		return fmt.Errorf("device %d: %w: the pipeline cannot change until it ends", d.id, ErrMigrating)
+	if auth != origin {
+		return fmt.Errorf("device %d: %w: it was migrated onto %s, which runs its own compilation of the program", d.id, ErrMigrating, auth.Name)
 	}
-	if auth.toVirt != nil {
-		return fmt.Errorf("device %d: %w: %s runs its own compilation of the program", d.id, ErrMigrating, auth.Name)
+	if req.GetAction() != p4v1.SetForwardingPipelineConfigRequest_VERIFY && mirror != nil {
+		return fmt.Errorf("device %d: %w: the pipeline cannot change until it ends", d.id, ErrMigrating)
 	}
 	_, err := auth.client.Raw().SetForwardingPipelineConfig(ctx, &p4v1.SetForwardingPipelineConfigRequest{
 		DeviceId: auth.client.DeviceID(), Role: auth.client.Role(), ElectionId: auth.client.ElectionID().Proto(),
@@ -55,6 +67,9 @@ func (d *Device) SetPipeline(ctx context.Context, req *p4v1.SetForwardingPipelin
 	if err := auth.refreshPipeline(ctx); err != nil {
 		d.log.Warn("pipeline set, but reading it back failed", "err", err)
 	}
+	d.mu.Lock()
+	d.vinfo = auth.info
+	d.mu.Unlock()
 	return nil
 }
 

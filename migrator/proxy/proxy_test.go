@@ -170,7 +170,7 @@ func TestWritesDuringCloneReachTheMirror(t *testing.T) {
 			c, _ := r.controller(1)
 			ctx := testCtx(t)
 			simtest.Populate(t, ctx, c, r.src.Info, p4test.NewGen(r.src.Info, 1).State(40), refusedBy(tc.profile))
-			if err := r.dev.AttachMirror(r.dstB, simtest.ShiftedPorts()); err != nil {
+			if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: simtest.ShiftedPorts()}); err != nil {
 				t.Fatal(err)
 			}
 			tb := r.src.Info.TableByName(tc.table)

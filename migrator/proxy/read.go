@@ -7,6 +7,7 @@ import (
 	"io"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/p4/entity"
 )
@@ -18,16 +19,35 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 	if req.GetDeviceId() != d.id {
 		return fmt.Errorf("%w: device %d (this is device %d)", ErrUnknownDevice, req.GetDeviceId(), d.id)
 	}
-	return d.readFrom(ctx, d.Authoritative(), req.GetEntities(), send)
+	add, err := d.mirrorCounters(ctx, req.GetEntities())
+	if err != nil {
+		return err
+	}
+	d.mu.RLock()
+	auth, offsets := d.auth, d.offsets
+	d.mu.RUnlock()
+	if len(offsets) > 0 {
+		add = offsets // cut over: there is no mirror
+	}
+	return d.readFrom(ctx, auth, req.GetEntities(), func(r *p4v1.ReadResponse) error {
+		if len(offsets) > 0 {
+			d.mu.RLock()
+			addCounters(r.GetEntities(), add)
+			d.mu.RUnlock()
+		} else {
+			addCounters(r.GetEntities(), add)
+		}
+		return send(r)
+	})
 }
 
 // readFrom reads filters (virtual form) from backend b and sends what it
 // answers, in the controller's terms.
 func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entity, send func(*p4v1.ReadResponse) error) error {
-	if b.toPhys != nil {
+	if b.phys() != nil {
 		phys := make([]*p4v1.Entity, len(filters))
 		for i, f := range filters {
-			p, err := b.toPhys.Filter(f)
+			p, err := b.phys().Filter(f)
 			if err != nil {
 				return fmt.Errorf("%w: read filter %d: %w", ErrInvalid, i, err)
 			}
@@ -47,9 +67,13 @@ func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entit
 		if err != nil {
 			return err
 		}
-		if b.toVirt != nil {
-			for _, e := range resp.GetEntities() {
-				if err := b.toVirt.EntityInPlace(e); err != nil {
+		if back := b.virt(); back != nil {
+			for i, e := range resp.GetEntities() {
+				if v := d.fromShadow(b, e); v != nil {
+					resp.Entities[i] = v
+					continue
+				}
+				if err := back.EntityInPlace(e); err != nil {
 					return fmt.Errorf("%w: %s answered %s, which has no counterpart on the virtual device: %w",
 						ErrBackend, b.Name, entity.Describe(e, b.info), err)
 				}
@@ -59,4 +83,33 @@ func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entit
 			return err
 		}
 	}
+}
+
+// fromShadow is the controller's form of e, read from b, when b is the
+// source and holds e in another form (e sends to a moved host, through the
+// trunk), with e's volatile values; else nil.
+func (d *Device) fromShadow(b *Backend, e *p4v1.Entity) *p4v1.Entity {
+	d.mu.RLock()
+	if b != d.origin || len(d.shadow) == 0 {
+		d.mu.RUnlock()
+		return nil
+	}
+	k, err := entity.Of(e)
+	if err != nil {
+		d.mu.RUnlock()
+		return nil
+	}
+	s, ok := d.shadow[k]
+	d.mu.RUnlock()
+	if !ok {
+		return nil
+	}
+	v := proto.Clone(s).(*p4v1.Entity)
+	if te, ve := e.GetTableEntry(), v.GetTableEntry(); te != nil && ve != nil {
+		ve.CounterData, ve.MeterCounterData, ve.TimeSinceLastHit, ve.IsConst = te.CounterData, te.MeterCounterData, te.TimeSinceLastHit, te.IsConst
+		if te.MeterConfig == nil {
+			ve.MeterConfig = nil // not asked for
+		}
+	}
+	return v
 }

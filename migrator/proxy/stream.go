@@ -120,9 +120,9 @@ func (d *Device) packetOut(po *p4v1.PacketOut) error {
 		}
 	}
 	d.mu.RUnlock()
-	if b.toPhys != nil {
+	if b.phys() != nil {
 		po = proto.Clone(po).(*p4v1.PacketOut)
-		if err := b.toPhys.PacketMetadata("packet_out", po.Metadata); err != nil {
+		if err := b.phys().PacketMetadata("packet_out", po.Metadata); err != nil {
 			return fmt.Errorf("%w: packet-out for %s: %w", ErrInvalid, b.Name, err)
 		}
 	}

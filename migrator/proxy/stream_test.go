@@ -11,6 +11,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/sim/port"
 	"github.com/lime-p4/lime/internal/simtest"
+	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/info"
 )
 
@@ -40,7 +41,7 @@ func TestPacketIOThroughProxy(t *testing.T) {
 		dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "eth13", ID: 13}, {Name: "trunk", ID: 19}}})
 	c, s := r.controller(1)
 	ctx := testCtx(t)
-	if err := r.dev.AttachMirror(r.dstB, simtest.ShiftedPorts()); err != nil {
+	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: simtest.ShiftedPorts()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.dev.CatchUp(ctx); err != nil {
@@ -131,7 +132,7 @@ func TestDigestsThroughProxy(t *testing.T) {
 		dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}}})
 	c, s := r.controller(1)
 	ctx := testCtx(t)
-	if err := r.dev.AttachMirror(r.dstB, simtest.ShiftedPorts()); err != nil {
+	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: simtest.ShiftedPorts()}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.dev.CatchUp(ctx); err != nil {

@@ -45,14 +45,22 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	defer cancel()
 	werr := auth.write(wctx, phys, req.GetAtomicity())
 	if mode == MirrorOff {
+		if idx, _ := appliedUpdates(ups, werr); len(idx) > 0 {
+			d.forgetOffsets(ups, idx)
+		}
 		return werr
 	}
-	applied, unsure := appliedUpdates(ups, werr)
+	idx, unsure := appliedUpdates(ups, werr)
 	if len(unsure) > 0 {
 		d.addRepairs(unsure, fmt.Sprintf("the outcome on %s is unknown: %v", auth.Name, werr))
 	}
-	if len(applied) == 0 {
+	if len(idx) == 0 {
 		return werr
+	}
+	d.keepShadow(ups, phys, idx)
+	applied := make([]*p4v1.Update, len(idx))
+	for i, j := range idx {
+		applied[i] = ups[j]
 	}
 	switch mode {
 	case MirrorLogging:
@@ -66,12 +74,16 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	return werr
 }
 
-// appliedUpdates splits a write's updates by its answer: those the device
-// applied, and those whose fate is unknown (a failure without per-update
-// details that may have happened halfway).
-func appliedUpdates(ups []*p4v1.Update, err error) (applied, unsure []*p4v1.Update) {
+// appliedUpdates splits a write's updates by its answer: the indexes of
+// those the device applied, and those whose fate is unknown (a failure
+// without per-update details that may have happened halfway).
+func appliedUpdates(ups []*p4v1.Update, err error) (applied []int, unsure []*p4v1.Update) {
 	if err == nil {
-		return ups, nil
+		applied = make([]int, len(ups))
+		for i := range applied {
+			applied[i] = i
+		}
+		return applied, nil
 	}
 	items, derr := client.DecodeBatchError(err, len(ups))
 	if derr != nil {
@@ -82,7 +94,7 @@ func appliedUpdates(ups []*p4v1.Update, err error) (applied, unsure []*p4v1.Upda
 	}
 	for i, it := range items {
 		if it == nil {
-			applied = append(applied, ups[i])
+			applied = append(applied, i)
 		}
 	}
 	return applied, nil
@@ -99,7 +111,7 @@ type pendingUpdate struct {
 func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update) {
 	pending := make([]pendingUpdate, 0, len(ups))
 	for _, u := range ups {
-		e, err := b.toPhys.Entity(u.GetEntity())
+		e, err := b.phys().Entity(u.GetEntity())
 		if err != nil {
 			d.addRepairs([]*p4v1.Update{u}, fmt.Sprintf("cannot be translated for %s: %v", b.Name, err))
 			continue

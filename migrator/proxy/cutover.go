@@ -1,0 +1,198 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
+	"github.com/lime-p4/lime/p4/entity"
+)
+
+// CutOver makes the mirror the device (DESIGN.md step 6): the mirror must
+// be live with every host moved. The source's counters are kept as offsets
+// that reads add to the target's (a counter never goes back), the
+// controller's pipeline is kept to answer GetForwardingPipelineConfig, and
+// from then on everything goes to the target alone. It returns the former
+// source, which the caller releases.
+func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	d.mu.RLock()
+	src, b, mode, ports := d.auth, d.mirror, d.mode, d.ports
+	var left []uint64
+	if ports != nil {
+		for _, h := range ports.Hosts {
+			if !d.moved[h] {
+				left = append(left, h)
+			}
+		}
+	}
+	d.mu.RUnlock()
+	if b == nil || mode != MirrorLive {
+		return nil, fmt.Errorf("device %d: %w: cut over needs a live mirror (mode %s)", d.id, ErrMigrating, mode)
+	}
+	if len(left) > 0 {
+		return nil, fmt.Errorf("device %d: %w: hosts on ports %v are still on %s", d.id, ErrMigrating, left, src.Name)
+	}
+	cfg, err := src.client.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_ALL)
+	if err != nil {
+		return nil, fmt.Errorf("device %d: keeping the pipeline of %s: %w", d.id, src.Name, err)
+	}
+	offsets, err := d.counters(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.setTranslators(b.phys()); err != nil { // all hosts home on b: reversible
+		return nil, err
+	}
+	d.mu.Lock()
+	d.unlistenLocked(src)
+	d.auth, d.mirror, d.mode, d.virtual = b, nil, MirrorOff, cfg
+	d.ports, d.moved, d.shadow, d.base, d.offsets = nil, nil, nil, nil, offsets
+	clear(d.owners)
+	d.mu.Unlock()
+	d.digests.reset()
+	d.log.Info("cut over", "from", src.Name, "to", b.Name, "counter_offsets", len(offsets))
+	return src, nil
+}
+
+// counters reads every direct and indirect counter of b that is not zero,
+// by the key of its entity in the controller's terms.
+func (d *Device) counters(ctx context.Context, b *Backend) (map[entity.Key]*p4v1.CounterData, error) {
+	var filters []*p4v1.Entity
+	for _, t := range d.vinfo.Tables {
+		if t.DirectCounter != nil {
+			filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: t.ID, CounterData: &p4v1.CounterData{}}}})
+		}
+	}
+	for _, c := range d.vinfo.Counters {
+		filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{CounterId: c.ID}}})
+	}
+	out := map[entity.Key]*p4v1.CounterData{}
+	for _, f := range filters {
+		err := d.readFrom(ctx, b, []*p4v1.Entity{f}, func(r *p4v1.ReadResponse) error {
+			for _, e := range r.GetEntities() {
+				c := counterOf(e)
+				if c.GetByteCount() == 0 && c.GetPacketCount() == 0 {
+					continue
+				}
+				if k, err := counterKey(e); err == nil {
+					out[k] = c
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("device %d: reading the counters of %s: %w", d.id, b.Name, err)
+		}
+	}
+	return out, nil
+}
+
+// counterOf is the counter value an entity carries (a table entry's direct
+// counter, a direct counter entry, a counter cell), or nil.
+func counterOf(e *p4v1.Entity) *p4v1.CounterData {
+	switch x := e.GetEntity().(type) {
+	case *p4v1.Entity_TableEntry:
+		return x.TableEntry.GetCounterData()
+	case *p4v1.Entity_DirectCounterEntry:
+		return x.DirectCounterEntry.GetData()
+	case *p4v1.Entity_CounterEntry:
+		return x.CounterEntry.GetData()
+	}
+	return nil
+}
+
+// counterKey identifies a counter: its table entry's key for a direct
+// counter, its cell's for an indirect one.
+func counterKey(e *p4v1.Entity) (entity.Key, error) {
+	if dc := e.GetDirectCounterEntry(); dc != nil {
+		return entity.Of(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: dc.GetTableEntry()}})
+	}
+	return entity.Of(e)
+}
+
+// addCounters adds to the counters in ents those of add, by key.
+func addCounters(ents []*p4v1.Entity, add map[entity.Key]*p4v1.CounterData) {
+	if len(add) == 0 {
+		return
+	}
+	for _, e := range ents {
+		c := counterOf(e)
+		if c == nil {
+			continue
+		}
+		k, err := counterKey(e)
+		if err != nil {
+			continue
+		}
+		if o := add[k]; o != nil {
+			c.ByteCount += o.GetByteCount()
+			c.PacketCount += o.GetPacketCount()
+		}
+	}
+}
+
+// asksCounters reports whether a read filter reads counter values.
+func asksCounters(f *p4v1.Entity) bool {
+	switch x := f.GetEntity().(type) {
+	case *p4v1.Entity_TableEntry:
+		return x.TableEntry.GetCounterData() != nil
+	case *p4v1.Entity_DirectCounterEntry, *p4v1.Entity_CounterEntry:
+		return true
+	}
+	return false
+}
+
+// forgetOffsets drops the offsets a write makes meaningless: of an entry
+// deleted, or a counter the controller set.
+func (d *Device) forgetOffsets(ups []*p4v1.Update, applied []int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.offsets) == 0 {
+		return
+	}
+	for _, i := range applied {
+		u := ups[i]
+		if u.Type != p4v1.Update_DELETE && counterOf(u.Entity) == nil {
+			continue
+		}
+		if k, err := counterKey(u.Entity); err == nil {
+			delete(d.offsets, k)
+		}
+	}
+}
+
+// mirrorCounters reads from the live mirror the counters the filters ask
+// for: while both devices carry traffic a counter is the sum of both.
+func (d *Device) mirrorCounters(ctx context.Context, filters []*p4v1.Entity) (map[entity.Key]*p4v1.CounterData, error) {
+	d.mu.RLock()
+	b, mode := d.mirror, d.mode
+	d.mu.RUnlock()
+	if b == nil || mode != MirrorLive || !slices.ContainsFunc(filters, asksCounters) {
+		return nil, nil
+	}
+	var asked []*p4v1.Entity
+	for _, f := range filters {
+		if asksCounters(f) {
+			asked = append(asked, f)
+		}
+	}
+	out := map[entity.Key]*p4v1.CounterData{}
+	err := d.readFrom(ctx, b, asked, func(r *p4v1.ReadResponse) error {
+		for _, e := range r.GetEntities() {
+			if c := counterOf(e); c != nil {
+				if k, err := counterKey(e); err == nil {
+					out[k] = c
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("device %d: reading the counters of %s: %w", d.id, b.Name, err)
+	}
+	return out, nil
+}

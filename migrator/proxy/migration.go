@@ -1,0 +1,302 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/migrator/snapshot"
+	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+// Ports say how a migration maps the virtual device's ports onto its two
+// devices.
+type Ports struct {
+	// Map takes every virtual port (the source's numbers) to the target's
+	// port for the same host or link, the CPU port included.
+	Map *translate.PortMap
+	// Hosts are the ports whose hosts move, one at a time; the other
+	// ports of Map (the CPU port, say) map directly.
+	Hosts []uint64
+	// Trunk joins the two devices while both carry traffic: what one of
+	// them sends to a host that is on the other goes through it. Without
+	// a trunk, traffic between hosts on different devices is lost while
+	// they are apart.
+	Trunk *Trunk
+}
+
+// Trunk is the pair of ports that joins the source and the target.
+type Trunk struct{ Source, Target uint64 }
+
+func (p *Ports) check() error {
+	if p.Map == nil {
+		return fmt.Errorf("%w: a migration needs a port map", ErrInvalid)
+	}
+	mapped := p.Map.Numbers()
+	for _, h := range p.Hosts {
+		if !slices.Contains(mapped, h) {
+			return fmt.Errorf("%w: host port %d is not in the port map", ErrInvalid, h)
+		}
+	}
+	if t := p.Trunk; t != nil {
+		if slices.Contains(mapped, t.Source) {
+			return fmt.Errorf("%w: the source's trunk port %d is a port of the virtual device", ErrInvalid, t.Source)
+		}
+		if q, err := p.Map.Inverse(); err == nil {
+			if _, err := q.Number(t.Target); err == nil {
+				return fmt.Errorf("%w: the target's trunk port %d is mapped to from a virtual port", ErrInvalid, t.Target)
+			}
+		}
+	}
+	return nil
+}
+
+// translations give the source's and the target's translations with the
+// hosts of moved on the target: keys (match fields, indexes, metadata) by
+// the port map (the source keeps its numbers); what is sent to a host goes
+// to its own port on the device it is on, else to the trunk. base is the
+// source's translation with every host at home, against which the source's
+// form of an entity shows whether it sends to a moved host.
+func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bool) (src, dst, base *translate.Translator, err error) {
+	keys := ports.Map
+	same := translate.NewPortMap(nil)
+	for _, p := range keys.Numbers() {
+		same = same.With(p, p)
+	}
+	dstOut, srcOut := keys, same
+	if t := ports.Trunk; t != nil {
+		for _, h := range ports.Hosts {
+			if moved[h] {
+				srcOut = srcOut.With(h, t.Source)
+			} else {
+				dstOut = dstOut.With(h, t.Target)
+			}
+		}
+	}
+	if dst, err = translate.New(d.vinfo, target.info, translate.WithPorts(keys), translate.WithOutputPorts(dstOut)); err != nil {
+		return nil, nil, nil, fmt.Errorf("device %d: mirror %s: %w", d.id, target.Name, err)
+	}
+	if src, err = translate.New(d.vinfo, d.auth.info, translate.WithPorts(same), translate.WithOutputPorts(srcOut)); err != nil {
+		return nil, nil, nil, fmt.Errorf("device %d: %s: %w", d.id, d.auth.Name, err)
+	}
+	if base, err = translate.New(d.vinfo, d.auth.info, translate.WithPorts(same)); err != nil {
+		return nil, nil, nil, fmt.Errorf("device %d: %s: %w", d.id, d.auth.Name, err)
+	}
+	return src, dst, base, nil
+}
+
+// keepShadow records, after the source applied writes ups (the
+// controller's form) as phys (its own), which entities it now holds in
+// another form than the controller's. writeMu is held.
+func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ports == nil || d.auth != d.origin {
+		return
+	}
+	base := d.base
+	for _, i := range applied {
+		k, err := entity.Of(ups[i].Entity)
+		if err != nil {
+			continue
+		}
+		if ups[i].Type == p4v1.Update_DELETE {
+			delete(d.shadow, k)
+			continue
+		}
+		b, err := base.Entity(ups[i].Entity)
+		if err == nil && !proto.Equal(b, phys[i].Entity) {
+			d.shadow[k] = ups[i].Entity
+		} else {
+			delete(d.shadow, k)
+		}
+	}
+}
+
+// MirrorTranslator is how the virtual device's entities reach the mirror
+// now (nil without one): a clone onto the mirror must use it, so that what
+// it copies sends to the trunk where the proxy's writes do.
+func (d *Device) MirrorTranslator() *translate.Translator {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.mirror == nil {
+		return nil
+	}
+	return d.mirror.phys()
+}
+
+// Moved lists the ports whose hosts are on the mirror.
+func (d *Device) Moved() []uint64 {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	var out []uint64
+	for p := range d.moved {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// MoveHost moves the host on virtual port p to the mirror, make before
+// break (DESIGN.md step 5): the mirror's entities that send to p send to
+// p's port there instead of the trunk, then the source's send to the trunk
+// instead of p; packet-outs to p go to the mirror. The caller enables the
+// host's port on the mirror before, and disables it on the source after.
+// Writes wait while it runs. On error nothing changed on the proxy (some
+// entities may be rewritten already: run it again).
+func (d *Device) MoveHost(ctx context.Context, p uint64) error {
+	return d.move(ctx, p, true)
+}
+
+// MoveBack returns the host on port p to the source (an abort), break
+// before make reversed: the source's entities send to p again, then the
+// mirror's to the trunk. The caller enables the host's port on the source
+// before, and disables it on the mirror after.
+func (d *Device) MoveBack(ctx context.Context, p uint64) error {
+	return d.move(ctx, p, false)
+}
+
+func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	d.mu.RLock()
+	auth, b, mode, ports := d.auth, d.mirror, d.mode, d.ports
+	moved := map[uint64]bool{}
+	for q := range d.moved {
+		moved[q] = true
+	}
+	d.mu.RUnlock()
+	if b == nil || mode != MirrorLive {
+		return fmt.Errorf("device %d: %w: hosts move while the mirror is live (mode %s)", d.id, ErrMigrating, mode)
+	}
+	if !slices.Contains(ports.Hosts, p) {
+		return fmt.Errorf("device %d: %w: port %d is not a host port of the migration", d.id, ErrInvalid, p)
+	}
+	if moved[p] == toMirror {
+		return nil // there already
+	}
+	moved[p] = toMirror
+	src, dst, base, err := d.translations(b, ports, moved)
+	if err != nil {
+		return err
+	}
+	ents, err := d.virtualState(ctx, auth)
+	if err != nil {
+		return err
+	}
+	oldSrc, oldDst := auth.phys(), b.phys()
+	var srcUps, dstUps []*p4v1.Update
+	shadow := map[entity.Key]*p4v1.Entity{}
+	for _, e := range ents {
+		k, err := entity.Of(e)
+		if err != nil {
+			continue
+		}
+		changed := func(old, now *translate.Translator) (*p4v1.Entity, bool, error) {
+			a, err := old.Entity(e)
+			if err != nil {
+				return nil, false, err
+			}
+			n, err := now.Entity(e)
+			if err != nil {
+				return nil, false, err
+			}
+			return n, !proto.Equal(a, n), nil
+		}
+		n, ok, err := changed(oldDst, dst)
+		if err != nil {
+			return fmt.Errorf("device %d: moving port %d: %s for %s: %w", d.id, p, entity.Describe(e, d.vinfo), b.Name, err)
+		}
+		if ok {
+			dstUps = append(dstUps, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n})
+		}
+		n, ok, err = changed(oldSrc, src)
+		if err != nil {
+			return fmt.Errorf("device %d: moving port %d: %s for %s: %w", d.id, p, entity.Describe(e, d.vinfo), auth.Name, err)
+		}
+		if ok {
+			srcUps = append(srcUps, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n})
+		}
+		if !proto.Equal(n, e) {
+			shadow[k] = e
+		}
+	}
+	// Make before break: the device the host goes to first.
+	first, firstUps, second, secondUps := b, dstUps, auth, srcUps
+	if !toMirror {
+		first, firstUps, second, secondUps = auth, srcUps, b, dstUps
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
+	defer cancel()
+	if err := first.client.Write(wctx, firstUps); err != nil {
+		return fmt.Errorf("device %d: moving port %d: rewriting %s: %w", d.id, p, first.Name, err)
+	}
+	if err := second.client.Write(wctx, secondUps); err != nil {
+		return fmt.Errorf("device %d: moving port %d: rewriting %s: %w", d.id, p, second.Name, err)
+	}
+	if err := b.setTranslators(dst); err != nil {
+		return err
+	}
+	if err := auth.setTranslators(src); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.moved[p] = toMirror
+	if !toMirror {
+		delete(d.moved, p)
+		delete(d.owners, p)
+	} else {
+		d.owners[p] = b
+	}
+	d.shadow, d.base = shadow, base
+	d.mu.Unlock()
+	d.log.Info("host moved", "port", p, "to", first.Name, "rewritten", len(dstUps)+len(srcUps))
+	return nil
+}
+
+// virtualState reads what carries ports a packet is sent to (table and
+// default entries, members, multicast groups, clone sessions) from the
+// source, in the controller's form.
+func (d *Device) virtualState(ctx context.Context, auth *Backend) ([]*p4v1.Entity, error) {
+	filters := []*p4v1.Entity{
+		{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{}}},
+		{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
+			Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}},
+		{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
+			Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}},
+	}
+	for _, t := range d.vinfo.Tables {
+		if t.IsConst {
+			continue
+		}
+		// With their meter configs, which a MODIFY would reset.
+		filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: snapshot.TableFilter(t)}})
+		if t.ConstDefault == nil && t.Profile == nil {
+			filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: t.ID, IsDefaultAction: true}}})
+		}
+	}
+	var out []*p4v1.Entity
+	for _, f := range filters {
+		err := d.readFrom(ctx, auth, []*p4v1.Entity{f}, func(r *p4v1.ReadResponse) error {
+			for _, e := range r.GetEntities() {
+				if e.GetTableEntry().GetIsConst() {
+					continue
+				}
+				entity.StripReadOnly(e)
+				if te := e.GetTableEntry(); te != nil {
+					te.CounterData = nil // rewriting an entry leaves its counter as it is
+				}
+				out = append(out, e)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("device %d: reading %s: %w", d.id, auth.Name, err)
+		}
+	}
+	return out, nil
+}

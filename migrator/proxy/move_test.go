@@ -1,0 +1,181 @@
+package proxy_test
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/bmv2/sim"
+	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/bmv2/sim/port"
+	"github.com/lime-p4/lime/migrator/clone"
+	"github.com/lime-p4/lime/migrator/proxy"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/info"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+// basicRules make onos-basic's set_egress_port parameter a port.
+var basicRules = info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})
+
+// l2 is a controller's forwarding entry of onos-basic: frames to MAC
+// 00:00:00:00:00:mac leave on port.
+func l2(in *info.Info, mac, port byte) *p4v1.Entity {
+	t0 := in.TableByName(table0)
+	return tableEntity(&p4v1.TableEntry{TableId: t0.ID, Priority: 10,
+		Match: []*p4v1.FieldMatch{{FieldId: t0.FieldByName("hdr.ethernet.dst_addr").ID, FieldMatchType: &p4v1.FieldMatch_Ternary_{
+			Ternary: &p4v1.FieldMatch_Ternary{Value: []byte{mac}, Mask: []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}}}},
+		Action: &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: &p4v1.Action{ActionId: in.ActionByName("ingress.table0_control.set_egress_port").ID,
+			Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{port}}}}}}})
+}
+
+// pass checks that a frame from one host reaches another.
+func pass(t *testing.T, from, to *port.Host, dst, src byte) {
+	t.Helper()
+	f := frame(dst, src, 0x0800, "from "+from.Name())
+	if err := from.Send(f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := to.RecvWithin(5 * time.Second)
+	if err != nil || !bytes.Equal(got, f) {
+		t.Fatalf("%s -> %s: got %x, %v", from.Name(), to.Name(), got, err)
+	}
+}
+
+// DESIGN.md steps 5 and 6: hosts move one at a time, make before break,
+// with a trunk between the devices; traffic between a moved host and one
+// not moved yet crosses the trunk both ways; the controller reads back
+// what it wrote (not the trunk), writes keep reaching both devices in
+// their own terms, and after the cut over the target alone is the device
+// (reads translated back, counters that never go back, the controller's
+// pipeline and cookie).
+func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
+	r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules,
+		srcPorts: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}},
+		dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
+	if _, err := port.Connect(r.src.Sim.Port("trunk"), r.dst.Sim.Port("trunk")); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := r.controller(1)
+	ctx := testCtx(t)
+	in := r.src.Info
+	a, b := l2(in, 0xa, 1), l2(in, 0xb, 2)
+	if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: a}, {Type: p4v1.Update_INSERT, Entity: b}}); err != nil {
+		t.Fatal(err)
+	}
+	// Each host has a link to either device; the target's is used once it moved.
+	a1, b1 := host(t, r.src, "eth1"), host(t, r.src, "eth2")
+	a2, b2 := host(t, r.dst, "eth11"), host(t, r.dst, "eth12")
+	pass(t, a1, b1, 0xb, 0xa)
+
+	pm := translate.NewPortMap(map[uint64]uint64{1: 11, 2: 12, 255: 255})
+	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: pm, Hosts: []uint64{1, 2}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := translate.New(in, r.dst.Info, translate.WithPorts(pm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloneTo(ctx, r, r.dev.MirrorTranslator()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.dev.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.dev.MoveHost(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	pass(t, a2, b1, 0xb, 0xa) // target -> trunk -> source
+	pass(t, b1, a2, 0xa, 0xb) // source -> trunk -> target
+	if got := readOne(t, c, a); !proto.Equal(entity.Config(got), entity.Config(a)) {
+		t.Fatalf("after the move the controller reads %v, wrote %v", got, a)
+	}
+	// A write after the move reaches both devices in their own terms.
+	a3 := proto.Clone(a).(*p4v1.Entity)
+	a3.GetTableEntry().ControllerMetadata = 7
+	if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_MODIFY, Entity: a3}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := readOne(t, c, a3); got.GetTableEntry().ControllerMetadata != 7 || !bytes.Equal(got.GetTableEntry().GetAction().GetAction().Params[0].Value, []byte{1}) {
+		t.Fatalf("read after a write: %v", got)
+	}
+	pass(t, b1, a2, 0xa, 0xb)
+
+	if _, err := r.dev.CutOver(ctx); err == nil {
+		t.Fatal("cut over with a host still on the source")
+	}
+	if err := r.dev.MoveHost(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	pass(t, a2, b2, 0xb, 0xa) // both on the target
+	before := readOne(t, c, withCounter(a3)).GetTableEntry().GetCounterData()
+	old, err := r.dev.CutOver(ctx)
+	if err != nil || old != r.srcB {
+		t.Fatalf("cut over: %v, %v", old, err)
+	}
+	after := readOne(t, c, withCounter(a3)).GetTableEntry().GetCounterData()
+	if after.GetPacketCount() < before.GetPacketCount() || before.GetPacketCount() == 0 {
+		t.Fatalf("counter before cut over %v, after %v: it must not go back", before, after)
+	}
+	if got := readOne(t, c, a3); !proto.Equal(entity.Config(got), entity.Config(a3)) {
+		t.Fatalf("after the cut over the controller reads %v, wrote %v", got, a3)
+	}
+	cfg, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
+	if err != nil || cfg.GetCookie().GetCookie() != 0xc0ffee || !proto.Equal(cfg.GetP4Info(), in.Proto) {
+		t.Fatalf("pipeline after the cut over: cookie %v, %v", cfg.GetCookie(), err)
+	}
+	pass(t, b2, a2, 0xa, 0xb)
+	after2 := readOne(t, c, withCounter(a3)).GetTableEntry().GetCounterData()
+	if after2.GetPacketCount() != after.GetPacketCount()+1 {
+		t.Fatalf("counter %v after one more frame, was %v", after2, after)
+	}
+	// The controller goes on writing, to the target alone now.
+	if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_DELETE, Entity: entity.Query(b)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.dst.Client.ReadAll(ctx, entity.Query(mustTranslateWith(t, tr, b))); len(got) != 0 {
+		t.Fatalf("target still holds %v", got)
+	}
+	if got, _ := r.src.Client.ReadAll(ctx, entity.Query(b)); len(got) != 1 {
+		t.Fatalf("the released source changed: %v", got)
+	}
+}
+
+func withCounter(e *p4v1.Entity) *p4v1.Entity {
+	q := entity.Query(e)
+	q.GetTableEntry().CounterData = &p4v1.CounterData{}
+	return q
+}
+
+func readOne(t *testing.T, c *client.Client, e *p4v1.Entity) *p4v1.Entity {
+	t.Helper()
+	q := e
+	if e.GetTableEntry().GetCounterData() == nil {
+		q = entity.Query(e)
+	}
+	got, err := c.ReadAll(testCtx(t), q)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("read %v: %v %v", q, got, err)
+	}
+	return got[0]
+}
+
+func mustTranslateWith(t *testing.T, tr *translate.Translator, e *p4v1.Entity) *p4v1.Entity {
+	t.Helper()
+	x, err := tr.Entity(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// cloneTo clones the source onto the target as a migration does (counters
+// are summed, not copied).
+func cloneTo(ctx context.Context, r *rig, tr *translate.Translator) (*clone.Result, error) {
+	return clone.Run(ctx, r.src.Client, r.dstB.Client(), clone.Options{Translator: tr, SkipCounters: true})
+}
