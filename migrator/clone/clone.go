@@ -34,17 +34,7 @@ func Run(ctx context.Context, src snapshot.Reader, dst *client.Client, opts Opti
 	r := &runner{ctx: ctx, src: src, dst: dst, opts: opts, tr: opts.Translator, h: newHasher(), start: time.Now(),
 		res: &Result{Kinds: map[entity.Kind]*KindStats{}, Warnings: slices.Clone(opts.Translator.Warnings)}}
 	defer func() { r.res.Duration = time.Since(r.start) }()
-	plan := snapshot.Plan(r.tr.From)
-	if opts.SkipCounters {
-		plan = slices.DeleteFunc(plan, func(req snapshot.Request) bool { return req.Kind == entity.KindCounter })
-		for i, req := range plan {
-			if te := req.Filter.GetTableEntry(); te != nil && te.CounterData != nil {
-				f := proto.Clone(req.Filter).(*p4v1.Entity)
-				f.GetTableEntry().CounterData = nil
-				plan[i].Filter = f
-			}
-		}
-	}
+	plan := r.plan()
 	if opts.Prescan {
 		if err := r.prescan(plan); err != nil {
 			return r.res, err
@@ -65,6 +55,22 @@ func Run(ctx context.Context, src snapshot.Reader, dst *client.Client, opts Opti
 		}
 	}
 	return r.res, w.Close(ctx)
+}
+
+// Check translates the whole source as Run's pre-scan does, without
+// writing anything: ErrUntranslatable, with every such entity in
+// Result.Failures, when some cannot reach the target (a port the port map
+// does not cover, say).
+func Check(ctx context.Context, src snapshot.Reader, opts Options) (*Result, error) {
+	opts.defaults()
+	if opts.Translator == nil {
+		return nil, errors.New("clone: no translator")
+	}
+	r := &runner{ctx: ctx, src: src, opts: opts, tr: opts.Translator, h: newHasher(), start: time.Now(),
+		res: &Result{Kinds: map[entity.Kind]*KindStats{}}}
+	err := r.prescan(r.plan())
+	r.res.Duration = time.Since(r.start)
+	return r.res, err
 }
 
 type runner struct {
@@ -97,6 +103,24 @@ func (r *runner) progress(force bool) {
 		return
 	}
 	r.opts.Progress(Progress{Phase: r.phase, Kind: r.cur.Kind, Object: r.cur.Name(), Done: r.done, Total: r.total, Elapsed: time.Since(r.start)})
+}
+
+// plan is the snapshot to read: every kind, without the counters when
+// they are skipped.
+func (r *runner) plan() []snapshot.Request {
+	plan := snapshot.Plan(r.tr.From)
+	if !r.opts.SkipCounters {
+		return plan
+	}
+	plan = slices.DeleteFunc(plan, func(req snapshot.Request) bool { return req.Kind == entity.KindCounter })
+	for i, req := range plan {
+		if te := req.Filter.GetTableEntry(); te != nil && te.CounterData != nil {
+			f := proto.Clone(req.Filter).(*p4v1.Entity)
+			f.GetTableEntry().CounterData = nil
+			plan[i].Filter = f
+		}
+	}
+	return plan
 }
 
 // prescan translates the whole source once without writing.

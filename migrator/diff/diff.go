@@ -25,6 +25,9 @@ type Item struct {
 	Kind   entity.Kind        `json:"kind"`
 	Entity string             `json:"entity"`
 	Fields []entity.FieldDiff `json:"fields,omitempty"`
+	// Key is the entity in the second device's terms (nil when the first
+	// device's entity could not be translated).
+	Key *p4v1.Entity `json:"-"`
 }
 
 // Counts are per-kind totals.
@@ -147,22 +150,22 @@ func (d *differ) request(ctx context.Context, a, b snapshot.Reader, req snapshot
 		other, ok := theirs[k]
 		if !ok {
 			c.Missing++
-			d.add(&d.rep.Missing, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To)})
+			d.add(&d.rep.Missing, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To), Key: e})
 			continue
 		}
 		delete(theirs, k)
 		if fields := entity.Diff(e, other); len(fields) > 0 {
 			c.Different++
-			d.add(&d.rep.Different, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To), Fields: fields})
+			d.add(&d.rep.Different, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To), Fields: fields, Key: e})
 		}
 		if fields := entity.DiffVolatile(e, other); len(fields) > 0 {
 			c.VolatileDifferent++
-			d.add(&d.rep.VolatileDifferent, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To), Fields: fields})
+			d.add(&d.rep.VolatileDifferent, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To), Fields: fields, Key: e})
 		}
 	}
 	for _, e := range theirs {
 		c.Extra++
-		d.add(&d.rep.Extra, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To)})
+		d.add(&d.rep.Extra, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To), Key: e})
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -113,6 +114,25 @@ func (b *Backend) refreshPipeline(ctx context.Context) error {
 	}
 	b.pipeline, b.info = cfg, in
 	return nil
+}
+
+// Index indexes a P4Info as this backend does its own (its port rules).
+func (b *Backend) Index(p *p4configv1.P4Info) (*info.Info, error) {
+	in, err := info.New(p, b.infoOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("backend %s: %w", b.Name, err)
+	}
+	return in, nil
+}
+
+// SetPipeline sets (VERIFY_AND_COMMIT) the device's pipeline, which
+// empties it, and reads it back. The proxy does it for a migration; the
+// device must not be a virtual device's authoritative device then.
+func (b *Backend) SetPipeline(ctx context.Context, cfg *p4v1.ForwardingPipelineConfig) error {
+	if err := b.client.SetPipelineConfig(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, cfg); err != nil {
+		return fmt.Errorf("backend %s: %w", b.Name, err)
+	}
+	return b.refreshPipeline(ctx)
 }
 
 // Info is the P4Info the device runs (nil before a pipeline is set).

@@ -218,6 +218,14 @@ func (d *Device) DetachMirror() (*Backend, error) {
 	return b, nil
 }
 
+// Paused runs f while no write reaches either device (writes wait), for a
+// consistent look at both.
+func (d *Device) Paused(f func() error) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	return f()
+}
+
 // SetPortOwner says which device now owns virtual port p, for packet-outs:
 // the mirror (toMirror) or the authoritative device.
 func (d *Device) SetPortOwner(p uint64, toMirror bool) error {

@@ -1,0 +1,411 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
+	"github.com/lime-p4/lime/migrator/clone"
+	"github.com/lime-p4/lime/migrator/diff"
+	"github.com/lime-p4/lime/migrator/proxy"
+	"github.com/lime-p4/lime/migrator/snapshot"
+	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+// PortSwitch turns a device's ports on and off (gNMI config/enabled on a
+// Stratum switch or the simulator, lime's agent for bmv2).
+type PortSwitch interface {
+	SetEnabled(ctx context.Context, port uint64, enabled bool) error
+}
+
+// Journal keeps a migration's state across restarts of the migrator.
+type Journal interface {
+	Save(device uint64, st State) error
+}
+
+// Driver runs one migration's actions against the proxy and the devices.
+// Fields left nil are not used: without port switches the hosts are
+// assumed to move by other means (the driver only rewrites the state);
+// without register readers and writers registers travel over P4Runtime.
+type Driver struct {
+	Device *proxy.Device
+	Target *proxy.Backend
+	Ports  proxy.Ports
+	// Pipeline is the target's own compilation of the program (P4Info and
+	// device config), set on it with the source's cookie; nil when the
+	// target runs the program already.
+	Pipeline *p4v1.ForwardingPipelineConfig
+	// Force allows a target that holds state already.
+	Force bool
+	// SourceReader and TargetReader read the devices where P4Runtime cannot
+	// read everything (bmv2: registers over Thrift); TargetRegisters writes
+	// registers there. nil: the backends' P4Runtime clients.
+	SourceReader, TargetReader snapshot.Reader
+	TargetRegisters            clone.RegisterWriter
+	// SourcePorts and TargetPorts switch the host ports of each device.
+	SourcePorts, TargetPorts PortSwitch
+	// Trunk ports are enabled before the first host moves and disabled at
+	// the cut over, when SourcePorts and TargetPorts are set.
+	Journal Journal
+	Log     *slog.Logger
+	// Progress, when set, is told of each step as it starts.
+	Progress func(Action)
+}
+
+// Run runs the machine's actions until it ends, fails or ctx ends; every
+// transition is journalled. It returns the error of a failed step (the
+// state says which); after it the operator retries or aborts.
+func (d *Driver) Run(ctx context.Context, m *Machine) error {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	for {
+		a, ok := m.Next()
+		if !ok {
+			if st := m.State(); st.Failed != "" {
+				return fmt.Errorf("migration of device %d stopped at %v: %s", d.Device.ID(), a, st.Failed)
+			}
+			return nil
+		}
+		if d.Progress != nil {
+			d.Progress(a)
+		}
+		d.Log.Info("migration step", "device", d.Device.ID(), "step", a.String())
+		start := time.Now()
+		err := d.do(ctx, a)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err() // not a failure of the step: it resumes
+			}
+			d.Log.Warn("migration step failed", "device", d.Device.ID(), "step", a.String(), "err", err)
+			if merr := m.Failed(a, err); merr != nil {
+				return merr
+			}
+		} else {
+			d.Log.Info("migration step done", "device", d.Device.ID(), "step", a.String(), "took", time.Since(start).Round(time.Millisecond))
+			if merr := m.Succeeded(a); merr != nil {
+				return merr
+			}
+		}
+		if d.Journal != nil {
+			if jerr := d.Journal.Save(d.Device.ID(), m.State()); jerr != nil {
+				return fmt.Errorf("migration of device %d: journal: %w", d.Device.ID(), jerr)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("migration of device %d: %v: %w", d.Device.ID(), a, err)
+		}
+	}
+}
+
+func (d *Driver) do(ctx context.Context, a Action) error {
+	switch a.Step {
+	case Validate:
+		return d.validate(ctx)
+	case Pipeline:
+		return d.pipeline(ctx)
+	case Mirror:
+		return d.Device.AttachMirror(d.Target, d.Ports)
+	case Clone:
+		return d.clone(ctx)
+	case CatchUp:
+		_, err := d.Device.CatchUp(ctx)
+		return err
+	case Verify:
+		return d.verify(ctx)
+	case MoveHost:
+		return d.moveHost(ctx, a.Port)
+	case CutOver:
+		return d.cutOver(ctx)
+	case MoveBack:
+		return d.moveBack(ctx, a.Port)
+	case Detach:
+		_, err := d.Device.DetachMirror()
+		return err
+	case Clear:
+		return d.clear(ctx)
+	}
+	return fmt.Errorf("no such action %v", a)
+}
+
+func (d *Driver) sourceReader() snapshot.Reader {
+	if d.SourceReader != nil {
+		return d.SourceReader
+	}
+	return d.Device.Authoritative().Client()
+}
+
+func (d *Driver) targetReader() snapshot.Reader {
+	if d.TargetReader != nil {
+		return d.TargetReader
+	}
+	return d.Target.Client()
+}
+
+// validate refuses, before anything is written, a target that runs
+// another program, that holds state (unless forced), and a port map that
+// does not cover every port the source's state uses.
+func (d *Driver) validate(ctx context.Context) error {
+	src := d.Device.Authoritative().Info()
+	if src == nil {
+		return errors.New("the source runs no pipeline")
+	}
+	tgt := d.Target.Info()
+	if d.Pipeline != nil {
+		var err error
+		if tgt, err = d.Target.Index(d.Pipeline.GetP4Info()); err != nil {
+			return fmt.Errorf("the target's pipeline: %w", err)
+		}
+	}
+	if tgt == nil {
+		return errors.New("the target runs no pipeline and none was given for it")
+	}
+	tr, err := translate.New(src, tgt, translate.WithPorts(d.Ports.Map))
+	if err != nil {
+		return fmt.Errorf("source and target: %w", err)
+	}
+	if d.Target.Info() != nil && !d.Force {
+		n, err := held(ctx, d.Target.Client())
+		if err != nil {
+			return fmt.Errorf("reading the target: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("the target holds %d table entries already (force to migrate onto it anyway)", n)
+		}
+	}
+	res, err := clone.Check(ctx, d.sourceReader(), clone.Options{Translator: tr, SkipCounters: true})
+	if err != nil {
+		if errors.Is(err, clone.ErrUntranslatable) && len(res.Failures) > 0 {
+			return fmt.Errorf("%w: %d entities, first %s: %s", err, res.Total().Failed, res.Failures[0].Entity, res.Failures[0].Error)
+		}
+		return err
+	}
+	return nil
+}
+
+// held counts the table entries a device holds (const ones left out).
+func held(ctx context.Context, r snapshot.Reader) (int, error) {
+	n := 0
+	for e, err := range r.Read(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}}) {
+		if err != nil {
+			return n, err
+		}
+		if te := e.GetTableEntry(); !te.GetIsConst() && !te.GetIsDefaultAction() {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// pipeline sets the target's pipeline with the source's cookie.
+func (d *Driver) pipeline(ctx context.Context) error {
+	if d.Pipeline == nil {
+		return nil
+	}
+	src, err := d.Device.Authoritative().Client().GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY)
+	if err != nil {
+		return fmt.Errorf("reading the source's cookie: %w", err)
+	}
+	cfg := &p4v1.ForwardingPipelineConfig{P4Info: d.Pipeline.GetP4Info(), P4DeviceConfig: d.Pipeline.GetP4DeviceConfig(), Cookie: src.GetCookie()}
+	if err := d.Target.SetPipeline(ctx, cfg); err != nil {
+		return fmt.Errorf("setting the target's pipeline: %w", err)
+	}
+	return nil
+}
+
+func (d *Driver) clone(ctx context.Context) error {
+	tr := d.Device.MirrorTranslator()
+	if tr == nil {
+		return errors.New("no mirror attached")
+	}
+	o := clone.Options{Translator: tr, SkipCounters: true, TargetRegisters: d.TargetRegisters}
+	if d.TargetReader != nil {
+		o.TargetReader = d.TargetReader
+	}
+	res, err := clone.Run(ctx, d.sourceReader(), d.Target.Client(), o)
+	if err != nil {
+		return err
+	}
+	if !res.OK() {
+		t := res.Total()
+		switch {
+		case len(res.Failures) > 0:
+			return fmt.Errorf("%d entities were not copied, first %s: %s", t.Failed, res.Failures[0].Entity, res.Failures[0].Error)
+		case len(res.Unreadable) > 0:
+			return fmt.Errorf("the source would not give %s: %s", res.Unreadable[0].What, res.Unreadable[0].Error)
+		default:
+			return fmt.Errorf("the target holds %d entities the source lacks", t.Extra-t.Deleted)
+		}
+	}
+	return nil
+}
+
+// verify compares source and target (configuration; counters are summed,
+// registers move with traffic). Controllers keep writing meanwhile, so
+// what differs is looked at again with writes paused: a difference that
+// stays stops the migration, as does a mirror write kept for repair.
+func (d *Driver) verify(ctx context.Context) error {
+	if reps := d.Device.Repairs(); len(reps) > 0 {
+		return fmt.Errorf("%d writes did not reach the target, first %s", len(reps), reps[0].Error)
+	}
+	tr := d.Device.MirrorTranslator()
+	rep, err := diff.Run(ctx, d.sourceReader(), d.targetReader(), diff.Options{Translator: tr})
+	if err != nil {
+		return err
+	}
+	if len(rep.Unreadable) > 0 {
+		return fmt.Errorf("source and target cannot be compared: %s", rep.Unreadable[0])
+	}
+	t := rep.Total()
+	if t.Missing+t.Extra+t.Different > int64(len(rep.Missing)+len(rep.Extra)+len(rep.Different)) {
+		return fmt.Errorf("source and target differ: %d missing, %d extra, %d different", t.Missing, t.Extra, t.Different)
+	}
+	back, err := tr.Reverse()
+	if err != nil {
+		return err
+	}
+	return d.Device.Paused(func() error {
+		for _, it := range slices.Concat(rep.Missing, rep.Extra, rep.Different) {
+			if it.Key == nil {
+				return fmt.Errorf("source and target differ: %s", it.Entity)
+			}
+			if err := d.same(ctx, tr, back, it.Key); err != nil {
+				return fmt.Errorf("source and target differ: %s: %w", it.Entity, err)
+			}
+		}
+		return nil
+	})
+}
+
+// same reads the entity with key k (the target's terms) from both devices
+// and compares their configurations.
+func (d *Driver) same(ctx context.Context, tr, back *translate.Translator, k *p4v1.Entity) error {
+	sk, err := back.Entity(entity.Query(k))
+	if err != nil {
+		return err
+	}
+	read := func(r snapshot.Reader, q *p4v1.Entity) (*p4v1.Entity, error) {
+		var got *p4v1.Entity
+		for e, err := range r.Read(ctx, q) {
+			if err != nil {
+				return nil, err
+			}
+			got = e
+		}
+		return got, nil
+	}
+	s, err := read(d.sourceReader(), entity.Query(sk))
+	if err != nil {
+		return err
+	}
+	t, err := read(d.targetReader(), entity.Query(k))
+	if err != nil {
+		return err
+	}
+	switch {
+	case s == nil && t == nil:
+		return nil
+	case s == nil:
+		return errors.New("on the target only")
+	case t == nil:
+		return errors.New("missing on the target")
+	}
+	if err := tr.EntityInPlace(s); err != nil {
+		return err
+	}
+	if fields := entity.Diff(s, t); len(fields) > 0 {
+		return fmt.Errorf("%v", fields)
+	}
+	return nil
+}
+
+// moveHost moves one host, make before break: its port on the target goes
+// up, the state follows, its port on the source goes down.
+func (d *Driver) moveHost(ctx context.Context, p uint64) error {
+	if err := d.trunk(ctx, true); err != nil {
+		return err
+	}
+	tp, err := d.Ports.Map.Number(p)
+	if err != nil {
+		return err
+	}
+	if err := setPort(ctx, d.TargetPorts, "target", tp, true); err != nil {
+		return err
+	}
+	if err := d.Device.MoveHost(ctx, p); err != nil {
+		return err
+	}
+	return setPort(ctx, d.SourcePorts, "source", p, false)
+}
+
+func (d *Driver) moveBack(ctx context.Context, p uint64) error {
+	tp, err := d.Ports.Map.Number(p)
+	if err != nil {
+		return err
+	}
+	if err := setPort(ctx, d.SourcePorts, "source", p, true); err != nil {
+		return err
+	}
+	if err := d.Device.MoveBack(ctx, p); err != nil {
+		return err
+	}
+	return setPort(ctx, d.TargetPorts, "target", tp, false)
+}
+
+// trunk turns the trunk's ports on or off.
+func (d *Driver) trunk(ctx context.Context, up bool) error {
+	t := d.Ports.Trunk
+	if t == nil {
+		return nil
+	}
+	if err := setPort(ctx, d.SourcePorts, "source", t.Source, up); err != nil {
+		return err
+	}
+	return setPort(ctx, d.TargetPorts, "target", t.Target, up)
+}
+
+func setPort(ctx context.Context, s PortSwitch, what string, p uint64, up bool) error {
+	if s == nil {
+		return nil
+	}
+	if err := s.SetEnabled(ctx, p, up); err != nil {
+		state := "disabling"
+		if up {
+			state = "enabling"
+		}
+		return fmt.Errorf("%s port %d of the %s: %w", state, p, what, err)
+	}
+	return nil
+}
+
+func (d *Driver) cutOver(ctx context.Context) error {
+	if _, err := d.Device.CutOver(ctx); err != nil {
+		return err
+	}
+	if err := d.trunk(ctx, false); err != nil {
+		d.Log.Warn("cut over, but the trunk stays up", "err", err)
+	}
+	return nil
+}
+
+// clear removes what the migration wrote to the target: its pipeline is
+// set again, which empties it.
+func (d *Driver) clear(ctx context.Context) error {
+	cfg, err := d.Target.Client().GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_ALL)
+	if err != nil {
+		if d.Target.Info() == nil {
+			return nil // never got a pipeline: nothing to clear
+		}
+		return fmt.Errorf("reading the target's pipeline: %w", err)
+	}
+	if err := d.Target.SetPipeline(ctx, cfg); err != nil {
+		return fmt.Errorf("clearing the target: %w", err)
+	}
+	return nil
+}
