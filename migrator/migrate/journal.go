@@ -1,0 +1,113 @@
+package migrate
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// BoltJournal keeps migrations in a bbolt file: for each virtual device the
+// latest state of its migration and what was asked for (the spec, opaque
+// here). It is safe for concurrent use.
+type BoltJournal struct{ db *bolt.DB }
+
+var bucket = []byte("migrations")
+
+// Record is a journalled migration.
+type Record struct {
+	Device  uint64          `json:"device"`
+	Spec    json.RawMessage `json:"spec"`
+	State   State           `json:"state"`
+	Updated time.Time       `json:"updated"`
+}
+
+// OpenJournal opens (creating it if needed) the journal at path.
+func OpenJournal(path string) (*BoltJournal, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w (is another lime proxy using it?)", path, err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucket)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("journal %s: %w", path, err)
+	}
+	return &BoltJournal{db: db}, nil
+}
+
+// Close closes the file.
+func (j *BoltJournal) Close() error { return j.db.Close() }
+
+func key(device uint64) []byte { return binary.BigEndian.AppendUint64(nil, device) }
+
+// Start records a new migration of device with its spec.
+func (j *BoltJournal) Start(device uint64, spec any, st State) error {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return fmt.Errorf("journal: spec: %w", err)
+	}
+	return j.put(Record{Device: device, Spec: b, State: st, Updated: time.Now()})
+}
+
+// Save records device's migration state (Journal).
+func (j *BoltJournal) Save(device uint64, st State) error {
+	r, ok, err := j.Get(device)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("journal: no migration of device %d was started", device)
+	}
+	r.State, r.Updated = st, time.Now()
+	return j.put(r)
+}
+
+func (j *BoltJournal) put(r Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return j.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(key(r.Device), b) })
+}
+
+// Get returns device's migration.
+func (j *BoltJournal) Get(device uint64) (Record, bool, error) {
+	var r Record
+	var found bool
+	err := j.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucket).Get(key(device))
+		if b == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(b, &r)
+	})
+	if err != nil {
+		return Record{}, false, fmt.Errorf("journal: device %d: %w", device, err)
+	}
+	return r, found, nil
+}
+
+// All returns every journalled migration, by device.
+func (j *BoltJournal) All() ([]Record, error) {
+	var out []Record
+	err := j.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucket).ForEach(func(_, v []byte) error {
+			var r Record
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	return out, nil
+}
