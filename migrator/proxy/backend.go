@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 
@@ -82,6 +83,9 @@ func NewBackend(ctx context.Context, name string, c *client.Client, opts ...info
 		return nil, fmt.Errorf("backend %s: the proxy's client needs an election id to be primary", name)
 	}
 	s, err := c.Arbitrate(ctx)
+	if status.Code(errors.Unwrap(err)) == codes.InvalidArgument || status.Code(err) == codes.InvalidArgument {
+		return nil, fmt.Errorf("backend %s: another controller holds the proxy's election id %v; give the proxy another: %w", name, c.ElectionID(), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("backend %s: %w", name, err)
 	}

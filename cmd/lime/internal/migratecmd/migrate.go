@@ -1,0 +1,202 @@
+// Package migratecmd is `lime migrate`: ask a lime proxy to move one of
+// its virtual devices onto another switch, and follow it.
+package migratecmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/migrator/migrate"
+	"github.com/lime-p4/lime/migrator/proxy"
+	"github.com/lime-p4/lime/migrator/service"
+	"github.com/lime-p4/lime/pipelines"
+)
+
+type flags struct {
+	admin                      cli.AdminFlags
+	ports                      cli.PortFlags
+	device                     uint64
+	to                         service.Endpoint
+	fromGNMI, fromThrift       string
+	hosts                      []uint
+	cpuPort                    uint64
+	trunk, pipeline            string
+	force, wait, retry, asJSON bool
+}
+
+// New returns the command.
+func New(deps cli.Deps) *cobra.Command {
+	f := &flags{}
+	cmd := &cobra.Command{
+		Use:   "migrate --device VID --to-addr HOST:PORT --port-map MAP [--trunk S=T] ...",
+		Short: "Live-migrate a virtual device of a lime proxy onto another switch",
+		Long: `Migrate asks the lime proxy (--admin) to move virtual device --device from
+its switch onto the switch at --to-addr, while its controller keeps working
+and traffic flows (DESIGN.md, "Migration of one virtual device"):
+
+  validate   the target runs the same program (or gets --pipeline, its own
+             compilation of it), holds nothing (unless --force), and the
+             port map covers every port the state uses
+  pipeline   the target's pipeline, with the source's cookie
+  mirror     the proxy records every write from now on
+  clone      the source's state onto the target (ids by name, ports by map)
+  catch-up   the recorded writes replayed; every write reaches both since
+  verify     source and target compared
+  move-host  one host at a time, make before break: its target port up
+             (gNMI), the state follows, its source port down; with --trunk,
+             traffic between hosts on different switches crosses the trunk
+  cut-over   the target is the device; the source is released
+
+--port-map maps every port of the source to the target's (the CPU port
+too); --hosts are the ports whose hosts move (default: every mapped port
+but --cpu-port). Give the switches' gNMI addresses (--from-gnmi, --to-gnmi)
+for lime to switch ports; without, hosts are moved by other means and lime
+moves the state. Registers on bmv2 travel over Thrift (--from-thrift,
+--to-thrift).
+
+It follows the migration until it ends (--wait=false returns at once).
+Exit status: 0 when cut over, 1 when it failed or was aborted (lime abort
+undoes it; lime migrate --retry runs the failed step again), 2 on error.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return run(ctx, deps, f)
+		},
+	}
+	fs := cmd.Flags()
+	f.admin.Register(fs)
+	f.ports.Register(fs)
+	fs.Uint64Var(&f.device, "device", 0, "the virtual device to migrate (its id at the proxy)")
+	fs.StringVar(&f.to.Addr, "to-addr", "", "P4Runtime address of the target switch")
+	fs.Uint64Var(&f.to.DeviceID, "to-device-id", 1, "P4Runtime device id of the target switch")
+	fs.StringVar(&f.to.GNMI, "to-gnmi", "", "gNMI address of the target switch (to enable host ports)")
+	fs.StringVar(&f.to.Thrift, "to-thrift", "", "bmv2 Thrift address of the target switch (registers)")
+	fs.StringVar(&f.fromGNMI, "from-gnmi", "", "gNMI address of the source switch (to disable host ports)")
+	fs.StringVar(&f.fromThrift, "from-thrift", "", "bmv2 Thrift address of the source switch (registers)")
+	fs.UintSliceVar(&f.hosts, "hosts", nil, "source ports whose hosts move, in order (default: every mapped port but --cpu-port)")
+	fs.Uint64Var(&f.cpuPort, "cpu-port", 255, "the CPU port, which maps but does not move")
+	fs.StringVar(&f.trunk, "trunk", "", "SOURCE_PORT=TARGET_PORT of the link joining the two switches")
+	fs.StringVar(&f.pipeline, "pipeline", "", "folder with the target's own compilation of the program (bmv2 JSON and P4Info), set on it")
+	fs.BoolVar(&f.force, "force", false, "migrate onto a target that holds state already")
+	fs.BoolVar(&f.wait, "wait", true, "follow the migration until it ends")
+	fs.BoolVar(&f.retry, "retry", false, "run the failed step of --device's migration again")
+	fs.BoolVar(&f.asJSON, "json", false, "print the final status as JSON")
+	fs.MarkHidden("port-field") // the proxy's port rules apply
+	fs.MarkHidden("port-type")
+	return cmd
+}
+
+func (f *flags) spec() (service.Spec, error) {
+	s := service.Spec{Device: f.device, Target: f.to, SourceGNMI: f.fromGNMI, SourceThrift: f.fromThrift, Force: f.force}
+	if f.device == 0 {
+		return s, errors.New("--device: which virtual device?")
+	}
+	if f.to.Addr == "" {
+		return s, errors.New("--to-addr: where to?")
+	}
+	pm, err := f.ports.PortMap()
+	if err != nil {
+		return s, err
+	}
+	if pm == nil {
+		return s, errors.New("--port-map: map every port of the source to the target's (the CPU port too)")
+	}
+	s.PortMap = pm.String()
+	if len(f.hosts) > 0 {
+		for _, h := range f.hosts {
+			s.Hosts = append(s.Hosts, uint64(h))
+		}
+	} else {
+		for _, p := range pm.Numbers() {
+			if p != f.cpuPort {
+				s.Hosts = append(s.Hosts, p)
+			}
+		}
+	}
+	if f.trunk != "" {
+		a, b, ok := strings.Cut(f.trunk, "=")
+		sp, err1 := strconv.ParseUint(a, 10, 64)
+		tp, err2 := strconv.ParseUint(b, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return s, fmt.Errorf("--trunk %q: want SOURCE_PORT=TARGET_PORT", f.trunk)
+		}
+		s.Trunk = &proxy.Trunk{Source: sp, Target: tp}
+	}
+	if f.pipeline != "" {
+		prog, err := pipelines.LoadDir(f.pipeline)
+		if err != nil {
+			return s, fmt.Errorf("--pipeline: %w", err)
+		}
+		if prog.JSON == nil {
+			return s, fmt.Errorf("--pipeline %s: no bmv2 JSON (device config) in the folder", f.pipeline)
+		}
+		s.Pipeline = &service.Pipeline{P4Info: prog.P4InfoText, DeviceConfig: prog.JSON}
+	}
+	return s, nil
+}
+
+func run(ctx context.Context, deps cli.Deps, f *flags) error {
+	c := f.admin.Client()
+	from := 0
+	if f.retry {
+		if f.device == 0 {
+			return &cli.ExitError{Code: 2, Err: errors.New("--retry: which --device?")}
+		}
+		before, err := c.Status(ctx)
+		if err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+		from = cli.HistoryLen(before, f.device)
+		if _, err := c.Retry(ctx, f.device); err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+	} else {
+		spec, err := f.spec()
+		if err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+		if _, err := c.Migrate(ctx, spec); err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+	}
+	if !f.wait {
+		return nil
+	}
+	st, err := cli.Follow(ctx, c, f.device, from, deps.Err)
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
+	if f.asJSON {
+		enc := json.NewEncoder(deps.Out)
+		enc.SetIndent("", "  ")
+		enc.Encode(st)
+	}
+	return Outcome(st)
+}
+
+// Outcome is the exit status of a migration that stopped: nil when it cut
+// over, exit 1 otherwise.
+func Outcome(st service.DeviceStatus) error {
+	m := st.Migration
+	switch {
+	case m.State.Step == migrate.Done:
+		return nil
+	case m.State.Failed != "":
+		return &cli.ExitError{Code: 1, Err: fmt.Errorf("device %d: migration stopped at %v: %s (lime migrate --retry, or lime abort)", st.Device, m.State.Step, m.State.Failed)}
+	case m.State.Step == migrate.Aborted:
+		return &cli.ExitError{Code: 1, Err: fmt.Errorf("device %d: migration aborted", st.Device)}
+	}
+	return &cli.ExitError{Code: 1, Err: fmt.Errorf("device %d: migration at %v", st.Device, m.State.Step)}
+}

@@ -1,0 +1,190 @@
+package migratecmd_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/lime-p4/lime/bmv2/sim"
+	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/cmd/lime/internal/abortcmd"
+	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/cmd/lime/internal/clitest"
+	"github.com/lime-p4/lime/cmd/lime/internal/migratecmd"
+	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
+	"github.com/lime-p4/lime/cmd/lime/internal/statuscmd"
+	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/internal/simtest"
+	"github.com/lime-p4/lime/migrator/service"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/info"
+)
+
+var rules = info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})
+
+func exec(t *testing.T, verb func(cli.Deps) *cobra.Command, args ...string) (string, int) {
+	t.Helper()
+	var out clitest.Buffer
+	cmd := verb(cli.Deps{Out: &out, Err: &out, Log: slog.New(slog.DiscardHandler)})
+	cmd.SetArgs(args)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := cmd.ExecuteContext(ctx)
+	var ee *cli.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return out.String() + ee.Error(), ee.Code
+	case err != nil:
+		return out.String() + err.Error(), -1
+	}
+	return out.String(), 0
+}
+
+// startProxy runs `lime proxy` until the test ends and returns its
+// P4Runtime and admin addresses.
+func startProxy(t *testing.T, args ...string) (p4rtAddr, admin string) {
+	t.Helper()
+	var out clitest.Buffer
+	cmd := proxycmd.New(cli.Deps{Out: &out, Err: &out, Log: slog.New(slog.DiscardHandler)})
+	cmd.SetArgs(append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "j.db")}, args...))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var runErr error
+	go func() { runErr = cmd.ExecuteContext(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		if runErr != nil {
+			t.Errorf("lime proxy: %v", runErr)
+		}
+	})
+	re := regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1], m[2]
+		}
+		select {
+		case <-done:
+			t.Fatalf("lime proxy ended: %v\n%s", runErr, out.String())
+		default:
+		}
+	}
+	t.Fatalf("lime proxy did not start:\n%s", out.String())
+	return "", ""
+}
+
+type world struct {
+	src, dst    *simtest.Device
+	addr, admin string
+	c           *client.Client
+}
+
+// newWorld: two simulated switches (the target with no pipeline), lime proxy
+// standing for the source as device 7, and a controller connected to it
+// that wrote some state.
+func newWorld(t *testing.T) *world {
+	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Cookie: 5, Rules: &rules,
+		Ports: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}}})
+	dst := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 2, Cookie: 5,
+		Ports: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
+	w := &world{src: src, dst: dst}
+	// The test devices' own clients hold election id 1:0.
+	w.addr, w.admin = startProxy(t, "--device", "vid=7,addr="+src.Addr+",device-id=1", "--port-field", "*.set_egress_port/port", "--election-high", "10")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	c, err := client.Dial(ctx, w.addr, client.DialOptions{DeviceID: 7, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Arbitrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); c.Close() })
+	w.c = c
+	simtest.Populate(t, ctx, c, src.Info, p4test.NewGen(src.Info, 2).State(10), nil)
+	return w
+}
+
+func (w *world) migrateArgs(extra ...string) []string {
+	return append([]string{"--admin", w.admin, "--device", "7", "--to-addr", w.dst.Addr, "--to-device-id", "2",
+		"--port-map", "1=11,2=12,3=13,4=14,5=15,6=16,7=17,8=18,255=255", "--hosts", "1,2", "--trunk", "9=19",
+		"--from-gnmi", w.src.Addr, "--to-gnmi", w.dst.Addr}, extra...)
+}
+
+// lime proxy + lime migrate, as the README shows them: every step reported,
+// exit 0, the controller's state on the target, the source's host ports
+// down, lime status saying so.
+func TestMigrateCommand(t *testing.T) {
+	w := newWorld(t)
+	out, code := exec(t, migratecmd.New, w.migrateArgs()...)
+	if code != 0 {
+		t.Fatalf("lime migrate: exit %d\n%s", code, out)
+	}
+	for _, step := range []string{"validate", "pipeline", "mirror", "clone", "catch-up", "verify", "move-host 1", "move-host 2", "cut-over"} {
+		if !strings.Contains(out, step) {
+			t.Errorf("output lacks step %q:\n%s", step, out)
+		}
+	}
+	if w.src.Sim.Port("eth1").Enabled() || !w.dst.Sim.Port("eth11").Enabled() {
+		t.Error("host ports were not switched")
+	}
+	out, code = exec(t, statuscmd.New, "--admin", w.admin, "--json")
+	var sts []service.DeviceStatus
+	if code != 0 || json.Unmarshal([]byte(out), &sts) != nil || len(sts) != 1 || sts[0].Authoritative != w.dst.Addr ||
+		sts[0].Migration == nil || sts[0].Migration.State.Step.String() != "done" {
+		t.Fatalf("lime status: exit %d\n%s", code, out)
+	}
+	ctx := context.Background()
+	n := 0
+	for e, err := range w.dst.Client.Read(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !e.GetTableEntry().GetIsDefaultAction() {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatal("the target holds no table entry")
+	}
+	if out, code := exec(t, migratecmd.New, w.migrateArgs()...); code != 2 || !strings.Contains(out, "no device") && !strings.Contains(out, "target") {
+		t.Logf("a second migration of a migrated device: exit %d: %s", code, out)
+	}
+}
+
+// A migration refused at validation (the target holds state) exits 1 and
+// says why; lime abort then undoes it and exits 0.
+func TestMigrateFailsThenAbort(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	e := p4test.NewGen(w.dst.Info, 3).TableEntry(w.dst.Info.TableByName("ingress.table0_control.table0"), nil, nil)
+	if err := w.dst.Client.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: e}}); err != nil {
+		t.Fatal(err)
+	}
+	out, code := exec(t, migratecmd.New, w.migrateArgs()...)
+	if code != 1 || !strings.Contains(out, "holds 1 table entries") {
+		t.Fatalf("lime migrate onto a target holding state: exit %d\n%s", code, out)
+	}
+	out, code = exec(t, abortcmd.New, "--admin", w.admin, "--device", "7")
+	if code != 0 {
+		t.Fatalf("lime abort: exit %d\n%s", code, out)
+	}
+	got, err := w.dst.Client.ReadAll(ctx, entity.Query(e))
+	if err != nil || len(got) != 1 {
+		t.Fatalf("aborting before anything was written touched the target: %v %v", got, err)
+	}
+	if _, code := exec(t, migratecmd.New, "--admin", w.admin); code != 2 {
+		t.Fatalf("lime migrate without --device: exit %d", code)
+	}
+}

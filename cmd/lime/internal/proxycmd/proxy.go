@@ -1,0 +1,202 @@
+// Package proxycmd is `lime proxy`: the mirroring P4Runtime proxy that
+// controllers connect to instead of their switches, with the admin API that
+// runs migrations (lime migrate, status, abort).
+package proxycmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+
+	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/migrator/migrate"
+	"github.com/lime-p4/lime/migrator/proxy"
+	"github.com/lime-p4/lime/migrator/service"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/info"
+)
+
+type flags struct {
+	listen, admin, journal string
+	devices                []string
+	electionHigh           uint64
+	electionLow            uint64
+	ports                  cli.PortFlags
+	timeout                time.Duration
+}
+
+// New returns the command.
+func New(deps cli.Deps) *cobra.Command {
+	f := &flags{}
+	cmd := &cobra.Command{
+		Use:   "proxy --device vid=1,addr=HOST:PORT[,device-id=N] ...",
+		Short: "Run the mirroring P4Runtime proxy that controllers talk to during migrations",
+		Long: `Proxy stands for switches before their controllers. Point the controller at
+--listen (for ONOS: basic.managementAddress grpc://HOST:PORT?device_id=VID)
+instead of the switch: it keeps its device id, P4Info, cookie and ports,
+while lime migrate moves the switch's state and hosts onto another switch.
+
+Each --device gives a virtual device id (what the controller uses) and the
+physical switch behind it: vid=1,addr=127.0.0.1:50001[,device-id=1]. The
+proxy becomes the primary controller of each switch (election id
+--election-high:--election-low, above the controller's) and arbitrates
+the controllers itself, per the P4Runtime spec.
+
+The admin API (--admin, JSON over HTTP; keep it on loopback) starts, aborts
+and retries migrations and reports status and Prometheus metrics
+(/metrics). Migrations are journalled in --journal and resume when the
+proxy restarts. The proxy runs until SIGINT or SIGTERM.`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return run(ctx, deps, f)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:9559", "P4Runtime address controllers connect to")
+	fs.StringVar(&f.admin, "admin", "127.0.0.1:9560", "admin API address (HTTP: status, migrate, abort, metrics)")
+	fs.StringVar(&f.journal, "journal", "lime-proxy.db", "file that journals migrations (bbolt)")
+	fs.StringArrayVar(&f.devices, "device", nil, "a virtual device and the switch behind it: vid=N,addr=HOST:PORT[,device-id=N] (repeatable)")
+	fs.Uint64Var(&f.electionHigh, "election-high", 1, "high 64 bits of the proxy's election id towards the switches")
+	fs.Uint64Var(&f.electionLow, "election-low", 0, "low 64 bits of the proxy's election id towards the switches")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for each switch to answer at start")
+	f.ports.Register(fs)
+	fs.MarkHidden("port-map") // given per migration (lime migrate)
+	return cmd
+}
+
+// deviceSpec is one --device.
+type deviceSpec struct {
+	vid, deviceID uint64
+	addr          string
+}
+
+func parseDevice(s string) (deviceSpec, error) {
+	var d deviceSpec
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok {
+			return d, fmt.Errorf("--device %q: %q is not KEY=VALUE", s, kv)
+		}
+		var err error
+		switch k {
+		case "vid":
+			d.vid, err = strconv.ParseUint(v, 10, 64)
+		case "device-id":
+			d.deviceID, err = strconv.ParseUint(v, 10, 64)
+		case "addr":
+			d.addr = v
+		default:
+			return d, fmt.Errorf("--device %q: unknown key %q (want vid, addr, device-id)", s, k)
+		}
+		if err != nil {
+			return d, fmt.Errorf("--device %q: %s: %w", s, k, err)
+		}
+	}
+	if d.vid == 0 || d.addr == "" {
+		return d, fmt.Errorf("--device %q: vid and addr are required", s)
+	}
+	if d.deviceID == 0 {
+		d.deviceID = d.vid
+	}
+	return d, nil
+}
+
+func run(ctx context.Context, deps cli.Deps, f *flags) error {
+	if len(f.devices) == 0 {
+		return &cli.ExitError{Code: 2, Err: errors.New("no --device: give at least one virtual device and its switch")}
+	}
+	rules := f.ports.Rules()
+	eid := client.ElectionID{High: f.electionHigh, Low: f.electionLow}
+	p := proxy.New(proxy.Options{Log: deps.Log})
+	var backends []*proxy.Backend
+	defer func() {
+		p.Close()
+		for _, b := range backends {
+			b.Close()
+		}
+	}()
+	for _, s := range f.devices {
+		d, err := parseDevice(s)
+		if err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+		dctx, cancel := context.WithTimeout(ctx, f.timeout)
+		c, err := client.Dial(dctx, d.addr, client.DialOptions{DeviceID: d.deviceID, Insecure: true, ElectionID: &eid, Logger: deps.Log})
+		if err != nil {
+			cancel()
+			return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: %w", d.vid, err)}
+		}
+		b, err := proxy.NewBackend(dctx, d.addr, c, info.WithPortRules(rules))
+		cancel()
+		if err != nil {
+			c.Close()
+			return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: %w", d.vid, err)}
+		}
+		backends = append(backends, b)
+		if _, err := p.AddDevice(d.vid, b); err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+	}
+	j, err := migrate.OpenJournal(f.journal)
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
+	defer j.Close()
+	svc := service.New(p, service.Options{ElectionID: eid, Rules: rules, Journal: j, Log: deps.Log})
+	defer svc.Close()
+
+	lis, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: fmt.Errorf("--listen: %w", err)}
+	}
+	alis, err := net.Listen("tcp", f.admin)
+	if err != nil {
+		lis.Close()
+		return &cli.ExitError{Code: 2, Err: fmt.Errorf("--admin: %w", err)}
+	}
+	g := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	proxy.Register(g, p)
+	hs := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 2)
+	go func() { errc <- g.Serve(lis) }()
+	go func() { errc <- hs.Serve(alis) }()
+	fmt.Fprintf(deps.Out, "lime proxy: P4Runtime on %s, admin API on %s\n", lis.Addr(), alis.Addr())
+	for _, d := range p.Devices() {
+		fmt.Fprintf(deps.Out, "  device %d -> %s\n", d.ID(), d.Authoritative().Name)
+	}
+	if err := svc.Resume(ctx); err != nil {
+		deps.Log.Warn("resuming journalled migrations", "err", err)
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	hs.Shutdown(sctx)
+	stopped := make(chan struct{})
+	go func() { g.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-sctx.Done():
+		g.Stop()
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,457 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
+	"github.com/lime-p4/lime/bmv2/regs"
+	"github.com/lime-p4/lime/bmv2/thrift"
+	gnmiclient "github.com/lime-p4/lime/gnmi/client"
+	"github.com/lime-p4/lime/migrator/migrate"
+	"github.com/lime-p4/lime/migrator/proxy"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/info"
+	"github.com/lime-p4/lime/p4/translate"
+)
+
+// Spec is what an operator asks for: move virtual device Device onto
+// Target. It travels as JSON (lime migrate to lime proxy) and is kept in
+// the journal.
+type Spec struct {
+	Device uint64   `json:"device"`
+	Target Endpoint `json:"target"`
+	// SourceGNMI and SourceThrift reach the source's gNMI (to switch its
+	// ports) and bmv2 Thrift API (registers); "" without.
+	SourceGNMI   string `json:"source_gnmi,omitempty"`
+	SourceThrift string `json:"source_thrift,omitempty"`
+	// PortMap takes every virtual port to the target's (FROM=TO pairs).
+	PortMap string `json:"port_map"`
+	// Hosts are the ports whose hosts move, in order.
+	Hosts []uint64       `json:"hosts"`
+	Trunk *proxy.Trunk   `json:"trunk,omitempty"`
+	Pipeline *Pipeline   `json:"pipeline,omitempty"`
+	Force    bool        `json:"force,omitempty"`
+}
+
+// Endpoint reaches a physical device (plaintext).
+type Endpoint struct {
+	Addr     string `json:"addr"`
+	DeviceID uint64 `json:"device_id"`
+	Thrift   string `json:"thrift,omitempty"`
+	GNMI     string `json:"gnmi,omitempty"`
+}
+
+// Pipeline is the target's own compilation of the program.
+type Pipeline struct {
+	P4Info       []byte `json:"p4info"`        // text or binary P4Info
+	DeviceConfig []byte `json:"device_config"` // the bmv2 JSON, say
+}
+
+func (s *Spec) check() error {
+	switch {
+	case s.Device == 0:
+		return errors.New("no device id")
+	case s.Target.Addr == "":
+		return errors.New("no target address")
+	case s.PortMap == "":
+		return errors.New("no port map")
+	case len(s.Hosts) == 0:
+		return errors.New("no host port to move")
+	}
+	return nil
+}
+
+// Options configure a Service.
+type Options struct {
+	// ElectionID is the proxy's election id towards the devices.
+	ElectionID client.ElectionID
+	// Rules say which P4Runtime values are ports.
+	Rules info.PortRules
+	// Journal keeps migrations across restarts; nil keeps them in memory.
+	Journal *migrate.BoltJournal
+	Log     *slog.Logger
+}
+
+// Service runs the migrations of a proxy's devices and answers the admin
+// API (see Handler).
+type Service struct {
+	proxy *proxy.Proxy
+	opts  Options
+
+	mu   sync.Mutex
+	runs map[uint64]*run
+}
+
+// New makes the service of proxy p.
+func New(p *proxy.Proxy, opts Options) *Service {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{proxy: p, opts: opts, runs: map[uint64]*run{}}
+}
+
+// run is one device's migration.
+type run struct {
+	spec    Spec
+	m       *migrate.Machine // touched only while no driver runs
+	drv     *migrate.Driver
+	closers []func()
+
+	mu      sync.Mutex
+	state   migrate.State // the latest, for status
+	step    string        // the action running, "" when none
+	started time.Time     // when it started
+	history []StepRecord
+	running bool
+	err     string
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// StepRecord is one step a migration ran.
+type StepRecord struct {
+	Action string        `json:"action"`
+	Took   time.Duration `json:"took_ns"`
+	Error  string        `json:"error,omitempty"`
+}
+
+// Save keeps the state for status, then in the journal.
+func (r *run) save(j *migrate.BoltJournal, device uint64, st migrate.State) error {
+	r.mu.Lock()
+	if r.step != "" {
+		r.history = append(r.history, StepRecord{Action: r.step, Took: time.Since(r.started), Error: st.Failed})
+		r.step = ""
+	}
+	r.state = st
+	r.mu.Unlock()
+	if j == nil {
+		return nil
+	}
+	return j.Save(device, st)
+}
+
+type runJournal struct {
+	r *run
+	j *migrate.BoltJournal
+}
+
+func (rj runJournal) Save(device uint64, st migrate.State) error { return rj.r.save(rj.j, device, st) }
+
+// ErrBusy: the device has a migration that has not ended.
+var ErrBusy = errors.New("a migration of this device has not ended")
+
+// Migrate starts migrating spec.Device. It returns once the target is
+// reached; the steps run in the background (see Status).
+func (s *Service) Migrate(ctx context.Context, spec Spec) error {
+	if err := spec.check(); err != nil {
+		return fmt.Errorf("migration: %w", err)
+	}
+	s.mu.Lock()
+	if r := s.runs[spec.Device]; r != nil {
+		r.mu.Lock()
+		st := r.state
+		r.mu.Unlock()
+		if st.Step != migrate.Done && st.Step != migrate.Aborted {
+			s.mu.Unlock()
+			return fmt.Errorf("device %d: %w (it stands at %v)", spec.Device, ErrBusy, st.Step)
+		}
+	}
+	s.mu.Unlock()
+	r, err := s.prepare(ctx, spec)
+	if err != nil {
+		return err
+	}
+	r.m = migrate.New(spec.Hosts)
+	r.state = r.m.State()
+	if j := s.opts.Journal; j != nil {
+		if err := j.Start(spec.Device, spec, r.state); err != nil {
+			r.close()
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.runs[spec.Device] = r
+	s.mu.Unlock()
+	s.start(r)
+	return nil
+}
+
+// prepare reaches the target (and the devices' gNMI and Thrift) and builds
+// the driver.
+func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
+	dev := s.proxy.Device(spec.Device)
+	if dev == nil {
+		return nil, fmt.Errorf("migration: the proxy stands for no device %d", spec.Device)
+	}
+	pm, err := translate.ParsePortMap(spec.PortMap)
+	if err != nil {
+		return nil, fmt.Errorf("migration: %w", err)
+	}
+	r := &run{spec: spec}
+	fail := func(err error) (*run, error) {
+		r.close()
+		return nil, fmt.Errorf("migration of device %d: %w", spec.Device, err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	eid := s.opts.ElectionID
+	c, err := client.Dial(dctx, spec.Target.Addr, client.DialOptions{DeviceID: spec.Target.DeviceID, Insecure: true, ElectionID: &eid, Logger: s.opts.Log})
+	if err != nil {
+		return fail(fmt.Errorf("target: %w", err))
+	}
+	target, err := proxy.NewBackend(dctx, spec.Target.Addr, c, info.WithPortRules(s.opts.Rules))
+	if err != nil {
+		c.Close()
+		return fail(err)
+	}
+	r.closers = append(r.closers, func() { target.Close() })
+	drv := &migrate.Driver{Device: dev, Target: target, Force: spec.Force, Log: s.opts.Log,
+		Ports: proxy.Ports{Map: pm, Hosts: spec.Hosts, Trunk: spec.Trunk}}
+	if p := spec.Pipeline; p != nil {
+		p4i, err := info.Parse(p.P4Info)
+		if err != nil {
+			return fail(fmt.Errorf("the target's P4Info: %w", err))
+		}
+		drv.Pipeline = &p4v1.ForwardingPipelineConfig{P4Info: p4i, P4DeviceConfig: p.DeviceConfig}
+	}
+	gnmiPorts := func(addr, what string) (*migrate.GNMIPorts, error) {
+		if addr == "" {
+			return nil, nil
+		}
+		g, err := gnmiclient.Dial(dctx, addr, gnmiclient.WithInsecure())
+		if err != nil {
+			return nil, fmt.Errorf("%s gNMI: %w", what, err)
+		}
+		r.closers = append(r.closers, func() { g.Close() })
+		return &migrate.GNMIPorts{Client: g}, nil
+	}
+	if g, err := gnmiPorts(spec.SourceGNMI, "source"); err != nil {
+		return fail(err)
+	} else if g != nil {
+		drv.SourcePorts = g
+	}
+	if g, err := gnmiPorts(spec.Target.GNMI, "target"); err != nil {
+		return fail(err)
+	} else if g != nil {
+		drv.TargetPorts = g
+	}
+	thriftOf := func(addr, what string) (*thrift.Client, error) {
+		if addr == "" {
+			return nil, nil
+		}
+		t, err := thrift.Dial(dctx, addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s Thrift: %w", what, err)
+		}
+		r.closers = append(r.closers, func() { t.Close() })
+		return t, nil
+	}
+	if t, err := thriftOf(spec.SourceThrift, "source"); err != nil {
+		return fail(err)
+	} else if t != nil {
+		auth := dev.Authoritative()
+		drv.SourceReader = &regs.Reader{P4: auth.Client(), Thrift: t, Info: auth.Info()}
+	}
+	if t, err := thriftOf(spec.Target.Thrift, "target"); err != nil {
+		return fail(err)
+	} else if t != nil {
+		drv.TargetReader = &targetRegs{b: target, t: t}
+		drv.TargetRegisters = &targetRegs{b: target, t: t}
+	}
+	r.drv = drv
+	return r, nil
+}
+
+// targetRegs reads and writes the target's registers over Thrift, with
+// the P4Info the target runs at the time (it gets one during the
+// migration).
+type targetRegs struct {
+	b *proxy.Backend
+	t *thrift.Client
+}
+
+func (x *targetRegs) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
+	return (&regs.Reader{P4: x.b.Client(), Thrift: x.t, Info: x.b.Info()}).Read(ctx, filters...)
+}
+
+func (x *targetRegs) WriteRegister(ctx context.Context, e *p4v1.Entity) error {
+	return (&regs.Writer{Thrift: x.t, Info: x.b.Info()}).WriteRegister(ctx, e)
+}
+
+// close releases what the run holds, once.
+func (r *run) close() {
+	r.mu.Lock()
+	cs := r.closers
+	r.closers = nil
+	r.mu.Unlock()
+	for _, c := range slices.Backward(cs) {
+		c()
+	}
+}
+
+// start runs the machine in the background.
+func (s *Service) start(r *run) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.mu.Lock()
+	r.running, r.err, r.cancel, r.done = true, "", cancel, make(chan struct{})
+	r.mu.Unlock()
+	r.drv.Journal = runJournal{r: r, j: s.opts.Journal}
+	r.drv.Progress = func(a migrate.Action) {
+		r.mu.Lock()
+		r.step, r.started = a.String(), time.Now()
+		r.mu.Unlock()
+	}
+	go func() {
+		err := r.drv.Run(ctx, r.m)
+		r.mu.Lock()
+		r.running, r.step, r.state = false, "", r.m.State()
+		if err != nil && ctx.Err() == nil {
+			r.err = err.Error()
+		}
+		ended := r.state.Step == migrate.Done || r.state.Step == migrate.Aborted
+		close(r.done)
+		r.mu.Unlock()
+		if ended {
+			r.closeAfter()
+		}
+		cancel()
+	}()
+}
+
+// closeAfter releases what a migration that ended held: after a cut over
+// the target is the device's and stays open.
+func (r *run) closeAfter() {
+	r.mu.Lock()
+	if r.state.Step == migrate.Done && len(r.closers) > 0 {
+		r.closers = r.closers[1:] // the target backend
+	}
+	r.mu.Unlock()
+	r.close()
+}
+
+// stop cancels a running driver and waits for it.
+func (r *run) stop() {
+	r.mu.Lock()
+	running, cancel, done := r.running, r.cancel, r.done
+	r.mu.Unlock()
+	if running {
+		cancel()
+		<-done
+	}
+}
+
+func (s *Service) get(device uint64) (*run, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.runs[device]
+	if r == nil {
+		return nil, fmt.Errorf("device %d has no migration", device)
+	}
+	return r, nil
+}
+
+// Abort undoes device's migration (it must not have cut over): the moved
+// hosts come back, the dual-write stops, the target is cleared.
+func (s *Service) Abort(device uint64) error {
+	r, err := s.get(device)
+	if err != nil {
+		return err
+	}
+	r.stop()
+	if err := r.m.Abort(); err != nil {
+		return err
+	}
+	if err := r.save(s.opts.Journal, device, r.m.State()); err != nil {
+		return err
+	}
+	s.start(r)
+	return nil
+}
+
+// Retry runs device's failed step again.
+func (s *Service) Retry(device uint64) error {
+	r, err := s.get(device)
+	if err != nil {
+		return err
+	}
+	r.stop()
+	if err := r.m.Retry(); err != nil {
+		return err
+	}
+	s.start(r)
+	return nil
+}
+
+// Resume picks up the journalled migrations that had not ended when the
+// proxy stopped.
+func (s *Service) Resume(ctx context.Context) error {
+	j := s.opts.Journal
+	if j == nil {
+		return nil
+	}
+	recs, err := j.All()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, rec := range recs {
+		if rec.State.Step == migrate.Done || rec.State.Step == migrate.Aborted {
+			continue
+		}
+		var spec Spec
+		if err := json.Unmarshal(rec.Spec, &spec); err != nil {
+			errs = append(errs, fmt.Errorf("journal: device %d: %w", rec.Device, err))
+			continue
+		}
+		r, err := s.prepare(ctx, spec)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.m = migrate.Restore(rec.State)
+		r.m.Resume()
+		st := r.m.State()
+		if len(st.Moved) > 0 && st.Failed == "" {
+			// The proxy's record of how the source sends to moved hosts
+			// (through the trunk) died with it.
+			st.Failed = fmt.Sprintf("the proxy stopped while hosts %v were on the target; move them back to the source by hand (enable their source ports), then abort", st.Moved)
+			r.m = migrate.Restore(st)
+		}
+		r.state = r.m.State()
+		s.mu.Lock()
+		s.runs[spec.Device] = r
+		s.mu.Unlock()
+		if r.state.Failed == "" {
+			s.opts.Log.Info("resuming a migration", "device", spec.Device, "step", r.state.Step.String())
+			s.start(r)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close stops the running migrations (they resume from the journal) and
+// releases what they hold.
+func (s *Service) Close() {
+	s.mu.Lock()
+	runs := slices.Collect(func(yield func(*run) bool) {
+		for _, r := range s.runs {
+			if !yield(r) {
+				return
+			}
+		}
+	})
+	s.mu.Unlock()
+	for _, r := range runs {
+		r.stop()
+		r.close()
+	}
+}
