@@ -36,10 +36,10 @@ type Spec struct {
 	// PortMap takes every virtual port to the target's (FROM=TO pairs).
 	PortMap string `json:"port_map"`
 	// Hosts are the ports whose hosts move, in order.
-	Hosts []uint64       `json:"hosts"`
-	Trunk *proxy.Trunk   `json:"trunk,omitempty"`
-	Pipeline *Pipeline   `json:"pipeline,omitempty"`
-	Force    bool        `json:"force,omitempty"`
+	Hosts    []uint64     `json:"hosts"`
+	Trunk    *proxy.Trunk `json:"trunk,omitempty"`
+	Pipeline *Pipeline    `json:"pipeline,omitempty"`
+	Force    bool         `json:"force,omitempty"`
 }
 
 // Endpoint reaches a physical device (plaintext).
