@@ -152,32 +152,93 @@ func TCP(from, to Host, sport, dport uint16, flags byte) []byte {
 	return f
 }
 
-// Net is the four hosts plugged into a simulated switch.
+// Net is the four hosts plugged into one simulated switch, or into two
+// (each host with a link to either switch, for a migration).
 type Net struct {
-	hosts map[string]*port.Host
+	nics map[string][]*port.Host // by host: its links, first the first switch's
 }
 
 // Attach plugs the hosts into the switch's ports eth1..eth4.
-func Attach(d *sim.Device) (*Net, error) {
-	n := &Net{hosts: map[string]*port.Host{}}
-	for _, h := range Hosts {
-		p := d.Port(fmt.Sprintf("eth%d", h.Index))
+func Attach(d *sim.Device) (*Net, error) { return AttachDual(d, nil, "") }
+
+// AttachDual gives each host a link to port eth<i> of a and, when b is
+// set, one to port eth<i+offset> of b (offset "1" makes eth11..eth14): a
+// host sends through its link to a while that switch port is enabled,
+// else through its link to b, as an active-backup bond does; it receives
+// on both.
+func AttachDual(a, b *sim.Device, offset string) (*Net, error) {
+	n := &Net{nics: map[string][]*port.Host{}}
+	plug := func(d *sim.Device, name string, h Host) error {
+		p := d.Port(name)
 		if p == nil {
-			return nil, fmt.Errorf("fwdemo: switch %s has no port eth%d", d.Name(), h.Index)
+			return fmt.Errorf("fwdemo: switch %s has no port %s", d.Name(), name)
 		}
-		e, err := port.ConnectHost(p, h.Name)
+		e, err := port.ConnectHost(p, h.Name+"@"+d.Name())
 		if err != nil {
+			return err
+		}
+		n.nics[h.Name] = append(n.nics[h.Name], e)
+		return nil
+	}
+	for _, h := range Hosts {
+		if err := plug(a, fmt.Sprintf("eth%d", h.Index), h); err != nil {
+			n.Close()
 			return nil, err
 		}
-		n.hosts[h.Name] = e
+		if b != nil {
+			if err := plug(b, fmt.Sprintf("eth%s%d", offset, h.Index), h); err != nil {
+				n.Close()
+				return nil, err
+			}
+		}
 	}
 	return n, nil
 }
 
 // Close unplugs the hosts.
 func (n *Net) Close() {
-	for _, h := range n.hosts {
-		h.Close()
+	for _, hs := range n.nics {
+		for _, h := range hs {
+			h.Close()
+		}
+	}
+}
+
+// active is the link a host sends through: the first whose switch port
+// is enabled.
+func (n *Net) active(name string) *port.Host {
+	for _, h := range n.nics[name] {
+		if h.Port().Enabled() {
+			return h
+		}
+	}
+	return n.nics[name][0]
+}
+
+// recv waits for a frame on any link of a host.
+func (n *Net) recv(ctx context.Context, name string) ([]byte, error) {
+	for {
+		for _, h := range n.nics[name] {
+			if h.Pending() > 0 {
+				return h.Recv(ctx)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// Drain discards the frames waiting at every host.
+func (n *Net) Drain() {
+	for _, hs := range n.nics {
+		for _, h := range hs {
+			for h.Pending() > 0 {
+				h.RecvWithin(time.Millisecond)
+			}
+		}
 	}
 }
 
@@ -185,12 +246,12 @@ func (n *Net) Close() {
 // arrived (within wait) at the destination, and only there.
 func (n *Net) Send(ctx context.Context, from, to string, sport, dport uint16, flags byte, wait time.Duration) (bool, error) {
 	a, b := HostByName(from), HostByName(to)
-	if err := n.hosts[from].Send(TCP(a, b, sport, dport, flags)); err != nil {
+	if err := n.active(from).Send(TCP(a, b, sport, dport, flags)); err != nil {
 		return false, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	frame, err := n.hosts[to].Recv(rctx)
+	frame, err := n.recv(rctx, to)
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
@@ -200,9 +261,11 @@ func (n *Net) Send(ctx context.Context, from, to string, sport, dport uint16, fl
 	if len(frame) < 54 || !bytes.Equal(frame[0:6], b.MAC) || binary.BigEndian.Uint16(frame[34:]) != sport {
 		return false, fmt.Errorf("fwdemo: %s received an unexpected frame % x", to, frame)
 	}
-	for name, h := range n.hosts {
-		if name != to && h.Pending() > 0 {
-			return false, fmt.Errorf("fwdemo: %s also received a frame", name)
+	for name, hs := range n.nics {
+		for _, h := range hs {
+			if name != to && h.Pending() > 0 {
+				return false, fmt.Errorf("fwdemo: %s also received a frame", name)
+			}
 		}
 	}
 	return true, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/lime-p4/lime/migrator/diff"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/snapshot"
+	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -341,6 +342,9 @@ func (d *Driver) moveHost(ctx context.Context, p uint64) error {
 	if err := d.Device.MoveHost(ctx, p); err != nil {
 		return err
 	}
+	if err := d.syncRegisters(ctx); err != nil {
+		return err
+	}
 	return setPort(ctx, d.SourcePorts, "source", p, false)
 }
 
@@ -385,11 +389,91 @@ func setPort(ctx context.Context, s PortSwitch, what string, p uint64, up bool) 
 }
 
 func (d *Driver) cutOver(ctx context.Context) error {
+	if err := d.syncRegisters(ctx); err != nil {
+		return err
+	}
 	if _, err := d.Device.CutOver(ctx); err != nil {
 		return err
 	}
 	if err := d.trunk(ctx, false); err != nil {
 		d.Log.Warn("cut over, but the trunk stays up", "err", err)
+	}
+	return nil
+}
+
+// syncRegisters brings to the target what the source's traffic wrote in
+// its registers since the clone: each target cell takes the larger of the
+// two values, so that bloom-filter bits, timestamps and counts, which only
+// grow, keep their meaning whichever switch the packets crossed.
+func (d *Driver) syncRegisters(ctx context.Context) error {
+	tr := d.Device.MirrorTranslator()
+	if tr == nil {
+		return errors.New("no mirror attached")
+	}
+	for _, req := range snapshot.Plan(tr.From) {
+		if req.Kind != entity.KindRegister {
+			continue
+		}
+		f, err := tr.Entity(req.Filter)
+		if err != nil {
+			return err
+		}
+		tgt := map[int64][]byte{}
+		for c, err := range snapshot.Cells(ctx, d.targetReader(), snapshot.Request{Kind: req.Kind, Object: req.Object, Filter: f}) {
+			if err != nil {
+				return fmt.Errorf("reading the target: %w", err)
+			}
+			if c.Kind != entity.KindUnknown {
+				tgt[c.Index] = slices.Clone(c.Value)
+			}
+		}
+		var ups []*p4v1.Update
+		for c, err := range snapshot.Cells(ctx, d.sourceReader(), req) {
+			if err != nil {
+				return fmt.Errorf("reading the source: %w", err)
+			}
+			if c.Kind == entity.KindUnknown {
+				continue // not a bitstring: no order to merge by
+			}
+			tc, err := tr.Cell(c.Cell)
+			if err != nil {
+				continue // a cell of a port the map leaves out
+			}
+			if canon.Compare(c.Value, tgt[tc.Index]) <= 0 {
+				continue
+			}
+			e, err := c.Entity()
+			if err != nil {
+				return err
+			}
+			if err := tr.EntityInPlace(e); err != nil {
+				return err
+			}
+			ups = append(ups, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: e})
+		}
+		if err := d.writeRegisters(ctx, ups); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeRegisters writes register cells to the target: over Thrift when
+// given (bmv2), else over P4Runtime.
+func (d *Driver) writeRegisters(ctx context.Context, ups []*p4v1.Update) error {
+	if len(ups) == 0 {
+		return nil
+	}
+	if d.TargetRegisters != nil {
+		for _, u := range ups {
+			if err := d.TargetRegisters.WriteRegister(ctx, u.Entity); err != nil {
+				return fmt.Errorf("writing %s: %w", entity.Describe(u.Entity, d.Target.Info()), err)
+			}
+		}
+		return nil
+	}
+	if err := d.Target.Client().Write(ctx, ups); err != nil {
+		return fmt.Errorf("writing the target's registers: %w", err)
 	}
 	return nil
 }

@@ -30,7 +30,10 @@ type Ports struct {
 }
 
 // Trunk is the pair of ports that joins the source and the target.
-type Trunk struct{ Source, Target uint64 }
+type Trunk struct {
+	Source uint64 `json:"source"`
+	Target uint64 `json:"target"`
+}
 
 func (p *Ports) check() error {
 	if p.Map == nil {

@@ -1,6 +1,8 @@
 package canon
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"math/big"
@@ -109,15 +111,13 @@ func FromBig(v *big.Int) []byte {
 func ToBig(b []byte) *big.Int { return new(big.Int).SetBytes(b) }
 
 // Equal reports whether a and b encode the same value (any padding).
-func Equal(a, b []byte) bool {
+func Equal(a, b []byte) bool { return Compare(a, b) == 0 }
+
+// Compare orders the values a and b encode (any padding): -1, 0 or +1.
+func Compare(a, b []byte) int {
 	ca, cb := Canonical(a), Canonical(b)
 	if len(ca) != len(cb) {
-		return false
+		return cmp.Compare(len(ca), len(cb))
 	}
-	for i := range ca {
-		if ca[i] != cb[i] {
-			return false
-		}
-	}
-	return true
+	return bytes.Compare(ca, cb)
 }

@@ -3,7 +3,6 @@
 package entity
 
 import (
-	"bytes"
 	"cmp"
 	"slices"
 
@@ -62,13 +61,8 @@ func Normalize(e *p4v1.Entity) *p4v1.Entity {
 	return c
 }
 
-// cmpValue orders canonical bytestrings by value.
-func cmpValue(a, b []byte) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	return bytes.Compare(a, b)
-}
+// cmpValue orders bytestrings by value.
+func cmpValue(a, b []byte) int { return canon.Compare(a, b) }
 
 func normTable(te *p4v1.TableEntry) {
 	if te == nil {
