@@ -274,9 +274,12 @@ func TestWriteContextCancel(t *testing.T) {
 	f.writeHook = func(ctx context.Context, _ *p4v1.WriteRequest) error {
 		select {
 		case <-release:
+			return nil
 		case <-ctx.Done():
+			// The server's deadline may pass just before the client's: it
+			// must not answer OK then.
+			return status.FromContextError(ctx.Err()).Err()
 		}
-		return nil
 	}
 	addr := f.start(t)
 	defer close(release)

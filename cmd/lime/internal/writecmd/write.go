@@ -17,37 +17,83 @@ import (
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/pipelines"
 )
 
 // New returns the command.
 func New(deps cli.Deps) *cobra.Command {
 	var dev cli.DeviceFlags
-	var file string
-	var batch int
+	var o options
 	cmd := &cobra.Command{
-		Use:   "write --addr HOST:PORT --file UPDATES.txtpb",
-		Short: "Write the updates of a text-format WriteRequest to a device",
-		Long: `Write reads a p4.v1.WriteRequest in protobuf text format (only its updates are
-used; device id and election id come from the flags) and sends the updates to
-the device as its primary controller, in order, in batches. Each refused update
-is listed with its entity and the device's error. Exit status: 0 when every
-update was applied, 1 when some were refused, 2 on error.
+		Use:   "write --addr HOST:PORT [--pipeline DIR] [--file UPDATES.txtpb]",
+		Short: "Set a device's pipeline and write the updates of a text-format WriteRequest to it",
+		Long: `Write plays a controller. With --pipeline it first sets the device's pipeline
+(VERIFY_AND_COMMIT) from a folder holding a bmv2 JSON and its P4Info, with
+--cookie. With --file it reads a p4.v1.WriteRequest in protobuf text format
+(only its updates are used; device id and election id come from the flags)
+and sends the updates to the device as its primary controller, in order, in
+batches. Each refused update is listed with its entity and the device's
+error. Exit status: 0 when every update was applied, 1 when some were
+refused, 2 on error.
 Example: examples/onos-basic-state.txtpb.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(cmd.Context(), deps, &dev, file, batch)
+			return run(cmd.Context(), deps, &dev, o)
 		},
 	}
 	dev.Register(cmd.Flags(), "", "device")
-	cmd.Flags().StringVar(&file, "file", "", "text-format p4.v1.WriteRequest whose updates to send")
-	cmd.Flags().IntVar(&batch, "batch", 1000, "updates per WriteRequest")
+	cmd.Flags().StringVar(&o.file, "file", "", "text-format p4.v1.WriteRequest whose updates to send")
+	cmd.Flags().IntVar(&o.batch, "batch", 1000, "updates per WriteRequest")
+	cmd.Flags().StringVar(&o.pipeline, "pipeline", "", "folder with a bmv2 JSON and its P4Info: set it as the device's pipeline first")
+	cmd.Flags().Uint64Var(&o.cookie, "cookie", 0, "the pipeline's cookie (with --pipeline)")
 	return cmd
 }
 
-func run(ctx context.Context, deps cli.Deps, dev *cli.DeviceFlags, file string, batch int) error {
+type options struct {
+	file, pipeline string
+	batch          int
+	cookie         uint64
+}
+
+// setPipeline sets the program of folder dir on the device.
+func setPipeline(ctx context.Context, dev *cli.DeviceFlags, dir string, cookie uint64) error {
+	prog, err := pipelines.LoadDir(dir)
+	if err != nil {
+		return err
+	}
+	c, err := dev.Dial(ctx, "device")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s, err := c.Arbitrate(ctx)
+	if err != nil {
+		return fmt.Errorf("device %s: arbitration: %w", dev.Addr, err)
+	}
+	defer s.Close()
+	if err := c.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, prog.P4Info, prog.JSON, cookie); err != nil {
+		return fmt.Errorf("device %s: setting the pipeline of %s: %w", dev.Addr, dir, err)
+	}
+	return nil
+}
+
+func run(ctx context.Context, deps cli.Deps, dev *cli.DeviceFlags, o options) error {
 	fail := func(err error) error { return &cli.ExitError{Code: 2, Err: err} }
+	if o.file == "" && o.pipeline == "" {
+		return fail(errors.New("nothing to do: give --pipeline, --file or both"))
+	}
+	if o.pipeline != "" {
+		if err := setPipeline(ctx, dev, o.pipeline, o.cookie); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(deps.Out, "pipeline %s set on %s (cookie %#x)\n", o.pipeline, dev.Addr, o.cookie)
+		if o.file == "" {
+			return nil
+		}
+	}
+	file, batch := o.file, o.batch
 	text, err := os.ReadFile(file)
 	if err != nil {
 		return fail(err)
