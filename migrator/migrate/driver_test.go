@@ -1,7 +1,6 @@
 package migrate_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net"
@@ -73,32 +72,6 @@ func l2(in *info.Info, mac, port byte) *p4v1.Entity {
 			Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{port}}}}}}}}}
 }
 
-func frame(dst, src byte, payload string) []byte {
-	return append([]byte{0, 0, 0, 0, 0, dst, 0, 0, 0, 0, 0, src, 0x08, 0x00}, payload...)
-}
-
-func host(t *testing.T, d *simtest.Device, name string) *port.Host {
-	t.Helper()
-	h, err := port.ConnectHost(d.Sim.Port(name), "h-"+name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
-
-func pass(t *testing.T, from, to *port.Host, dst, src byte) {
-	t.Helper()
-	f := frame(dst, src, "from "+from.Name())
-	if err := from.Send(f); err != nil {
-		t.Fatal(err)
-	}
-	got, err := to.RecvWithin(5 * time.Second)
-	if err != nil || !bytes.Equal(got, f) {
-		t.Fatalf("%s -> %s: got %x, %v", from.Name(), to.Name(), got, err)
-	}
-}
-
 // The whole migration of DESIGN.md, driven by the Driver over a proxy,
 // while a controller keeps writing: onto a target with no pipeline (it
 // gets its own compilation, renumbered ids, and the source's cookie),
@@ -146,9 +119,9 @@ func TestMigrationEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	simtest.Populate(t, ctx, c, in, p4test.NewGen(in, 1).State(15), nil)
-	a1, b1 := host(t, src, "eth1"), host(t, src, "eth2")
-	a2, b2 := host(t, dst, "eth11"), host(t, dst, "eth12")
-	pass(t, a1, b1, 0xb, 0xa)
+	a1, b1 := simtest.Host(t, src, "eth1"), simtest.Host(t, src, "eth2")
+	a2, b2 := simtest.Host(t, dst, "eth11"), simtest.Host(t, dst, "eth12")
+	simtest.Pass(t, a1, b1, 0xb, 0xa)
 
 	cfg := p4test.Config(t, fixtures.Get(t, "onos-basic"), 0)
 	cfg.P4Info = p4test.Renumber(cfg.P4Info, 0x00a5a5a5)
@@ -178,8 +151,8 @@ func TestMigrationEndToEnd(t *testing.T) {
 	}()
 	drv.Progress = func(act migrate.Action) {
 		if act.Step == migrate.MoveHost && act.Port == 2 {
-			pass(t, a2, b1, 0xb, 0xa) // a moved, b not yet: through the trunk
-			pass(t, b1, a2, 0xa, 0xb)
+			simtest.Pass(t, a2, b1, 0xb, 0xa) // a moved, b not yet: through the trunk
+			simtest.Pass(t, b1, a2, 0xa, 0xb)
 		}
 	}
 	m := migrate.New([]uint64{1, 2})
@@ -192,8 +165,8 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if st := m.State(); st.Step != migrate.Done {
 		t.Fatalf("state %+v", st)
 	}
-	pass(t, a2, b2, 0xb, 0xa)
-	pass(t, b2, a2, 0xa, 0xb)
+	simtest.Pass(t, a2, b2, 0xb, 0xa)
+	simtest.Pass(t, b2, a2, 0xa, 0xb)
 	for _, name := range []string{"eth1", "eth2"} {
 		if src.Sim.Port(name).Enabled() {
 			t.Errorf("source port %s still enabled", name)

@@ -70,12 +70,18 @@ func (d *Device) counters(ctx context.Context, b *Backend) (map[entity.Key]*p4v1
 	for _, c := range d.vinfo.Counters {
 		filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{CounterId: c.ID}}})
 	}
+	return d.readCounters(ctx, b, filters, true)
+}
+
+// readCounters reads what filters select from b and keeps the counter
+// values, by counterKey (with skipZero, only those that are not zero).
+func (d *Device) readCounters(ctx context.Context, b *Backend, filters []*p4v1.Entity, skipZero bool) (map[entity.Key]*p4v1.CounterData, error) {
 	out := map[entity.Key]*p4v1.CounterData{}
 	for _, f := range filters {
 		err := d.readFrom(ctx, b, []*p4v1.Entity{f}, func(r *p4v1.ReadResponse) error {
 			for _, e := range r.GetEntities() {
 				c := counterOf(e)
-				if c.GetByteCount() == 0 && c.GetPacketCount() == 0 {
+				if c == nil || skipZero && c.GetByteCount() == 0 && c.GetPacketCount() == 0 {
 					continue
 				}
 				if k, err := counterKey(e); err == nil {
@@ -180,19 +186,5 @@ func (d *Device) mirrorCounters(ctx context.Context, filters []*p4v1.Entity) (ma
 			asked = append(asked, f)
 		}
 	}
-	out := map[entity.Key]*p4v1.CounterData{}
-	err := d.readFrom(ctx, b, asked, func(r *p4v1.ReadResponse) error {
-		for _, e := range r.GetEntities() {
-			if c := counterOf(e); c != nil {
-				if k, err := counterKey(e); err == nil {
-					out[k] = c
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("device %d: reading the counters of %s: %w", d.id, b.Name, err)
-	}
-	return out, nil
+	return d.readCounters(ctx, b, asked, false)
 }

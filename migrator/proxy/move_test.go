@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"testing"
-	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
@@ -14,6 +13,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/sim/port"
+	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/clone"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/client"
@@ -34,19 +34,6 @@ func l2(in *info.Info, mac, port byte) *p4v1.Entity {
 			Ternary: &p4v1.FieldMatch_Ternary{Value: []byte{mac}, Mask: []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}}}},
 		Action: &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: &p4v1.Action{ActionId: in.ActionByName("ingress.table0_control.set_egress_port").ID,
 			Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{port}}}}}}})
-}
-
-// pass checks that a frame from one host reaches another.
-func pass(t *testing.T, from, to *port.Host, dst, src byte) {
-	t.Helper()
-	f := frame(dst, src, 0x0800, "from "+from.Name())
-	if err := from.Send(f); err != nil {
-		t.Fatal(err)
-	}
-	got, err := to.RecvWithin(5 * time.Second)
-	if err != nil || !bytes.Equal(got, f) {
-		t.Fatalf("%s -> %s: got %x, %v", from.Name(), to.Name(), got, err)
-	}
 }
 
 // DESIGN.md steps 5 and 6: hosts move one at a time, make before break,
@@ -71,9 +58,9 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Each host has a link to either device; the target's is used once it moved.
-	a1, b1 := host(t, r.src, "eth1"), host(t, r.src, "eth2")
-	a2, b2 := host(t, r.dst, "eth11"), host(t, r.dst, "eth12")
-	pass(t, a1, b1, 0xb, 0xa)
+	a1, b1 := simtest.Host(t, r.src, "eth1"), simtest.Host(t, r.src, "eth2")
+	a2, b2 := simtest.Host(t, r.dst, "eth11"), simtest.Host(t, r.dst, "eth12")
+	simtest.Pass(t, a1, b1, 0xb, 0xa)
 
 	pm := translate.NewPortMap(map[uint64]uint64{1: 11, 2: 12, 255: 255})
 	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: pm, Hosts: []uint64{1, 2}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}); err != nil {
@@ -92,8 +79,8 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 	if err := r.dev.MoveHost(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
-	pass(t, a2, b1, 0xb, 0xa) // target -> trunk -> source
-	pass(t, b1, a2, 0xa, 0xb) // source -> trunk -> target
+	simtest.Pass(t, a2, b1, 0xb, 0xa) // target -> trunk -> source
+	simtest.Pass(t, b1, a2, 0xa, 0xb) // source -> trunk -> target
 	if got := readOne(t, c, a); !proto.Equal(entity.Config(got), entity.Config(a)) {
 		t.Fatalf("after the move the controller reads %v, wrote %v", got, a)
 	}
@@ -106,7 +93,7 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 	if got := readOne(t, c, a3); got.GetTableEntry().ControllerMetadata != 7 || !bytes.Equal(got.GetTableEntry().GetAction().GetAction().Params[0].Value, []byte{1}) {
 		t.Fatalf("read after a write: %v", got)
 	}
-	pass(t, b1, a2, 0xa, 0xb)
+	simtest.Pass(t, b1, a2, 0xa, 0xb)
 
 	if _, err := r.dev.CutOver(ctx); err == nil {
 		t.Fatal("cut over with a host still on the source")
@@ -114,7 +101,7 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 	if err := r.dev.MoveHost(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	pass(t, a2, b2, 0xb, 0xa) // both on the target
+	simtest.Pass(t, a2, b2, 0xb, 0xa) // both on the target
 	before := readOne(t, c, withCounter(a3)).GetTableEntry().GetCounterData()
 	old, err := r.dev.CutOver(ctx)
 	if err != nil || old != r.srcB {
@@ -131,7 +118,7 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 	if err != nil || cfg.GetCookie().GetCookie() != 0xc0ffee || !proto.Equal(cfg.GetP4Info(), in.Proto) {
 		t.Fatalf("pipeline after the cut over: cookie %v, %v", cfg.GetCookie(), err)
 	}
-	pass(t, b2, a2, 0xa, 0xb)
+	simtest.Pass(t, b2, a2, 0xa, 0xb)
 	after2 := readOne(t, c, withCounter(a3)).GetTableEntry().GetCounterData()
 	if after2.GetPacketCount() != after.GetPacketCount()+1 {
 		t.Fatalf("counter %v after one more frame, was %v", after2, after)

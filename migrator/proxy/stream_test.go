@@ -15,21 +15,6 @@ import (
 	"github.com/lime-p4/lime/p4/info"
 )
 
-func frame(dst, src byte, etype uint16, payload string) []byte {
-	f := []byte{0, 0, 0, 0, 0, dst, 0, 0, 0, 0, 0, src, byte(etype >> 8), byte(etype)}
-	return append(f, payload...)
-}
-
-func host(t *testing.T, d *simtest.Device, name string) *port.Host {
-	t.Helper()
-	h, err := port.ConnectHost(d.Sim.Port(name), "h-"+name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
-
 // Packet I/O through the proxy (spec section 16.1 "PacketIn / PacketOut"),
 // with source and target both carrying traffic: a packet-in from either
 // device reaches the controller with its ingress port in the controller's
@@ -60,7 +45,7 @@ func TestPacketIOThroughProxy(t *testing.T) {
 	ingress := pin.Fields[0]
 	expectIn := func(from *port.Host, wantPort byte) {
 		t.Helper()
-		lldp := frame(0xe, wantPort, 0x88cc, "lldp from "+from.Name())
+		lldp := simtest.Frame(0xe, wantPort, 0x88cc, "lldp from "+from.Name())
 		if err := from.Send(lldp); err != nil {
 			t.Fatal(err)
 		}
@@ -78,10 +63,10 @@ func TestPacketIOThroughProxy(t *testing.T) {
 			t.Fatalf("no packet-in from %s", from.Name())
 		}
 	}
-	expectIn(host(t, r.src, "eth3"), 3)
-	expectIn(host(t, r.dst, "eth13"), 3) // the target's 13 is the controller's 3
-	trunk := host(t, r.dst, "trunk")
-	if err := trunk.Send(frame(0xe, 9, 0x88cc, "from the trunk")); err != nil {
+	expectIn(simtest.Host(t, r.src, "eth3"), 3)
+	expectIn(simtest.Host(t, r.dst, "eth13"), 3) // the target's 13 is the controller's 3
+	trunk := simtest.Host(t, r.dst, "trunk")
+	if err := trunk.Send(simtest.Frame(0xe, 9, 0x88cc, "from the trunk")); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -95,7 +80,7 @@ func TestPacketIOThroughProxy(t *testing.T) {
 	pout := in.PacketMetadataByName("packet_out")
 	out := func(p byte) {
 		t.Helper()
-		po := &p4v1.PacketOut{Payload: frame(9, 8, 0x0800, "to port"), Metadata: []*p4v1.PacketMetadata{
+		po := &p4v1.PacketOut{Payload: simtest.Frame(9, 8, 0x0800, "to port"), Metadata: []*p4v1.PacketMetadata{
 			{MetadataId: pout.Fields[0].ID, Value: []byte{p}}, {MetadataId: pout.Fields[1].ID, Value: []byte{0}}}}
 		if err := s.SendPacketOut(po); err != nil {
 			t.Fatal(err)
@@ -104,11 +89,11 @@ func TestPacketIOThroughProxy(t *testing.T) {
 	expectFrame := func(h *port.Host) {
 		t.Helper()
 		got, err := h.RecvWithin(5 * time.Second)
-		if err != nil || !bytes.Equal(got, frame(9, 8, 0x0800, "to port")) {
+		if err != nil || !bytes.Equal(got, simtest.Frame(9, 8, 0x0800, "to port")) {
 			t.Fatalf("%s received %x, %v", h.Name(), got, err)
 		}
 	}
-	src2, dst12 := host(t, r.src, "eth2"), host(t, r.dst, "eth12")
+	src2, dst12 := simtest.Host(t, r.src, "eth2"), simtest.Host(t, r.dst, "eth12")
 	out(2)
 	expectFrame(src2)
 	if err := r.dev.SetPortOwner(2, true); err != nil { // the host on 2 has moved
@@ -158,7 +143,7 @@ func TestDigestsThroughProxy(t *testing.T) {
 		t.Helper()
 		var l *p4v1.DigestList
 		for i := 0; i < 50 && l == nil; i++ {
-			if err := h.Send(frame(1, smac, 0x0800, "learn me")); err != nil {
+			if err := h.Send(simtest.Frame(1, smac, 0x0800, "learn me")); err != nil {
 				t.Fatal(err)
 			}
 			l = next(100 * time.Millisecond)
@@ -175,14 +160,14 @@ func TestDigestsThroughProxy(t *testing.T) {
 		}
 		return l
 	}
-	srcH, dstH := host(t, r.src, "eth2"), host(t, r.dst, "eth12")
+	srcH, dstH := simtest.Host(t, r.src, "eth2"), simtest.Host(t, r.dst, "eth12")
 	l1 := learn(srcH, 0x42, 2)
 	l2 := learn(dstH, 0x43, 2) // the target's 12 is the controller's 2
 	if l1.ListId == l2.ListId {
 		t.Fatalf("two devices' lists share list id %d", l1.ListId)
 	}
 	// Unacked, the same data is not reported again.
-	if err := srcH.Send(frame(1, 0x42, 0x0800, "again")); err != nil {
+	if err := srcH.Send(simtest.Frame(1, 0x42, 0x0800, "again")); err != nil {
 		t.Fatal(err)
 	}
 	if l := next(300 * time.Millisecond); l != nil {

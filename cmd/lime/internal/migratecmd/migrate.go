@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -69,11 +67,7 @@ undoes it; lime migrate --retry runs the failed step again), 2 on error.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			return run(ctx, deps, f)
-		},
+		RunE: cli.UntilSignal(func(ctx context.Context) error { return run(ctx, deps, f) }),
 	}
 	fs := cmd.Flags()
 	f.admin.Register(fs)

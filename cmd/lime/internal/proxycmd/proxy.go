@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,11 +57,7 @@ proxy restarts. The proxy runs until SIGINT or SIGTERM.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			return run(ctx, deps, f)
-		},
+		RunE: cli.UntilSignal(func(ctx context.Context) error { return run(ctx, deps, f) }),
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:9559", "P4Runtime address controllers connect to")
