@@ -67,7 +67,7 @@ undoes it; lime migrate --retry runs the failed step again), 2 on error.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE: cli.UntilSignal(func(ctx context.Context) error { return run(ctx, deps, f) }),
+		RunE:          cli.UntilSignal(func(ctx context.Context) error { return run(ctx, deps, f) }),
 	}
 	fs := cmd.Flags()
 	f.admin.Register(fs)

@@ -57,7 +57,7 @@ proxy restarts. The proxy runs until SIGINT or SIGTERM.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		RunE: cli.UntilSignal(func(ctx context.Context) error { return run(ctx, deps, f) }),
+		RunE:          cli.UntilSignal(func(ctx context.Context) error { return run(ctx, deps, f) }),
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:9559", "P4Runtime address controllers connect to")
