@@ -63,46 +63,59 @@ type Driver struct {
 // transition is journalled. It returns the error of a failed step (the
 // state says which); after it the operator retries or aborts.
 func (d *Driver) Run(ctx context.Context, m *Machine) error {
+	for {
+		ran, err := d.Step(ctx, m)
+		if err != nil || !ran {
+			return err
+		}
+	}
+}
+
+// Step runs the machine's next action, if any (ran false when there is
+// none: the migration ended, or failed and waits), records its outcome in
+// the machine and the journal, and returns the error of a failed action.
+// When ctx ends during the action, the machine is left as it was: the
+// action runs again later.
+func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	for {
-		a, ok := m.Next()
-		if !ok {
-			if st := m.State(); st.Failed != "" {
-				return fmt.Errorf("migration of device %d stopped at %v: %s", d.Device.ID(), a, st.Failed)
-			}
-			return nil
+	a, ok := m.Next()
+	if !ok {
+		if st := m.State(); st.Failed != "" {
+			return false, fmt.Errorf("migration of device %d stopped at %v: %s", d.Device.ID(), st.Step, st.Failed)
 		}
-		if d.Progress != nil {
-			d.Progress(a)
+		return false, nil
+	}
+	if d.Progress != nil {
+		d.Progress(a)
+	}
+	d.Log.Info("migration step", "device", d.Device.ID(), "step", a.String())
+	start := time.Now()
+	err = d.do(ctx, a)
+	if err != nil {
+		if ctx.Err() != nil {
+			return true, ctx.Err() // not a failure of the step: it runs again
 		}
-		d.Log.Info("migration step", "device", d.Device.ID(), "step", a.String())
-		start := time.Now()
-		err := d.do(ctx, a)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err() // not a failure of the step: it resumes
-			}
-			d.Log.Warn("migration step failed", "device", d.Device.ID(), "step", a.String(), "err", err)
-			if merr := m.Failed(a, err); merr != nil {
-				return merr
-			}
-		} else {
-			d.Log.Info("migration step done", "device", d.Device.ID(), "step", a.String(), "took", time.Since(start).Round(time.Millisecond))
-			if merr := m.Succeeded(a); merr != nil {
-				return merr
-			}
+		d.Log.Warn("migration step failed", "device", d.Device.ID(), "step", a.String(), "err", err)
+		if merr := m.Failed(a, err); merr != nil {
+			return true, merr
 		}
-		if d.Journal != nil {
-			if jerr := d.Journal.Save(d.Device.ID(), m.State()); jerr != nil {
-				return fmt.Errorf("migration of device %d: journal: %w", d.Device.ID(), jerr)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("migration of device %d: %v: %w", d.Device.ID(), a, err)
+	} else {
+		d.Log.Info("migration step done", "device", d.Device.ID(), "step", a.String(), "took", time.Since(start).Round(time.Millisecond))
+		if merr := m.Succeeded(a); merr != nil {
+			return true, merr
 		}
 	}
+	if d.Journal != nil {
+		if jerr := d.Journal.Save(d.Device.ID(), m.State()); jerr != nil {
+			return true, fmt.Errorf("migration of device %d: journal: %w", d.Device.ID(), jerr)
+		}
+	}
+	if err != nil {
+		return true, fmt.Errorf("migration of device %d: %v: %w", d.Device.ID(), a, err)
+	}
+	return true, nil
 }
 
 func (d *Driver) do(ctx context.Context, a Action) error {

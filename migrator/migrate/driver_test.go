@@ -191,3 +191,80 @@ func TestMigrationEndToEnd(t *testing.T) {
 		t.Fatalf("the controller's view and the target differ: %+v %v (missing %v extra %v different %v)", rep.Total(), err, rep.Missing, rep.Extra, rep.Different)
 	}
 }
+
+// An abort after hosts moved (DESIGN.md step 7): they come back to the
+// source newest first, make before break, the dual-write stops and the
+// target is cleared; traffic flows on the source as before, and the
+// controller reads what it wrote.
+func TestAbortAfterHostsMoved(t *testing.T) {
+	ctx := testCtx(t)
+	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Rules: &rules,
+		Ports: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}}})
+	dst := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 2,
+		Ports: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
+	if _, err := port.Connect(src.Sim.Port("trunk"), dst.Sim.Port("trunk")); err != nil {
+		t.Fatal(err)
+	}
+	srcB, dstB := backend(t, src, "s1"), backend(t, dst, "s2")
+	p := proxy.New(proxy.Options{})
+	t.Cleanup(p.Close)
+	dev, err := p.AddDevice(vid, srcB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := src.Info
+	a, b := l2(in, 0xa, 1), l2(in, 0xb, 2)
+	if err := srcB.Client().Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: a}, {Type: p4v1.Update_INSERT, Entity: b}}); err != nil {
+		t.Fatal(err)
+	}
+	a1, b1 := simtest.Host(t, src, "eth1"), simtest.Host(t, src, "eth2")
+	a2 := simtest.Host(t, dst, "eth11")
+	drv := &migrate.Driver{Device: dev, Target: dstB,
+		Ports:       proxy.Ports{Map: simtest.ShiftedPorts(), Hosts: []uint64{1, 2}, Trunk: &proxy.Trunk{Source: 9, Target: 19}},
+		SourcePorts: gnmiPorts(t, src), TargetPorts: gnmiPorts(t, dst)}
+	m := migrate.New([]uint64{1, 2})
+	for { // until host 1 moved, host 2 not yet
+		if act, _ := m.Next(); act.Step == migrate.MoveHost && act.Port == 2 {
+			break
+		}
+		if ran, err := drv.Step(ctx, m); err != nil || !ran {
+			t.Fatalf("step: %v %v (state %+v)", ran, err, m.State())
+		}
+	}
+	simtest.Pass(t, a2, b1, 0xb, 0xa)
+	if got := dev.Moved(); len(got) != 1 || got[0] != 1 {
+		t.Fatalf("moved %v", got)
+	}
+	if err := m.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if err := drv.Run(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.State(); st.Step != migrate.Aborted || len(st.Moved) != 0 {
+		t.Fatalf("state %+v", st)
+	}
+	if !src.Sim.Port("eth1").Enabled() || dst.Sim.Port("eth11").Enabled() {
+		t.Error("host 1's ports were not switched back")
+	}
+	simtest.Pass(t, a1, b1, 0xb, 0xa)
+	simtest.Pass(t, b1, a1, 0xa, 0xb)
+	if got, _ := srcB.Client().ReadAll(ctx, entity.Query(a)); len(got) != 1 || !proto.Equal(entity.Config(got[0]), entity.Config(a)) {
+		t.Fatalf("the source holds %v after the abort, the controller wrote %v", got, a)
+	}
+	n := 0
+	for e, err := range dst.Client.Read(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !e.GetTableEntry().GetIsDefaultAction() {
+			n++
+		}
+	}
+	if n != 0 {
+		t.Fatalf("the target holds %d entries after the abort", n)
+	}
+	if b, mode := dev.Mirror(); b != nil || mode != proxy.MirrorOff {
+		t.Fatalf("mirror %v %v after the abort", b, mode)
+	}
+}
