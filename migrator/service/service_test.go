@@ -1,0 +1,141 @@
+package service_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lime-p4/lime/bmv2/sim"
+	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/internal/simtest"
+	"github.com/lime-p4/lime/migrator/migrate"
+	"github.com/lime-p4/lime/migrator/proxy"
+	"github.com/lime-p4/lime/migrator/service"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/info"
+)
+
+var rules = info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})
+
+var eid = client.ElectionID{High: 10}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// standFor starts a proxy standing for d as device 7.
+func standFor(t *testing.T, d *simtest.Device) *proxy.Proxy {
+	t.Helper()
+	c, err := client.Dial(testCtx(t), d.Addr, client.DialOptions{DeviceID: d.Dev.ID(), Insecure: true, ElectionID: &eid, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := proxy.NewBackend(testCtx(t), d.Addr, c, info.WithPortRules(rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := proxy.New(proxy.Options{})
+	if _, err := p.AddDevice(7, b); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(); b.Close() })
+	return p
+}
+
+func waitDone(t *testing.T, s *service.Service) service.DeviceStatus {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		st, _ := service.Of(s.Status(), 7)
+		if m := st.Migration; m != nil && m.Running == "" && (m.State.Step == migrate.Done || m.State.Failed != "") {
+			return st
+		}
+	}
+	t.Fatal("the migration did not end")
+	return service.DeviceStatus{}
+}
+
+// A proxy that stopped during a migration (here: while cloning) resumes it
+// from its journal when it starts again: the mirror is attached again, the
+// clone runs again and the migration ends (DESIGN.md: "a restarted
+// migrator resumes").
+func TestResumeFromJournal(t *testing.T) {
+	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Rules: &rules,
+		Ports: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}}})
+	dst := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 2,
+		Ports: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}}})
+	simtest.Populate(t, testCtx(t), src.Client, src.Info, p4test.NewGen(src.Info, 4).State(10), nil)
+	spec := service.Spec{Device: 7, Target: service.Endpoint{Addr: dst.Addr, DeviceID: 2, GNMI: dst.Addr}, SourceGNMI: src.Addr,
+		PortMap: "1=11,2=12,3=13,4=14,5=15,6=16,7=17,8=18,255=255", Hosts: []uint64{1, 2}}
+	path := filepath.Join(t.TempDir(), "journal.db")
+	j, err := migrate.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a proxy that died during the clone left.
+	m := migrate.New(spec.Hosts)
+	for _, a := range []migrate.Action{{Step: migrate.Validate}, {Step: migrate.Pipeline}, {Step: migrate.Mirror}} {
+		if err := m.Succeeded(a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Start(7, spec, m.State()); err != nil {
+		t.Fatal(err)
+	}
+	s := service.New(standFor(t, src), service.Options{ElectionID: eid, Rules: rules, Journal: j})
+	defer s.Close()
+	if err := s.Resume(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	st := waitDone(t, s)
+	if st.Migration.State.Step != migrate.Done || st.Authoritative != dst.Addr {
+		t.Fatalf("after resuming: %+v %+v", st, st.Migration)
+	}
+	var steps []string
+	for _, h := range st.Migration.History {
+		steps = append(steps, h.Action)
+	}
+	if got := strings.Join(steps, ","); got != "mirror,clone,catch-up,verify,move-host 1,move-host 2,cut-over" {
+		t.Fatalf("steps run after the restart: %s", got)
+	}
+	rec, ok, err := j.Get(7)
+	if err != nil || !ok || rec.State.Step != migrate.Done {
+		t.Fatalf("journal after: %+v %v %v", rec, ok, err)
+	}
+}
+
+// The admin API: a bad spec is a 400 naming the problem; a second
+// migration of a busy device is a 409; status lists the device.
+func TestAdminAPI(t *testing.T) {
+	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Rules: &rules})
+	s := service.New(standFor(t, src), service.Options{ElectionID: eid, Rules: rules})
+	defer s.Close()
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	c := &service.Client{Addr: srv.URL}
+	ctx := testCtx(t)
+	if _, err := c.Migrate(ctx, service.Spec{Device: 7}); err == nil || !strings.Contains(err.Error(), "no target address") {
+		t.Fatalf("a spec without target: %v", err)
+	}
+	if _, err := c.Migrate(ctx, service.Spec{Device: 9, Target: service.Endpoint{Addr: "127.0.0.1:1"}, PortMap: "1=1", Hosts: []uint64{1}}); err == nil || !strings.Contains(err.Error(), "no device 9") {
+		t.Fatalf("an unknown device: %v", err)
+	}
+	sts, err := c.Status(ctx)
+	if err != nil || len(sts) != 1 || sts[0].Device != 7 || sts[0].Migration != nil {
+		t.Fatalf("status %+v %v", sts, err)
+	}
+	if _, err := c.Abort(ctx, 7); err == nil || !strings.Contains(err.Error(), "no migration") {
+		t.Fatalf("abort without a migration: %v", err)
+	}
+	b, _ := json.Marshal(sts)
+	if !strings.Contains(string(b), `"authoritative"`) {
+		t.Fatalf("status JSON %s", b)
+	}
+}
