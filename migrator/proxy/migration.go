@@ -63,7 +63,9 @@ func (p *Ports) check() error {
 // the port map (the source keeps its numbers); what is sent to a host goes
 // to its own port on the device it is on, else to the trunk. base is the
 // source's translation with every host at home, against which the source's
-// form of an entity shows whether it sends to a moved host.
+// form of an entity shows whether it sends to a moved host. src and base
+// are nil while the source sends nothing to the trunk: it then holds
+// everything as the controller wrote it.
 func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bool) (src, dst, base *translate.Translator, err error) {
 	keys := ports.Map
 	same := translate.NewPortMap(nil)
@@ -71,10 +73,11 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 		same = same.With(p, p)
 	}
 	dstOut, srcOut := keys, same
+	trunked := false // the source sends some host's traffic to the trunk
 	if t := ports.Trunk; t != nil {
 		for _, h := range ports.Hosts {
 			if moved[h] {
-				srcOut = srcOut.With(h, t.Source)
+				srcOut, trunked = srcOut.With(h, t.Source), true
 			} else {
 				dstOut = dstOut.With(h, t.Target)
 			}
@@ -82,6 +85,9 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 	}
 	if dst, err = translate.New(d.vinfo, target.info, translate.WithPorts(keys), translate.WithOutputPorts(dstOut)); err != nil {
 		return nil, nil, nil, fmt.Errorf("device %d: mirror %s: %w", d.id, target.Name, err)
+	}
+	if !trunked {
+		return nil, dst, nil, nil // the source holds what the controller wrote, as written
 	}
 	if src, err = translate.New(d.vinfo, d.auth.info, translate.WithPorts(same), translate.WithOutputPorts(srcOut)); err != nil {
 		return nil, nil, nil, fmt.Errorf("device %d: %s: %w", d.id, d.auth.Name, err)
@@ -98,7 +104,7 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ports == nil || d.auth != d.origin {
+	if d.ports == nil || d.auth != d.origin || d.base == nil {
 		return
 	}
 	base := d.base
@@ -199,12 +205,18 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 		if err != nil {
 			continue
 		}
+		apply := func(tr *translate.Translator) (*p4v1.Entity, error) {
+			if tr == nil {
+				return e, nil
+			}
+			return tr.Entity(e)
+		}
 		changed := func(old, now *translate.Translator) (*p4v1.Entity, bool, error) {
-			a, err := old.Entity(e)
+			a, err := apply(old)
 			if err != nil {
 				return nil, false, err
 			}
-			n, err := now.Entity(e)
+			n, err := apply(now)
 			if err != nil {
 				return nil, false, err
 			}
