@@ -126,6 +126,14 @@ func (d *Device) Authoritative() *Backend {
 	return d.auth
 }
 
+// Migrated reports whether the device was cut over onto another switch
+// than the one the controllers first knew.
+func (d *Device) Migrated() bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.auth != d.origin
+}
+
 // Mirror is the mirror backend and its mode (nil, MirrorOff without one).
 func (d *Device) Mirror() (*Backend, MirrorMode) {
 	d.mu.RLock()

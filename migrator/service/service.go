@@ -192,6 +192,9 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 	if dev == nil {
 		return nil, fmt.Errorf("migration: the proxy stands for no device %d", spec.Device)
 	}
+	if dev.Migrated() {
+		return nil, fmt.Errorf("migration: device %d was migrated onto %s already; a migration starts from the switch the controllers first knew", spec.Device, dev.Authoritative().Name)
+	}
 	pm, err := translate.ParsePortMap(spec.PortMap)
 	if err != nil {
 		return nil, fmt.Errorf("migration: %w", err)
