@@ -45,6 +45,10 @@ func Run(ctx context.Context, src snapshot.Reader, dst *client.Client, opts Opti
 		return r.res, err
 	}
 	r.w = w
+	if opts.TargetEmpty {
+		r.early = r.startEarlyCells(plan)
+		defer r.early.stop()
+	}
 	defer w.Close(context.WithoutCancel(ctx))
 	if err := r.copy(plan); err != nil {
 		return r.res, err
@@ -90,6 +94,7 @@ type runner struct {
 	pending     []pendingUpdate                // updates of the current kind, by BatchWriter index
 	base        int                            // BatchWriter index of pending[0]
 	extras      map[entity.Kind][]*p4v1.Entity // kept for pruning
+	early       *earlyCells                    // arrays read while tables are copied (TargetEmpty)
 	regsDirect  bool                           // register cells go through opts.TargetRegisters
 }
 
@@ -203,7 +208,13 @@ func (r *runner) copy(plan []snapshot.Request) error {
 	for i, req := range plan {
 		r.cur = req
 		r.progress(true)
-		if err := r.copyRequest(req); err != nil {
+		var err error
+		if r.early != nil && r.early.reqs[i] != nil {
+			err = r.copyEarlyCells(i, req)
+		} else {
+			err = r.copyRequest(req)
+		}
+		if err != nil {
 			return err
 		}
 		if i+1 == len(plan) || plan[i+1].Kind != req.Kind {
@@ -234,7 +245,10 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 	if err != nil {
 		return fmt.Errorf("clone: %s: %w", req.Name(), err)
 	}
-	idx, err := readTarget(r.ctx, r.targetReader(), treq, r.h)
+	idx, err := targetIndex{}, error(nil)
+	if !r.opts.TargetEmpty {
+		idx, err = readTarget(r.ctx, r.targetReader(), treq, r.h)
+	}
 	if err != nil {
 		if r.ctx.Err() != nil {
 			return r.ctx.Err()

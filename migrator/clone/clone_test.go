@@ -247,3 +247,29 @@ func TestCloneReportsRejected(t *testing.T) {
 		t.Error("no warning about the smaller target table")
 	}
 }
+
+// Onto a target that just got its pipeline (TargetEmpty), the clone reads
+// nothing from it and writes only the array cells that are not zero; the
+// copy is equal all the same, registers and counters included.
+func TestCloneOntoEmptyTarget(t *testing.T) {
+	for _, fx := range []string{"onos-fabric", "scale-bigtable"} {
+		t.Run(fx, func(t *testing.T) {
+			p := newPair(t, fx, p4rt.ProfileSpec, nil)
+			populate(t, p.src, p4rt.ProfileSpec, p4test.NewGen(p.src.Info, 21).State(30))
+			res := run(t, p, clone.Options{TargetEmpty: true, BatchSize: 64})
+			if !res.OK() {
+				t.Fatalf("%+v %v %v", res.Total(), res.Failures, res.Unreadable)
+			}
+			for _, k := range []entity.Kind{entity.KindRegister, entity.KindCounter} {
+				st := res.Kinds[k]
+				if st == nil {
+					continue
+				}
+				if st.Read == 0 || st.Modified == 0 || st.Modified >= st.Read || st.Unchanged != st.Read-st.Modified {
+					t.Errorf("%s: %+v: want every cell read, only those not zero written", k, st)
+				}
+			}
+			assertEqual(t, p)
+		})
+	}
+}

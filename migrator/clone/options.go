@@ -27,6 +27,14 @@ type Options struct {
 	// Prune deletes what the target holds and the source lacks; without it
 	// such entities are only reported.
 	Prune bool
+	// TargetEmpty says the target was just given its pipeline and has
+	// carried no traffic: it holds no entity and every array cell is zero.
+	// The clone then reads nothing from it, and reads the source's counter
+	// and register arrays while the tables are copied, keeping only the
+	// cells that are not zero. (lime clone --pipeline, and a migration that
+	// sets the target's pipeline.) Wrong, it would leave the target's own
+	// non-zero cells where the source has zeros.
+	TargetEmpty bool
 	// SkipCounters leaves counter values (direct and indirect) as the
 	// target has them: a migration sums the two devices' counters instead
 	// of copying them.

@@ -57,6 +57,10 @@ type Driver struct {
 	Log     *slog.Logger
 	// Progress, when set, is told of each step as it starts.
 	Progress func(Action)
+
+	// fresh: this driver set the target's pipeline and nothing was cloned
+	// onto it since (the clone need not read it).
+	fresh bool
 }
 
 // Run runs the machine's actions until it ends, fails or ctx ends; every
@@ -230,6 +234,7 @@ func (d *Driver) pipeline(ctx context.Context) error {
 	if err := d.Target.SetPipeline(ctx, cfg); err != nil {
 		return fmt.Errorf("setting the target's pipeline: %w", err)
 	}
+	d.fresh = true
 	return nil
 }
 
@@ -238,7 +243,8 @@ func (d *Driver) clone(ctx context.Context) error {
 	if tr == nil {
 		return errors.New("no mirror attached")
 	}
-	o := clone.Options{Translator: tr, SkipCounters: true, TargetRegisters: d.TargetRegisters}
+	o := clone.Options{Translator: tr, SkipCounters: true, TargetRegisters: d.TargetRegisters, TargetEmpty: d.fresh}
+	d.fresh = false // a clone that runs again must look at what this one wrote
 	if d.TargetReader != nil {
 		o.TargetReader = d.TargetReader
 	}

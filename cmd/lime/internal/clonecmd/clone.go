@@ -100,6 +100,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	opts := clone.Options{
 		Translator: tr, BatchSize: f.batch, Inflight: f.inflight, Prescan: prescan,
 		Prune: f.prune, Progress: bar.update, Log: deps.Log, TargetReader: dst,
+		TargetEmpty: f.pipeline != "", // the pipeline just pushed emptied it
 	}
 	if w := dst.RegisterWriter(); w != nil {
 		opts.TargetRegisters = w
