@@ -245,8 +245,11 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 	if err != nil {
 		return fmt.Errorf("clone: %s: %w", req.Name(), err)
 	}
+	// An empty target holds no entity that takes INSERT; what exists with
+	// the pipeline (default entries, meter configs) is read as usual: only
+	// what differs from the program's defaults is written.
 	idx, err := targetIndex{}, error(nil)
-	if !r.opts.TargetEmpty {
+	if !r.opts.TargetEmpty || !entity.Insertable(req.Kind) {
 		idx, err = readTarget(r.ctx, r.targetReader(), treq, r.h)
 	}
 	if err != nil {

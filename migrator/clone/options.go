@@ -29,9 +29,10 @@ type Options struct {
 	Prune bool
 	// TargetEmpty says the target was just given its pipeline and has
 	// carried no traffic: it holds no entity and every array cell is zero.
-	// The clone then reads nothing from it, and reads the source's counter
-	// and register arrays while the tables are copied, keeping only the
-	// cells that are not zero. (lime clone --pipeline, and a migration that
+	// The clone then reads from it only what exists with the pipeline
+	// (default entries, meter configs), and reads the source's counter and
+	// register arrays while the tables are copied, keeping only the cells
+	// that are not zero. (lime clone --pipeline, and a migration that
 	// sets the target's pipeline.) Wrong, it would leave the target's own
 	// non-zero cells where the source has zeros.
 	TargetEmpty bool
