@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/p4/translate"
@@ -29,6 +31,9 @@ type Backend struct {
 	pipeline *p4v1.ForwardingPipelineConfig
 	info     *info.Info
 	infoOpts []info.Option // how to index its P4Info (port rules)
+
+	mu   sync.Mutex
+	gnmi *gnmiclient.Client // the switch's gNMI, when given (SetGNMI)
 
 	// tr translates between the virtual device and this device: nil while
 	// the two are the same (the device the controller first knew, before

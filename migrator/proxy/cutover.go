@@ -44,16 +44,23 @@ func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	if src.gnmiClient() != nil {
+		// The interfaces the controller knows, named after this switch.
+		if _, err := d.readOrigin(ctx, src); err != nil {
+			d.log.Warn("cut over without the source's interface list", "err", err)
+		}
+	}
 	if err := b.setTranslators(b.phys()); err != nil { // all hosts home on b: reversible
 		return nil, err
 	}
 	d.mu.Lock()
 	d.unlistenLocked(src)
-	d.auth, d.mirror, d.mode, d.virtual = b, nil, MirrorOff, cfg
+	d.auth, d.mirror, d.mode, d.virtual, d.cutMap = b, nil, MirrorOff, cfg, ports.Map
 	d.ports, d.moved, d.shadow, d.base, d.offsets = nil, nil, nil, nil, offsets
 	clear(d.owners)
 	d.mu.Unlock()
 	d.digests.reset()
+	d.portsChanged()
 	d.log.Info("cut over", "from", src.Name, "to", b.Name, "counter_offsets", len(offsets))
 	return src, nil
 }

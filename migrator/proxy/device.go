@@ -9,6 +9,7 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
+	"github.com/lime-p4/lime/internal/watchers"
 	"github.com/lime-p4/lime/p4/arbitration"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
@@ -76,8 +77,14 @@ type Device struct {
 	owners  map[uint64]*Backend // virtual port -> the backend that owns it
 	digests digestRoutes
 
-	listening map[*Backend]context.CancelFunc
-	stats     counters
+	// cutMap is the port map of the migration that cut over (virtual ->
+	// target port), for the interfaces served over gNMI.
+	cutMap *translate.PortMap
+
+	listening    map[*Backend]context.CancelFunc
+	portWatchers watchers.List[func()]
+	vports       vports
+	stats        counters
 }
 
 // counters are a device's figures since it was added.
@@ -267,6 +274,8 @@ func (d *Device) listenLocked(b *Backend) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.listening[b] = cancel
 	go d.pump(ctx, b)
+	go d.watchPorts(ctx, b)
+	go d.portsChanged() // which switch carries which host may have changed
 }
 
 func (d *Device) unlistenLocked(b *Backend) {

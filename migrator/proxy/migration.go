@@ -269,6 +269,7 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 	}
 	d.shadow, d.base = shadow, base
 	d.mu.Unlock()
+	d.portsChanged()
 	d.log.Info("host moved", "port", p, "to", first.Name, "rewritten", len(dstUps)+len(srcUps))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/proxy"
@@ -88,9 +89,11 @@ func newRig(t *testing.T, pipeline string, o rigOptions) *rig {
 	}
 	g := grpc.NewServer()
 	proxy.Register(g, r.p)
+	x := proxy.RegisterGNMI(g, r.p)
 	go g.Serve(lis)
 	t.Cleanup(func() {
 		g.Stop()
+		x.Close()
 		r.p.Close()
 	})
 	r.addr = lis.Addr().String()
@@ -111,6 +114,14 @@ func (r *rig) backend(d *simtest.Device, name string, rules info.PortRules) *pro
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(func() { b.Close() })
+	if d.Sim != nil { // a whole switch: its gNMI is on the same address
+		g, err := gnmiclient.Dial(testCtx(r.t), d.Addr, gnmiclient.WithInsecure())
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		r.t.Cleanup(func() { g.Close() })
+		b.SetGNMI(g)
+	}
 	return b
 }
 

@@ -105,6 +105,9 @@ type run struct {
 	m       *migrate.Machine // touched only while no driver runs
 	drv     *migrate.Driver
 	closers []func()
+	// device are the closers of what the virtual device keeps using once
+	// cut over (the target and its gNMI).
+	device []func()
 
 	mu      sync.Mutex
 	state   migrate.State // the latest, for status
@@ -216,7 +219,7 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		c.Close()
 		return fail(err)
 	}
-	r.closers = append(r.closers, func() { target.Close() })
+	r.device = append(r.device, func() { target.Close() })
 	drv := &migrate.Driver{Device: dev, Target: target, Force: spec.Force, Log: s.opts.Log,
 		Ports: proxy.Ports{Map: pm, Hosts: spec.Hosts, Trunk: spec.Trunk}}
 	if p := spec.Pipeline; p != nil {
@@ -226,7 +229,7 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		}
 		drv.Pipeline = &p4v1.ForwardingPipelineConfig{P4Info: p4i, P4DeviceConfig: p.DeviceConfig}
 	}
-	gnmiPorts := func(addr, what string) (*migrate.GNMIPorts, error) {
+	gnmiPorts := func(addr, what string, closers *[]func()) (*migrate.GNMIPorts, error) {
 		if addr == "" {
 			return nil, nil
 		}
@@ -234,18 +237,19 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s gNMI: %w", what, err)
 		}
-		r.closers = append(r.closers, func() { g.Close() })
+		*closers = append(*closers, func() { g.Close() })
 		return &migrate.GNMIPorts{Client: g}, nil
 	}
-	if g, err := gnmiPorts(spec.SourceGNMI, "source"); err != nil {
+	if g, err := gnmiPorts(spec.SourceGNMI, "source", &r.closers); err != nil {
 		return fail(err)
 	} else if g != nil {
 		drv.SourcePorts = g
 	}
-	if g, err := gnmiPorts(spec.Target.GNMI, "target"); err != nil {
+	if g, err := gnmiPorts(spec.Target.GNMI, "target", &r.device); err != nil {
 		return fail(err)
 	} else if g != nil {
 		drv.TargetPorts = g
+		target.SetGNMI(g.Client) // the proxy serves its ports once hosts move
 	}
 	thriftOf := func(addr, what string) (*thrift.Client, error) {
 		if addr == "" {
@@ -290,11 +294,12 @@ func (x *targetRegs) WriteRegister(ctx context.Context, e *p4v1.Entity) error {
 	return (&regs.Writer{Thrift: x.t, Info: x.b.Info()}).WriteRegister(ctx, e)
 }
 
-// close releases what the run holds, once.
+// close releases what the run holds, once (what the device keeps after a
+// cut over too).
 func (r *run) close() {
 	r.mu.Lock()
-	cs := r.closers
-	r.closers = nil
+	cs := append(r.device, r.closers...)
+	r.closers, r.device = nil, nil
 	r.mu.Unlock()
 	for _, c := range slices.Backward(cs) {
 		c()
@@ -334,8 +339,8 @@ func (s *Service) start(r *run) {
 // the target is the device's and stays open.
 func (r *run) closeAfter() {
 	r.mu.Lock()
-	if r.state.Step == migrate.Done && len(r.closers) > 0 {
-		r.closers = r.closers[1:] // the target backend
+	if r.state.Step == migrate.Done {
+		r.device = nil // the device's now, for as long as the proxy runs
 	}
 	r.mu.Unlock()
 	r.close()

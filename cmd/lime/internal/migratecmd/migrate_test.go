@@ -22,6 +22,7 @@ import (
 	"github.com/lime-p4/lime/cmd/lime/internal/migratecmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/statuscmd"
+	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/service"
@@ -99,7 +100,7 @@ func newWorld(t *testing.T) *world {
 		Ports: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
 	w := &world{src: src, dst: dst}
 	// The test devices' own clients hold election id 1:0.
-	w.addr, w.admin = startProxy(t, "--device", "vid=7,addr="+src.Addr+",device-id=1", "--port-field", "*.set_egress_port/port", "--election-high", "10")
+	w.addr, w.admin = startProxy(t, "--device", "vid=7,addr="+src.Addr+",device-id=1,gnmi="+src.Addr, "--port-field", "*.set_egress_port/port", "--election-high", "10")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	c, err := client.Dial(ctx, w.addr, client.DialOptions{DeviceID: 7, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
@@ -146,6 +147,17 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("lime status: exit %d\n%s", code, out)
 	}
 	ctx := context.Background()
+	// The proxy's gNMI shows the controller's interfaces, now the target's.
+	g, err := gnmiclient.Dial(ctx, w.addr, gnmiclient.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	w.dst.Sim.Port("eth12").SetEnabled(false)
+	ifs, err := g.Interfaces(ctx)
+	if err != nil || len(ifs) != 2 || ifs[0].Name != "eth1" || !ifs[0].Enabled || ifs[1].Name != "eth2" || ifs[1].Enabled {
+		t.Fatalf("the proxy's interfaces after the migration: %+v %v", ifs, err)
+	}
 	n := 0
 	for e, err := range w.dst.Client.Read(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}}) {
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/migrator/migrate"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
@@ -37,7 +38,7 @@ type flags struct {
 func New(deps cli.Deps) *cobra.Command {
 	f := &flags{}
 	cmd := &cobra.Command{
-		Use:   "proxy --device vid=1,addr=HOST:PORT[,device-id=N] ...",
+		Use:   "proxy --device vid=1,addr=HOST:PORT[,device-id=N][,gnmi=HOST:PORT] ...",
 		Short: "Run the mirroring P4Runtime proxy that controllers talk to during migrations",
 		Long: `Proxy stands for switches before their controllers. Point the controller at
 --listen (for ONOS: basic.managementAddress grpc://HOST:PORT?device_id=VID)
@@ -45,10 +46,14 @@ instead of the switch: it keeps its device id, P4Info, cookie and ports,
 while lime migrate moves the switch's state and hosts onto another switch.
 
 Each --device gives a virtual device id (what the controller uses) and the
-physical switch behind it: vid=1,addr=127.0.0.1:50001[,device-id=1]. The
-proxy becomes the primary controller of each switch (election id
---election-high:--election-low, above the controller's) and arbitrates
-the controllers itself, per the P4Runtime spec.
+physical switch behind it: vid=1,addr=127.0.0.1:50001[,device-id=1]
+[,gnmi=HOST:PORT]. The proxy becomes the primary controller of each switch
+(election id --election-high:--election-low, above the controller's) and
+arbitrates the controllers itself, per the P4Runtime spec. With the
+switch's gNMI (a Stratum switch's or the simulator's own address, lime
+agent's for bmv2), the proxy also serves gNMI on --listen: the interfaces
+of the switch the controller knows, each in the state of the switch that
+carries its host during and after a migration (targets are device ids).
 
 The admin API (--admin, JSON over HTTP; keep it on loopback) starts, aborts
 and retries migrations and reports status and Prometheus metrics
@@ -63,7 +68,7 @@ proxy restarts. The proxy runs until SIGINT or SIGTERM.`,
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:9559", "P4Runtime address controllers connect to")
 	fs.StringVar(&f.admin, "admin", "127.0.0.1:9560", "admin API address (HTTP: status, migrate, abort, metrics)")
 	fs.StringVar(&f.journal, "journal", "lime-proxy.db", "file that journals migrations (bbolt)")
-	fs.StringArrayVar(&f.devices, "device", nil, "a virtual device and the switch behind it: vid=N,addr=HOST:PORT[,device-id=N] (repeatable)")
+	fs.StringArrayVar(&f.devices, "device", nil, "a virtual device and the switch behind it: vid=N,addr=HOST:PORT[,device-id=N][,gnmi=HOST:PORT] (repeatable)")
 	fs.Uint64Var(&f.electionHigh, "election-high", 1, "high 64 bits of the proxy's election id towards the switches")
 	fs.Uint64Var(&f.electionLow, "election-low", 0, "low 64 bits of the proxy's election id towards the switches")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for each switch to answer at start")
@@ -75,7 +80,7 @@ proxy restarts. The proxy runs until SIGINT or SIGTERM.`,
 // deviceSpec is one --device.
 type deviceSpec struct {
 	vid, deviceID uint64
-	addr          string
+	addr, gnmi    string
 }
 
 func parseDevice(s string) (deviceSpec, error) {
@@ -93,8 +98,10 @@ func parseDevice(s string) (deviceSpec, error) {
 			d.deviceID, err = strconv.ParseUint(v, 10, 64)
 		case "addr":
 			d.addr = v
+		case "gnmi":
+			d.gnmi = v
 		default:
-			return d, fmt.Errorf("--device %q: unknown key %q (want vid, addr, device-id)", s, k)
+			return d, fmt.Errorf("--device %q: unknown key %q (want vid, addr, device-id, gnmi)", s, k)
 		}
 		if err != nil {
 			return d, fmt.Errorf("--device %q: %s: %w", s, k, err)
@@ -141,6 +148,16 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 			return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: %w", d.vid, err)}
 		}
 		backends = append(backends, b)
+		if d.gnmi != "" {
+			gctx, cancel := context.WithTimeout(ctx, f.timeout)
+			g, err := gnmiclient.Dial(gctx, d.gnmi, gnmiclient.WithInsecure())
+			cancel()
+			if err != nil {
+				return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: gNMI: %w", d.vid, err)}
+			}
+			defer g.Close()
+			b.SetGNMI(g)
+		}
 		if _, err := p.AddDevice(d.vid, b); err != nil {
 			return &cli.ExitError{Code: 2, Err: err}
 		}
@@ -164,6 +181,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	g := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
 	proxy.Register(g, p)
+	defer proxy.RegisterGNMI(g, p).Close()
 	hs := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 2)
 	go func() { errc <- g.Serve(lis) }()
