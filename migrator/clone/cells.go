@@ -55,12 +55,7 @@ func (r *runner) copyCells(req snapshot.Request) error {
 				continue
 			}
 		}
-		if err := r.tr.EntityInPlace(e); err != nil {
-			r.fail(req.Kind, e, err)
-			continue
-		}
-		st.Modified++
-		if err := r.put(req.Kind, p4v1.Update_MODIFY, e); err != nil {
+		if err := r.writeCell(req.Kind, e); err != nil {
 			return err
 		}
 		r.progress(false)
@@ -70,6 +65,17 @@ func (r *runner) copyCells(req snapshot.Request) error {
 		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("target: %v", err))
 	}
 	return r.ctx.Err()
+}
+
+// writeCell translates a source cell and writes it (MODIFY); one that
+// cannot be translated is recorded as failed.
+func (r *runner) writeCell(k entity.Kind, e *p4v1.Entity) error {
+	if err := r.tr.EntityInPlace(e); err != nil {
+		r.fail(k, e, err)
+		return nil
+	}
+	r.res.stats(k).Modified++
+	return r.put(k, p4v1.Update_MODIFY, e)
 }
 
 // cellIndex is the index of a counter or register cell entity.

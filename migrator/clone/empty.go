@@ -97,12 +97,7 @@ func (r *runner) copyEarlyCells(i int, req snapshot.Request) error {
 	r.done += er.read
 	st.Unchanged += er.read - int64(len(er.cells))
 	for _, e := range er.cells {
-		if err := r.tr.EntityInPlace(e); err != nil {
-			r.fail(req.Kind, e, err)
-			continue
-		}
-		st.Modified++
-		if err := r.put(req.Kind, p4v1.Update_MODIFY, e); err != nil {
+		if err := r.writeCell(req.Kind, e); err != nil {
 			return err
 		}
 	}

@@ -2,14 +2,11 @@ package migrate_test
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/bmv2/sim"
@@ -18,11 +15,11 @@ import (
 	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/diff"
 	"github.com/lime-p4/lime/migrator/migrate"
 	"github.com/lime-p4/lime/migrator/proxy"
-	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/p4/translate"
@@ -39,18 +36,7 @@ func testCtx(t *testing.T) context.Context {
 }
 
 func backend(t *testing.T, d *simtest.Device, name string) *proxy.Backend {
-	t.Helper()
-	c, err := client.Dial(testCtx(t), d.Addr, client.DialOptions{DeviceID: d.Dev.ID(), Insecure: true,
-		ElectionID: &client.ElectionID{High: 10}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := proxy.NewBackend(testCtx(t), name, c, info.WithPortRules(rules))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
+	return proxytest.Backend(t, d, name, rules)
 }
 
 func gnmiPorts(t *testing.T, d *simtest.Device) *migrate.GNMIPorts {
@@ -94,24 +80,7 @@ func TestMigrationEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := grpc.NewServer()
-	proxy.Register(g, p)
-	go g.Serve(lis)
-	t.Cleanup(func() { g.Stop(); p.Close() })
-	c, err := client.Dial(ctx, lis.Addr().String(), client.DialOptions{DeviceID: vid, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.Arbitrate(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	c, _ := proxytest.Controller(t, proxytest.Serve(t, p), vid, 1)
 
 	in := src.Info
 	a, b := l2(in, 0xa, 1), l2(in, 0xb, 2)

@@ -4,15 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
-	"google.golang.org/grpc"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/canon"
@@ -46,42 +44,13 @@ func newBenchRig(b *testing.B) *benchRig {
 		return simtest.Start(b, simtest.Options{Pipeline: "scale-bigtable", Profile: p4rt.ProfileSpec, DeviceID: id})
 	}
 	direct, src, dst := start(1), start(2), start(3)
-	backend := func(d *simtest.Device) *proxy.Backend {
-		c, err := client.Dial(context.Background(), d.Addr, client.DialOptions{DeviceID: d.Dev.ID(), Insecure: true,
-			ElectionID: &client.ElectionID{High: 10}, Logger: slog.New(slog.DiscardHandler)})
-		if err != nil {
-			b.Fatal(err)
-		}
-		be, err := proxy.NewBackend(context.Background(), d.Addr, c)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { be.Close() })
-		return be
-	}
 	p := proxy.New(proxy.Options{})
-	dev, err := p.AddDevice(7, backend(src))
+	dev, err := p.AddDevice(7, proxytest.Backend(b, src, "s1", info.DefaultPortRules))
 	if err != nil {
 		b.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	g := grpc.NewServer()
-	proxy.Register(g, p)
-	go g.Serve(lis)
-	b.Cleanup(func() { g.Stop(); p.Close() })
-	ctl, err := client.Dial(context.Background(), lis.Addr().String(), client.DialOptions{DeviceID: 7, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := ctl.Arbitrate(context.Background())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close(); ctl.Close() })
-	return &benchRig{direct: direct, dev: dev, dstB: backend(dst), ctl: ctl, in: direct.Info}
+	ctl, _ := proxytest.Controller(b, proxytest.Serve(b, p), 7, 1)
+	return &benchRig{direct: direct, dev: dev, dstB: proxytest.Backend(b, dst, "s2", info.DefaultPortRules), ctl: ctl, in: direct.Info}
 }
 
 // write writes entries from..from+n in Writes of batch updates.

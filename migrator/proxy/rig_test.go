@@ -3,18 +3,16 @@ package proxy_test
 import (
 	"context"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
-	"google.golang.org/grpc"
 
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
-	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/client"
@@ -69,7 +67,7 @@ func newRig(t *testing.T, pipeline string, o rigOptions) *rig {
 	if o.rules != nil {
 		rules = *o.rules
 	}
-	r.srcB, r.dstB = r.backend(src, "s1", rules), r.backend(dst, "s2", rules)
+	r.srcB, r.dstB = proxytest.Backend(t, src, "s1", rules), proxytest.Backend(t, dst, "s2", rules)
 	opts := o.opts
 	opts.Log = slog.New(slog.DiscardHandler)
 	opts.OnRepair = func(_ uint64, rep proxy.Repair) {
@@ -83,66 +81,15 @@ func newRig(t *testing.T, pipeline string, o rigOptions) *rig {
 	if r.dev, err = r.p.AddDevice(vid, r.srcB); err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := grpc.NewServer()
-	proxy.Register(g, r.p)
-	x := proxy.RegisterGNMI(g, r.p)
-	go g.Serve(lis)
-	t.Cleanup(func() {
-		g.Stop()
-		x.Close()
-		r.p.Close()
-	})
-	r.addr = lis.Addr().String()
+	r.addr = proxytest.Serve(t, r.p)
 	return r
-}
-
-// backend connects the proxy to d with an election id above the test
-// client's, so that the proxy is the device's primary.
-func (r *rig) backend(d *simtest.Device, name string, rules info.PortRules) *proxy.Backend {
-	r.t.Helper()
-	c, err := client.Dial(testCtx(r.t), d.Addr, client.DialOptions{DeviceID: d.Dev.ID(), Insecure: true,
-		ElectionID: &client.ElectionID{High: 10}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	b, err := proxy.NewBackend(testCtx(r.t), name, c, info.WithPortRules(rules))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() { b.Close() })
-	if d.Sim != nil { // a whole switch: its gNMI is on the same address
-		g, err := gnmiclient.Dial(testCtx(r.t), d.Addr, gnmiclient.WithInsecure())
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		r.t.Cleanup(func() { g.Close() })
-		b.SetGNMI(g)
-	}
-	return b
 }
 
 // controller connects a controller to the proxy as device vid with
 // election id eid, and arbitrates.
 func (r *rig) controller(eid uint64) (*client.Client, *client.Session) {
 	r.t.Helper()
-	c, err := client.Dial(testCtx(r.t), r.addr, client.DialOptions{DeviceID: vid, Insecure: true,
-		ElectionID: &client.ElectionID{Low: eid}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	s, err := c.Arbitrate(testCtx(r.t))
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.t.Cleanup(func() {
-		s.Close()
-		c.Close()
-	})
-	return c, s
+	return proxytest.Controller(r.t, r.addr, vid, eid)
 }
 
 // translator is the virtual device's (the source's) translation onto the

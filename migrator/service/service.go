@@ -127,8 +127,13 @@ type StepRecord struct {
 	Error  string        `json:"error,omitempty"`
 }
 
-// Save keeps the state for status, then in the journal.
+// save keeps the state in the journal, then for status (which so never
+// shows a state the journal does not hold).
 func (r *run) save(j *migrate.BoltJournal, device uint64, st migrate.State) error {
+	var err error
+	if j != nil {
+		err = j.Save(device, st)
+	}
 	r.mu.Lock()
 	if r.step != "" {
 		r.history = append(r.history, StepRecord{Action: r.step, Took: time.Since(r.started), Error: st.Failed})
@@ -136,10 +141,7 @@ func (r *run) save(j *migrate.BoltJournal, device uint64, st migrate.State) erro
 	}
 	r.state = st
 	r.mu.Unlock()
-	if j == nil {
-		return nil
-	}
-	return j.Save(device, st)
+	return err
 }
 
 type runJournal struct {

@@ -3,7 +3,6 @@ package service_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -13,17 +12,17 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/migrate"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
-	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 )
 
 var rules = info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})
 
-var eid = client.ElectionID{High: 10}
+var eid = proxytest.ElectionID
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -34,19 +33,11 @@ func testCtx(t *testing.T) context.Context {
 // standFor starts a proxy standing for d as device 7.
 func standFor(t *testing.T, d *simtest.Device) *proxy.Proxy {
 	t.Helper()
-	c, err := client.Dial(testCtx(t), d.Addr, client.DialOptions{DeviceID: d.Dev.ID(), Insecure: true, ElectionID: &eid, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := proxy.NewBackend(testCtx(t), d.Addr, c, info.WithPortRules(rules))
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := proxy.New(proxy.Options{})
-	if _, err := p.AddDevice(7, b); err != nil {
+	if _, err := p.AddDevice(7, proxytest.Backend(t, d, d.Addr, rules)); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { p.Close(); b.Close() })
+	t.Cleanup(p.Close)
 	return p
 }
 
