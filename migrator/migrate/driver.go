@@ -30,6 +30,13 @@ type Journal interface {
 	Save(device uint64, st State) error
 }
 
+// CutOverSaver is a Journal that also keeps what a device holds from its
+// source once cut over (the proxy's CutOverState), so that a restarted
+// proxy stands for the device on its new switch.
+type CutOverSaver interface {
+	SaveCutOver(device uint64, v any) error
+}
+
 // Driver runs one migration's actions against the proxy and the devices.
 // Fields left nil are not used: without port switches the hosts are
 // assumed to move by other means (the driver only rewrites the state);
@@ -413,6 +420,11 @@ func (d *Driver) cutOver(ctx context.Context) error {
 	}
 	if _, err := d.Device.CutOver(ctx); err != nil {
 		return err
+	}
+	if j, ok := d.Journal.(CutOverSaver); ok {
+		if err := j.SaveCutOver(d.Device.ID(), d.Device.CutOverState()); err != nil {
+			d.Log.Error("cut over, but the journal did not keep it: a restarted proxy would stand for the old switch", "err", err)
+		}
 	}
 	if err := d.trunk(ctx, false); err != nil {
 		d.Log.Warn("cut over, but the trunk stays up", "err", err)

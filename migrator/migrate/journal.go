@@ -18,9 +18,12 @@ var bucket = []byte("migrations")
 
 // Record is a journalled migration.
 type Record struct {
-	Device  uint64          `json:"device"`
-	Spec    json.RawMessage `json:"spec"`
-	State   State           `json:"state"`
+	Device uint64          `json:"device"`
+	Spec   json.RawMessage `json:"spec"`
+	State  State           `json:"state"`
+	// CutOver is what the device keeps from its source once cut over
+	// (opaque here: the proxy's CutOverState).
+	CutOver json.RawMessage `json:"cut_over,omitempty"`
 	Updated time.Time       `json:"updated"`
 }
 
@@ -64,6 +67,23 @@ func (j *BoltJournal) Save(device uint64, st State) error {
 		return fmt.Errorf("journal: no migration of device %d was started", device)
 	}
 	r.State, r.Updated = st, time.Now()
+	return j.put(r)
+}
+
+// SaveCutOver records what device keeps from its source since its cut
+// over (CutOverSaver).
+func (j *BoltJournal) SaveCutOver(device uint64, v any) error {
+	r, ok, err := j.Get(device)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("journal: no migration of device %d was started", device)
+	}
+	if r.CutOver, err = json.Marshal(v); err != nil {
+		return fmt.Errorf("journal: cut over state: %w", err)
+	}
+	r.Updated = time.Now()
 	return j.put(r)
 }
 

@@ -106,8 +106,9 @@ type run struct {
 	drv     *migrate.Driver
 	closers []func()
 	// device are the closers of what the virtual device keeps using once
-	// cut over (the target and its gNMI).
-	device []func()
+	// cut over (the target and its gNMI); kept, once it did, until the
+	// service closes.
+	device, kept []func()
 
 	mu      sync.Mutex
 	state   migrate.State // the latest, for status
@@ -150,6 +151,13 @@ type runJournal struct {
 }
 
 func (rj runJournal) Save(device uint64, st migrate.State) error { return rj.r.save(rj.j, device, st) }
+
+func (rj runJournal) SaveCutOver(device uint64, v any) error {
+	if rj.j == nil {
+		return nil
+	}
+	return rj.j.SaveCutOver(device, v)
+}
 
 // ErrBusy: the device has a migration that has not ended.
 var ErrBusy = errors.New("a migration of this device has not ended")
@@ -342,7 +350,8 @@ func (s *Service) start(r *run) {
 func (r *run) closeAfter() {
 	r.mu.Lock()
 	if r.state.Step == migrate.Done {
-		r.device = nil // the device's now, for as long as the proxy runs
+		// The device's now, for as long as the service runs.
+		r.kept, r.device = append(r.kept, r.device...), nil
 	}
 	r.mu.Unlock()
 	r.close()
@@ -448,6 +457,47 @@ func (s *Service) Resume(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Migrated reaches the switch a journalled migration cut device vid over
+// onto, and returns it with what the device keeps from its former switch,
+// for proxy.AddMigratedDevice: a restarted proxy stands for the device
+// there. It returns nil, nil, nil when vid was not migrated.
+func Migrated(ctx context.Context, j *migrate.BoltJournal, vid uint64, opts Options) (*proxy.Backend, *proxy.CutOverState, error) {
+	rec, ok, err := j.Get(vid)
+	if err != nil || !ok || rec.State.Step != migrate.Done {
+		return nil, nil, err
+	}
+	if len(rec.CutOver) == 0 {
+		return nil, nil, fmt.Errorf("device %d was cut over, but the journal lacks what it kept from its source", vid)
+	}
+	var spec Spec
+	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
+		return nil, nil, fmt.Errorf("journal: device %d: %w", vid, err)
+	}
+	var st proxy.CutOverState
+	if err := json.Unmarshal(rec.CutOver, &st); err != nil {
+		return nil, nil, fmt.Errorf("journal: device %d: %w", vid, err)
+	}
+	eid := opts.ElectionID
+	c, err := client.Dial(ctx, spec.Target.Addr, client.DialOptions{DeviceID: spec.Target.DeviceID, Insecure: true, ElectionID: &eid, Logger: opts.Log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("device %d was migrated onto %s: %w", vid, spec.Target.Addr, err)
+	}
+	b, err := proxy.NewBackend(ctx, spec.Target.Addr, c, info.WithPortRules(opts.Rules))
+	if err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("device %d was migrated onto %s: %w", vid, spec.Target.Addr, err)
+	}
+	if spec.Target.GNMI != "" {
+		g, err := gnmiclient.Dial(ctx, spec.Target.GNMI, gnmiclient.WithInsecure())
+		if err != nil {
+			b.Close()
+			return nil, nil, fmt.Errorf("device %d: the gNMI of %s: %w", vid, spec.Target.Addr, err)
+		}
+		b.SetGNMI(g) // for as long as the proxy runs
+	}
+	return b, &st, nil
+}
+
 // Close stops the running migrations (they resume from the journal) and
 // releases what they hold.
 func (s *Service) Close() {
@@ -463,5 +513,12 @@ func (s *Service) Close() {
 	for _, r := range runs {
 		r.stop()
 		r.close()
+		r.mu.Lock()
+		kept := r.kept
+		r.kept = nil
+		r.mu.Unlock()
+		for _, c := range slices.Backward(kept) {
+			c()
+		}
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
+	"google.golang.org/protobuf/proto"
 )
 
 var rules = info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})
@@ -55,24 +56,33 @@ func exec(t *testing.T, verb func(cli.Deps) *cobra.Command, args ...string) (str
 // P4Runtime and admin addresses.
 func startProxy(t *testing.T, args ...string) (p4rtAddr, admin string) {
 	t.Helper()
-	var out clitest.Buffer
-	cmd := proxycmd.New(cli.Deps{Out: &out, Err: &out, Log: slog.New(slog.DiscardHandler)})
-	cmd.SetArgs(append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "j.db")}, args...))
+	p4rtAddr, admin, _, stop := runProxy(t, filepath.Join(t.TempDir(), "j.db"), args...)
+	t.Cleanup(stop)
+	return p4rtAddr, admin
+}
+
+// runProxy runs `lime proxy` with journal until stop, and returns its
+// addresses and what it printed.
+func runProxy(t *testing.T, journal string, args ...string) (p4rtAddr, admin string, out *clitest.Buffer, stop func()) {
+	t.Helper()
+	out = &clitest.Buffer{}
+	cmd := proxycmd.New(cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)})
+	cmd.SetArgs(append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", journal}, args...))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	var runErr error
 	go func() { runErr = cmd.ExecuteContext(ctx); close(done) }()
-	t.Cleanup(func() {
+	stop = func() {
 		cancel()
 		<-done
 		if runErr != nil {
 			t.Errorf("lime proxy: %v", runErr)
 		}
-	})
+	}
 	re := regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1], m[2]
+			return m[1], m[2], out, stop
 		}
 		select {
 		case <-done:
@@ -80,8 +90,9 @@ func startProxy(t *testing.T, args ...string) (p4rtAddr, admin string) {
 		default:
 		}
 	}
+	stop()
 	t.Fatalf("lime proxy did not start:\n%s", out.String())
-	return "", ""
+	return "", "", nil, nil
 }
 
 type world struct {
@@ -198,5 +209,77 @@ func TestMigrateFailsThenAbort(t *testing.T) {
 	}
 	if _, code := exec(t, migratecmd.New, "--admin", w.admin); code != 2 {
 		t.Fatalf("lime migrate without --device: exit %d", code)
+	}
+}
+
+// A proxy that restarts after a cut over stands for the device on its new
+// switch (from the journal), though --device still names the old one: the
+// controller reads what it wrote, with its pipeline and cookie, and
+// counters that did not go back.
+func TestProxyRestartAfterCutOver(t *testing.T) {
+	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Cookie: 5, Rules: &rules,
+		Ports: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}}})
+	dst := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 2, Cookie: 5,
+		Ports: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}}})
+	journal := filepath.Join(t.TempDir(), "j.db")
+	device := []string{"--device", "vid=7,addr=" + src.Addr + ",device-id=1,gnmi=" + src.Addr, "--port-field", "*.set_egress_port/port", "--election-high", "10"}
+	addr, admin, _, stop := runProxy(t, journal, device...)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	read := func(addr string) ([]*p4v1.Entity, *p4v1.ForwardingPipelineConfig) {
+		c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: 7, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		all, err := c.ReadAll(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{
+			TableId: src.Info.TableByName("ingress.table0_control.table0").ID, CounterData: &p4v1.CounterData{}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return all, cfg
+	}
+	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: 7, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := c.Arbitrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simtest.Populate(t, ctx, c, src.Info, p4test.NewGen(src.Info, 8).State(10), nil)
+	s.Close()
+	c.Close()
+	out, code := exec(t, migratecmd.New, "--admin", admin, "--device", "7", "--to-addr", dst.Addr, "--to-device-id", "2",
+		"--port-map", "1=11,2=12,3=13,4=14,5=15,6=16,7=17,8=18,255=255", "--hosts", "1,2", "--to-gnmi", dst.Addr)
+	if code != 0 {
+		t.Fatalf("lime migrate: exit %d\n%s", code, out)
+	}
+	before, _ := read(addr)
+	stop()
+
+	addr, _, printed, stop := runProxy(t, journal, device...)
+	defer stop()
+	if !strings.Contains(printed.String(), "device 7 -> "+dst.Addr+" (migrated onto it before") {
+		t.Fatalf("the restarted proxy stands for:\n%s", printed.String())
+	}
+	after, cfg := read(addr)
+	if cfg.GetCookie().GetCookie() != 5 || !proto.Equal(cfg.GetP4Info(), src.Info.Proto) {
+		t.Fatalf("pipeline after the restart: cookie %v", cfg.GetCookie())
+	}
+	if len(after) != len(before) || len(after) == 0 {
+		t.Fatalf("%d entries after the restart, %d before", len(after), len(before))
+	}
+	for i := range after {
+		if !proto.Equal(entity.Config(after[i]), entity.Config(before[i])) {
+			t.Fatalf("entry %d after the restart %v, before %v", i, after[i], before[i])
+		}
+		if a, b := after[i].GetTableEntry().GetCounterData(), before[i].GetTableEntry().GetCounterData(); a.GetPacketCount() < b.GetPacketCount() {
+			t.Fatalf("entry %d: counter went back from %v to %v", i, b, a)
+		}
 	}
 }

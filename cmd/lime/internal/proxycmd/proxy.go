@@ -122,6 +122,12 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	rules := f.ports.Rules()
 	eid := client.ElectionID{High: f.electionHigh, Low: f.electionLow}
+	j, err := migrate.OpenJournal(f.journal)
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
+	defer j.Close()
+	svcOpts := service.Options{ElectionID: eid, Rules: rules, Journal: j, Log: deps.Log}
 	p := proxy.New(proxy.Options{Log: deps.Log})
 	var backends []*proxy.Backend
 	defer func() {
@@ -135,7 +141,23 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		if err != nil {
 			return &cli.ExitError{Code: 2, Err: err}
 		}
+		// A device the journal says was cut over stands for its new switch.
 		dctx, cancel := context.WithTimeout(ctx, f.timeout)
+		target, st, err := service.Migrated(dctx, j, d.vid, svcOpts)
+		if err == nil && target != nil {
+			backends = append(backends, target)
+			_, err = p.AddMigratedDevice(dctx, d.vid, target, *st)
+			cancel()
+			if err != nil {
+				return &cli.ExitError{Code: 2, Err: err}
+			}
+			deps.Log.Info("device migrated before: standing for its new switch", "device", d.vid, "switch", target.Name, "not", d.addr)
+			continue
+		}
+		if err != nil {
+			cancel()
+			return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: %w", d.vid, err)}
+		}
 		c, err := client.Dial(dctx, d.addr, client.DialOptions{DeviceID: d.deviceID, Insecure: true, ElectionID: &eid, Logger: deps.Log})
 		if err != nil {
 			cancel()
@@ -162,12 +184,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 			return &cli.ExitError{Code: 2, Err: err}
 		}
 	}
-	j, err := migrate.OpenJournal(f.journal)
-	if err != nil {
-		return &cli.ExitError{Code: 2, Err: err}
-	}
-	defer j.Close()
-	svc := service.New(p, service.Options{ElectionID: eid, Rules: rules, Journal: j, Log: deps.Log})
+	svc := service.New(p, svcOpts)
 	defer svc.Close()
 
 	lis, err := net.Listen("tcp", f.listen)
@@ -188,7 +205,11 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	go func() { errc <- hs.Serve(alis) }()
 	fmt.Fprintf(deps.Out, "lime proxy: P4Runtime on %s, admin API on %s\n", lis.Addr(), alis.Addr())
 	for _, d := range p.Devices() {
-		fmt.Fprintf(deps.Out, "  device %d -> %s\n", d.ID(), d.Authoritative().Name)
+		note := ""
+		if d.Migrated() {
+			note = " (migrated onto it before, per the journal)"
+		}
+		fmt.Fprintf(deps.Out, "  device %d -> %s%s\n", d.ID(), d.Authoritative().Name, note)
 	}
 	if err := svc.Resume(ctx); err != nil {
 		deps.Log.Warn("resuming journalled migrations", "err", err)
