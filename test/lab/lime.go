@@ -8,7 +8,11 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
+	"syscall"
+	"testing"
 	"time"
 )
 
@@ -86,4 +90,83 @@ func (l *Lime) Run(ctx context.Context, args ...string) (*Run, error) {
 		return r, fmt.Errorf("lab: lime %s: %w\n%s", strings.Join(args, " "), err, r)
 	}
 	return r, nil
+}
+
+// Daemon is a lime verb running in the background (lime proxy).
+type Daemon struct {
+	cmd    *exec.Cmd
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+// Start starts lime with args in the background and waits until its
+// standard output matches ready (a line saying it serves), returning the
+// submatches. The daemon is stopped (SIGTERM) when the test ends.
+func (l *Lime) Start(t testing.TB, ready *regexp.Regexp, args ...string) (*Daemon, []string) {
+	t.Helper()
+	d := &Daemon{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	d.cmd = exec.Command(l.Path, args...)
+	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
+	d.cmd.WaitDelay = waitDelay
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("lab: lime %s: %v", strings.Join(args, " "), err)
+	}
+	go func() { d.err = d.cmd.Wait(); close(d.done) }()
+	t.Cleanup(d.Stop)
+	deadline := time.After(30 * time.Second)
+	for {
+		if m := ready.FindStringSubmatch(d.stdout.String()); m != nil {
+			return d, m
+		}
+		select {
+		case <-d.done:
+			t.Fatalf("lab: lime %s ended: %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), d.err, d.stdout, d.stderr)
+		case <-deadline:
+			d.Stop()
+			t.Fatalf("lab: lime %s did not start within 30s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), d.stdout, d.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Stop ends the daemon (SIGTERM, then SIGKILL after waitDelay).
+func (d *Daemon) Stop() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(waitDelay):
+		d.cmd.Process.Kill()
+		<-d.done
+	}
+}
+
+// Output is what the daemon printed so far.
+func (d *Daemon) Output() string {
+	return "stdout:\n" + d.stdout.String() + "\nstderr:\n" + d.stderr.String()
+}
+
+// syncBuffer is a bytes.Buffer safe for a process's writes and a test's
+// reads at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,0 +1,129 @@
+//go:build linux
+
+package test
+
+import (
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/fwdemo"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/info"
+	"github.com/lime-p4/lime/pipelines"
+	"github.com/lime-p4/lime/test/lab"
+)
+
+// The live migration on real bmv2: a controller, connected to lime proxy,
+// programs the stateful firewall on s1 and traffic opens flows (register
+// bits, over Thrift only on bmv2); lime migrate moves it onto s2 (its own
+// pipeline, ports renumbered, registers over --from/--to-thrift); the
+// hosts then use s2, where the flows opened on s1 still pass, and the
+// controller reads through the proxy what it wrote, pipeline and cookie
+// included. Runs wherever simple_switch_grpc is on PATH or a Docker engine
+// answers, as root; skips elsewhere, saying what it looked for.
+func TestRealBMv2MigrateFirewall(t *testing.T) {
+	migrateFirewall(t, lab.RealBMv2(t))
+}
+
+// The same scenario, in CI, on the simulator.
+func TestSimMigrateFirewall(t *testing.T) {
+	for _, links := range []lab.Links{lab.Memory, lab.Veth} {
+		t.Run(links.String(), func(t *testing.T) { migrateFirewall(t, lab.Sim{Links: links}) })
+	}
+}
+
+// The same scenario through the real-bmv2 backend with this test binary
+// standing in for simple_switch_grpc.
+func TestStandInBMv2MigrateFirewall(t *testing.T) {
+	migrateFirewall(t, lab.StandInBMv2(t))
+}
+
+func migrateFirewall(t *testing.T, b lab.Backend) {
+	t.Logf("backend %s", b.Name())
+	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
+	defer cancel()
+	fx := fixtures.Get(t, fwdemo.Pipeline)
+	const portField = "MyIngress.ipv4_forward/port"
+	rules := info.DefaultPortRules.Merge(info.PortRules{Names: []string{portField}})
+	srcPorts, dstPorts := []uint32{1, 2, 3, 4}, []uint32{11, 12, 13, 14}
+	s1 := b.Start(t, lab.Spec{Name: "s1", DeviceID: 1, Ports: srcPorts, CPUPort: 255})
+	s2 := b.Start(t, lab.Spec{Name: "s2", DeviceID: 2, Ports: dstPorts, CPUPort: 255})
+	t.Logf("source %s\ntarget %s", s1, s2)
+
+	proxy, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
+		"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "journal.db"),
+		"--device", "vid=1,addr="+s1.Addr, "--port-field", portField)
+	addr, admin := m[1], m[2]
+
+	// The controller, at the proxy as it would be at s1.
+	prog, err := pipelines.LoadDir(fx.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: 1, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := c.Arbitrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := c.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, prog.P4Info, prog.JSON, 0x1ee7); err != nil {
+		t.Fatalf("setting the pipeline through the proxy: %v\n%s", err, proxy.Output())
+	}
+	in, err := info.New(prog.P4Info, info.WithPortRules(rules))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ups, err := fwdemo.Entries(in, srcPorts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Write(ctx, ups); err != nil {
+		t.Fatalf("writing through the proxy: %v", err)
+	}
+	newFwNet(t, s1, srcPorts).expect(t, ctx, []probe{
+		{"h3", "h1", fwdemo.SYN | fwdemo.ACK, false, "unsolicited, from outside"},
+		{"h1", "h3", fwdemo.SYN, true, "h1 opens a flow: sets two register bits"},
+		{"h2", "h4", fwdemo.SYN, true, "h2 opens a flow to h4"},
+	})
+
+	r := runLime(t, ctx, 0, "migrate", "--admin", admin, "--device", "1", "--to-addr", s2.Addr, "--to-device-id", "2",
+		"--pipeline", fx.Dir, "--port-map", "1=11,2=12,3=13,4=14", "--from-thrift", s1.Thrift, "--to-thrift", s2.Thrift)
+	for _, step := range []string{"clone", "verify", "move-host 4", "cut-over"} {
+		if !strings.Contains(r.Stderr, step) {
+			t.Errorf("lime migrate did not report %q:\n%s", step, r)
+		}
+	}
+	// The hosts are on s2 now (the test moved them: no gNMI here).
+	newFwNet(t, s2, dstPorts).expect(t, ctx, []probe{
+		{"h3", "h1", fwdemo.ACK, true, "the flow h1 opened on s1: its register bits came along"},
+		{"h4", "h2", fwdemo.ACK, true, "the flow h2 opened on s1"},
+		{"h4", "h1", fwdemo.SYN, false, "an outsider is still blocked"},
+		{"h1", "h4", fwdemo.SYN, true, "a new flow opened on s2"},
+	})
+	for _, u := range ups {
+		got, err := c.ReadAll(ctx, entity.Query(u.Entity))
+		if err != nil || len(got) != 1 || !proto.Equal(entity.Config(got[0]), entity.Config(u.Entity)) {
+			t.Fatalf("through the proxy after the migration: %v %v, wrote %v", got, err, u.Entity)
+		}
+	}
+	cfg, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY)
+	if err != nil || cfg.GetCookie().GetCookie() != 0x1ee7 {
+		t.Fatalf("cookie through the proxy after the migration: %v %v", cfg.GetCookie(), err)
+	}
+	r = runLime(t, ctx, 0, "status", "--admin", admin)
+	if !strings.Contains(r.Stdout, "done (to "+s2.Addr+")") {
+		t.Fatalf("lime status:\n%s", r)
+	}
+}
