@@ -59,18 +59,9 @@ func TestStandInBMv2CloneFirewall(t *testing.T) {
 //  5. A copy made without Thrift (s3) reports the registers unreadable
 //     and drops the established flow: the registers decide forwarding.
 func cloneFirewall(t *testing.T, b lab.Backend) {
-	t.Logf("backend %s", b.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	fx := fixtures.Get(t, fwdemo.Pipeline)
-	const portField = "MyIngress.ipv4_forward/port"
-	rules := info.DefaultPortRules.Merge(info.PortRules{Names: []string{portField}})
-	srcPorts, dstPorts := []uint32{1, 2, 3, 4}, []uint32{11, 12, 13, 14}
-	const portMap = "1=11,2=12,3=13,4=14"
-
-	s1 := b.Start(t, lab.Spec{Name: "s1", DeviceID: 1, Ports: srcPorts, CPUPort: 255})
-	s2 := b.Start(t, lab.Spec{Name: "s2", DeviceID: 2, Ports: dstPorts, CPUPort: 255})
-	t.Logf("source %s\ntarget %s", s1, s2)
+	fx, s1, s2 := startFirewallPair(t, b)
 	ctl := lab.NewController(t, s1, fx.Dir, 0x1ee7, rules)
 	ups, err := fwdemo.Entries(ctl.Info, srcPorts)
 	if err != nil {
@@ -162,6 +153,32 @@ func cloneFirewall(t *testing.T, b lab.Backend) {
 		{"h3", "h1", fwdemo.ACK, false, "the flow h1 opened on s1: its register bits stayed behind"},
 		{"h1", "h3", fwdemo.SYN, true, "routes and directions came along"},
 	})
+}
+
+// The firewall scenarios' two switches: s1 on srcPorts, s2 on dstPorts
+// (renumbered as portMap says), both with CPU port 255; the firewall's
+// forwarding table names its egress port in portField.
+const (
+	portField = "MyIngress.ipv4_forward/port"
+	portMap   = "1=11,2=12,3=13,4=14"
+)
+
+var (
+	srcPorts = []uint32{1, 2, 3, 4}
+	dstPorts = []uint32{11, 12, 13, 14}
+	rules    = info.DefaultPortRules.Merge(info.PortRules{Names: []string{portField}})
+)
+
+// startFirewallPair starts s1 and s2 on backend b and returns them with
+// the compiled firewall.
+func startFirewallPair(t *testing.T, b lab.Backend) (fixtures.Pipeline, *lab.Switch, *lab.Switch) {
+	t.Helper()
+	t.Logf("backend %s", b.Name())
+	fx := fixtures.Get(t, fwdemo.Pipeline)
+	s1 := b.Start(t, lab.Spec{Name: "s1", DeviceID: 1, Ports: srcPorts, CPUPort: 255})
+	s2 := b.Start(t, lab.Spec{Name: "s2", DeviceID: 2, Ports: dstPorts, CPUPort: 255})
+	t.Logf("source %s\ntarget %s", s1, s2)
+	return fx, s1, s2
 }
 
 // registerCells counts the cells of every register of the controller's

@@ -12,7 +12,6 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/fwdemo"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
@@ -47,16 +46,9 @@ func TestStandInBMv2MigrateFirewall(t *testing.T) {
 }
 
 func migrateFirewall(t *testing.T, b lab.Backend) {
-	t.Logf("backend %s", b.Name())
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	fx := fixtures.Get(t, fwdemo.Pipeline)
-	const portField = "MyIngress.ipv4_forward/port"
-	rules := info.DefaultPortRules.Merge(info.PortRules{Names: []string{portField}})
-	srcPorts, dstPorts := []uint32{1, 2, 3, 4}, []uint32{11, 12, 13, 14}
-	s1 := b.Start(t, lab.Spec{Name: "s1", DeviceID: 1, Ports: srcPorts, CPUPort: 255})
-	s2 := b.Start(t, lab.Spec{Name: "s2", DeviceID: 2, Ports: dstPorts, CPUPort: 255})
-	t.Logf("source %s\ntarget %s", s1, s2)
+	fx, s1, s2 := startFirewallPair(t, b)
 
 	proxy, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
 		"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "journal.db"),
@@ -99,7 +91,7 @@ func migrateFirewall(t *testing.T, b lab.Backend) {
 	})
 
 	r := runLime(t, ctx, 0, "migrate", "--admin", admin, "--device", "1", "--to-addr", s2.Addr, "--to-device-id", "2",
-		"--pipeline", fx.Dir, "--port-map", "1=11,2=12,3=13,4=14", "--from-thrift", s1.Thrift, "--to-thrift", s2.Thrift)
+		"--pipeline", fx.Dir, "--port-map", portMap, "--from-thrift", s1.Thrift, "--to-thrift", s2.Thrift)
 	for _, step := range []string{"clone", "verify", "move-host 4", "cut-over"} {
 		if !strings.Contains(r.Stderr, step) {
 			t.Errorf("lime migrate did not report %q:\n%s", step, r)
