@@ -9,6 +9,7 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/info"
@@ -42,11 +43,39 @@ type Reader struct {
 // Read serves each filter: register filters over Thrift when needed, the
 // rest over P4Runtime.
 func (r *Reader) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
-	return func(yield func(*p4v1.Entity, error) bool) {
+	return route(r, filters,
+		func(f *p4v1.Entity) iter.Seq2[*p4v1.Entity, error] { return r.P4.Read(ctx, f) },
+		func(f *p4v1.RegisterEntry) iter.Seq2[*p4v1.Entity, error] { return r.thriftRead(ctx, f) })
+}
+
+// RawP4Reader is a P4Reader that can also stream entities in wire form
+// (*client.Client is one).
+type RawP4Reader interface {
+	ReadRaw(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[[]byte, error]
+}
+
+// ReadRaw is Read with each entity in wire form (a snapshot.RawReader):
+// as P4Runtime sent it when P4 is a RawP4Reader, and marshalled from the
+// values where registers travel over Thrift (or P4 cannot read raw), so
+// that counter arrays keep their fast path on bmv2.
+func (r *Reader) ReadRaw(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[[]byte, error] {
+	p4 := func(f *p4v1.Entity) iter.Seq2[[]byte, error] { return marshalled(r.P4.Read(ctx, f)) }
+	if raw, ok := r.P4.(RawP4Reader); ok {
+		p4 = func(f *p4v1.Entity) iter.Seq2[[]byte, error] { return raw.ReadRaw(ctx, f) }
+	}
+	return route(r, filters, p4,
+		func(f *p4v1.RegisterEntry) iter.Seq2[[]byte, error] { return marshalled(r.thriftRead(ctx, f)) })
+}
+
+// route serves each filter in turn from p4, or a register filter from
+// thrift when P4Runtime answers UNIMPLEMENTED (before yielding anything)
+// or when r.Always says not to try P4Runtime.
+func route[T any](r *Reader, filters []*p4v1.Entity, p4 func(*p4v1.Entity) iter.Seq2[T, error], thrift func(*p4v1.RegisterEntry) iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
 		for _, f := range filters {
 			re := f.GetRegisterEntry()
 			if re == nil || r.Thrift == nil {
-				for e, err := range r.P4.Read(ctx, f) {
+				for e, err := range p4(f) {
 					if !yield(e, err) || err != nil {
 						return
 					}
@@ -55,7 +84,7 @@ func (r *Reader) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p
 			}
 			if !r.Always {
 				fellBack := false
-				for e, err := range r.P4.Read(ctx, f) {
+				for e, err := range p4(f) {
 					if err != nil && status.Code(err) == codes.Unimplemented {
 						fellBack = true
 						break
@@ -68,10 +97,30 @@ func (r *Reader) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p
 					continue
 				}
 			}
-			for e, err := range r.thriftRead(ctx, re) {
+			for e, err := range thrift(re) {
 				if !yield(e, err) || err != nil {
 					return
 				}
+			}
+		}
+	}
+}
+
+// marshalled turns a stream of entities into their wire form.
+func marshalled(entities iter.Seq2[*p4v1.Entity, error]) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for e, err := range entities {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			b, err := proto.Marshal(e)
+			if err != nil {
+				yield(nil, fmt.Errorf("encoding %v: %w", e, err))
+				return
+			}
+			if !yield(b, nil) {
+				return
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
@@ -102,6 +103,67 @@ func TestReaderFallsBackAndWriterWrites(t *testing.T) {
 	}
 	if n != 1 || p4.registerReads != 1 {
 		t.Fatalf("Always: %d cells, %d P4Runtime reads", n, p4.registerReads)
+	}
+}
+
+// rawBMv2P4 is bmv2P4 that also reads in wire form, as *client.Client does.
+type rawBMv2P4 struct {
+	bmv2P4
+	rawReads int
+}
+
+func (b *rawBMv2P4) ReadRaw(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[[]byte, error] {
+	b.rawReads++
+	return marshalled(b.Read(ctx, filters...))
+}
+
+// ReadRaw yields, in wire form, exactly what Read yields: from P4Runtime's
+// raw stream where the reader has one (and a plain one where not), and
+// the Thrift fallback's registers marshalled.
+func TestReadRawEqualsRead(t *testing.T) {
+	in, c, _ := setup(t)
+	ctx := context.Background()
+	reg := in.Registers[0]
+	if err := (&Writer{Thrift: c, Info: in}).WriteRegister(ctx, &p4v1.Entity{Entity: &p4v1.Entity_RegisterEntry{RegisterEntry: &p4v1.RegisterEntry{
+		RegisterId: reg.ID, Index: &p4v1.Index{Index: 2}, Data: &p4v1.P4Data{Data: &p4v1.P4Data_Bitstring{Bitstring: []byte{7}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	filters := []*p4v1.Entity{
+		{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{CounterId: 7}}},
+		{Entity: &p4v1.Entity_RegisterEntry{RegisterEntry: &p4v1.RegisterEntry{RegisterId: reg.ID}}},
+	}
+	raw := &rawBMv2P4{}
+	for _, p4 := range []P4Reader{&bmv2P4{}, raw} {
+		r := &Reader{P4: p4, Thrift: c, Info: in}
+		var want []*p4v1.Entity
+		for e, err := range r.Read(ctx, filters...) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, e)
+		}
+		i := 0
+		for b, err := range r.ReadRaw(ctx, filters...) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := &p4v1.Entity{}
+			if err := proto.Unmarshal(b, got); err != nil {
+				t.Fatal(err)
+			}
+			if i >= len(want) || !proto.Equal(got, want[i]) {
+				t.Fatalf("%T: raw entity %d = %v, Read gave %d entities", p4, i, got, len(want))
+			}
+			i++
+		}
+		if i != len(want) || len(want) != 1+int(reg.Size) {
+			t.Fatalf("%T: ReadRaw gave %d entities, Read %d, want %d", p4, i, len(want), 1+reg.Size)
+		}
+	}
+	// The counter came raw, and the register filter was tried raw before
+	// UNIMPLEMENTED sent it to Thrift.
+	if raw.rawReads != 2 || raw.registerReads != 2 {
+		t.Errorf("raw reads %d, register reads %d; want 2 (counter, register) and 2 (Read's and ReadRaw's)", raw.rawReads, raw.registerReads)
 	}
 }
 

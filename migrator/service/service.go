@@ -300,6 +300,10 @@ func (x *targetRegs) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq
 	return (&regs.Reader{P4: x.b.Client(), Thrift: x.t, Info: x.b.Info()}).Read(ctx, filters...)
 }
 
+func (x *targetRegs) ReadRaw(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[[]byte, error] {
+	return (&regs.Reader{P4: x.b.Client(), Thrift: x.t, Info: x.b.Info()}).ReadRaw(ctx, filters...)
+}
+
 func (x *targetRegs) WriteRegister(ctx context.Context, e *p4v1.Entity) error {
 	return (&regs.Writer{Thrift: x.t, Info: x.b.Info()}).WriteRegister(ctx, e)
 }

@@ -95,6 +95,15 @@ func (d *Device) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p
 	return (&regs.Reader{P4: d.Client, Thrift: d.Thrift, Info: d.Info}).Read(ctx, filters...)
 }
 
+// ReadRaw is Read in wire form (snapshot.RawReader), which spares the
+// clone and the diff a decoded entity per counter or register cell.
+func (d *Device) ReadRaw(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[[]byte, error] {
+	if d.Thrift == nil {
+		return d.Client.ReadRaw(ctx, filters...)
+	}
+	return (&regs.Reader{P4: d.Client, Thrift: d.Thrift, Info: d.Info}).ReadRaw(ctx, filters...)
+}
+
 // RegisterWriter writes registers over Thrift; nil without a Thrift address.
 func (d *Device) RegisterWriter() *regs.Writer {
 	if d.Thrift == nil {
