@@ -377,6 +377,7 @@ func (r *runner) barrier() error {
 			p := pending[f.Index-base]
 			st := r.res.stats(p.kind)
 			code := codeOf(f.Err)
+			next := resend(f.Update, code)
 			switch {
 			case p.kind == entity.KindRegister && code == codes.Unimplemented && r.opts.TargetRegisters != nil:
 				// bmv2: registers only over Thrift, from now on directly.
@@ -385,28 +386,17 @@ func (r *runner) barrier() error {
 					st.Modified--
 					r.fail(p.kind, f.Update.Entity, err)
 				}
-			case !p.retry && f.Update.Type == p4v1.Update_INSERT && code == codes.AlreadyExists:
-				st.Inserted--
-				st.Modified++
-				if err := r.add(p.kind, p4v1.Update_MODIFY, f.Update.Entity, true); err != nil {
-					return err
-				}
-				retried = true
-			case !p.retry && f.Update.Type == p4v1.Update_MODIFY && code == codes.NotFound && entity.Insertable(p.kind):
-				st.Modified--
-				st.Inserted++
-				if err := r.add(p.kind, p4v1.Update_INSERT, f.Update.Entity, true); err != nil {
+			case !p.retry && next != nil:
+				// Once: an INSERT of what exists as MODIFY, a MODIFY of
+				// what is missing as INSERT.
+				st.written(f.Update.Type, -1)
+				st.written(next.Type, +1)
+				if err := r.add(p.kind, next.Type, next.Entity, true); err != nil {
 					return err
 				}
 				retried = true
 			default:
-				if f.Update.Type == p4v1.Update_INSERT {
-					st.Inserted--
-				} else if f.Update.Type == p4v1.Update_MODIFY {
-					st.Modified--
-				} else {
-					st.Deleted--
-				}
+				st.written(f.Update.Type, -1)
 				r.fail(p.kind, f.Update.Entity, f.Err)
 			}
 		}
@@ -414,6 +404,15 @@ func (r *runner) barrier() error {
 			return nil
 		}
 	}
+}
+
+// resend is the update to send instead of u, which the target refused with
+// code c, when u's intent is another update type (client.Intent); else nil.
+func resend(u *p4v1.Update, c codes.Code) *p4v1.Update {
+	if o, next := client.Intent(u, c); o == client.IntentResend {
+		return next
+	}
+	return nil
 }
 
 func codeOf(err error) codes.Code {

@@ -19,6 +19,18 @@ type KindStats struct {
 	Deleted   int64 `json:"deleted"`   // extras deleted (Prune)
 }
 
+// written counts n updates of type typ written.
+func (s *KindStats) written(typ p4v1.Update_Type, n int64) {
+	switch typ {
+	case p4v1.Update_INSERT:
+		s.Inserted += n
+	case p4v1.Update_MODIFY:
+		s.Modified += n
+	default:
+		s.Deleted += n
+	}
+}
+
 // Failure is an entity that did not reach the target.
 type Failure struct {
 	Kind   entity.Kind  `json:"kind"`

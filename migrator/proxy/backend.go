@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -23,13 +22,11 @@ import (
 type Backend struct {
 	// Name identifies the device in logs and errors (e.g. "s1" or its
 	// address).
-	Name    string
-	client  *client.Client
-	session *client.Session
-	// pipeline is the device's own (P4Info and cookie; nil before one is
-	// set) and info its index.
-	pipeline *p4v1.ForwardingPipelineConfig
-	info     *info.Info
+	Name     string
+	client   *client.Client
+	session  *client.Session
+	election *p4v1.Uint128 // the proxy's, on every write
+	info     *info.Info    // the device's P4Info indexed (nil before a pipeline is set)
 	infoOpts []info.Option // how to index its P4Info (port rules)
 
 	mu   sync.Mutex
@@ -88,7 +85,7 @@ func NewBackend(ctx context.Context, name string, c *client.Client, opts ...info
 		return nil, fmt.Errorf("backend %s: the proxy's client needs an election id to be primary", name)
 	}
 	s, err := c.Arbitrate(ctx)
-	if status.Code(errors.Unwrap(err)) == codes.InvalidArgument || status.Code(err) == codes.InvalidArgument {
+	if status.Code(err) == codes.InvalidArgument {
 		return nil, fmt.Errorf("backend %s: another controller holds the proxy's election id %v; give the proxy another: %w", name, c.ElectionID(), err)
 	}
 	if err != nil {
@@ -99,7 +96,7 @@ func NewBackend(ctx context.Context, name string, c *client.Client, opts ...info
 		s.Close()
 		return nil, fmt.Errorf("backend %s: another controller is primary (election id %v); the proxy must be the device's only controller", name, m.ElectionID)
 	}
-	b := &Backend{Name: name, client: c, session: s, infoOpts: opts}
+	b := &Backend{Name: name, client: c, session: s, election: c.ElectionID().Proto(), infoOpts: opts}
 	if err := b.refreshPipeline(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -111,17 +108,17 @@ func NewBackend(ctx context.Context, name string, c *client.Client, opts ...info
 func (b *Backend) refreshPipeline(ctx context.Context) error {
 	cfg, err := b.client.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
 	if status.Code(err) == codes.FailedPrecondition {
-		b.pipeline, b.info = nil, nil
+		b.info = nil
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("backend %s: reading its pipeline: %w", b.Name, err)
 	}
-	in, err := info.New(cfg.GetP4Info(), b.infoOpts...)
+	in, err := b.Index(cfg.GetP4Info())
 	if err != nil {
-		return fmt.Errorf("backend %s: its P4Info: %w", b.Name, err)
+		return err
 	}
-	b.pipeline, b.info = cfg, in
+	b.info = in
 	return nil
 }
 
@@ -178,6 +175,6 @@ func (b *Backend) translateUpdates(ups []*p4v1.Update) ([]*p4v1.Update, error) {
 // returns the device's answer as it gave it.
 func (b *Backend) write(ctx context.Context, ups []*p4v1.Update, atomicity p4v1.WriteRequest_Atomicity) error {
 	_, err := b.client.Raw().Write(ctx, &p4v1.WriteRequest{DeviceId: b.client.DeviceID(), Role: b.client.Role(),
-		ElectionId: b.client.ElectionID().Proto(), Updates: ups, Atomicity: atomicity})
+		ElectionId: b.election, Updates: ups, Atomicity: atomicity})
 	return err
 }

@@ -22,7 +22,7 @@ func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
 	d.mu.RLock()
 	src, b, mode, ports := d.auth, d.mirror, d.mode, d.ports
 	var left []uint64
-	if ports != nil {
+	if ports != nil { // with a mirror
 		for _, h := range ports.Hosts {
 			if !d.moved[h] {
 				left = append(left, h)
@@ -50,14 +50,10 @@ func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
 			d.log.Warn("cut over without the source's interface list", "err", err)
 		}
 	}
-	if err := b.setTranslators(b.phys()); err != nil { // all hosts home on b: reversible
-		return nil, err
-	}
 	d.mu.Lock()
 	d.unlistenLocked(src)
 	d.auth, d.mirror, d.mode, d.virtual, d.cutMap = b, nil, MirrorOff, cfg, ports.Map
-	d.ports, d.moved, d.shadow, d.base, d.offsets = nil, nil, nil, nil, offsets
-	clear(d.owners)
+	d.ports, d.moved, d.shadow, d.offsets = nil, nil, nil, offsets
 	d.mu.Unlock()
 	d.digests.reset()
 	d.portsChanged()

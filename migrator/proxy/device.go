@@ -68,13 +68,11 @@ type Device struct {
 	// source holds in another form: those sending to a moved host, which
 	// the source sends to the trunk instead.
 	shadow map[entity.Key]*p4v1.Entity
-	base   *translate.Translator // the source's translation, every host at home
 	// offsets are the counters of a source released at cut over, added to
 	// the target's.
 	offsets map[entity.Key]*p4v1.CounterData
 	journal [][]*p4v1.Update // writes recorded while logging (virtual form)
 	repairs []Repair
-	owners  map[uint64]*Backend // virtual port -> the backend that owns it
 	digests digestRoutes
 
 	// cutMap is the port map of the migration that cut over (virtual ->
@@ -114,7 +112,7 @@ type Stats struct {
 
 func newDevice(id uint64, auth *Backend, opts *Options) *Device {
 	d := &Device{id: id, opts: opts, log: opts.Log.With("device_id", id), origin: auth, vinfo: auth.info, auth: auth,
-		owners: map[uint64]*Backend{}, listening: map[*Backend]context.CancelFunc{}}
+		listening: map[*Backend]context.CancelFunc{}}
 	d.digests.init()
 	d.arb = arbitration.New(id, arbitration.Spec, opts.MaxStreams, func(s *Session, u *p4v1.MasterArbitrationUpdate) {
 		s.out.Push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Arbitration{Arbitration: u}}, false)
@@ -186,7 +184,7 @@ func (d *Device) AttachMirror(b *Backend, ports Ports) error {
 		return fmt.Errorf("device %d: %w", d.id, err)
 	}
 	moved := map[uint64]bool{}
-	src, dst, base, err := d.translations(b, &ports, moved)
+	src, dst, err := d.translations(b, &ports, moved)
 	if err != nil {
 		return err
 	}
@@ -197,7 +195,7 @@ func (d *Device) AttachMirror(b *Backend, ports Ports) error {
 		return err
 	}
 	d.mirror, d.mode, d.journal = b, MirrorLogging, nil
-	d.ports, d.moved, d.shadow, d.base = &ports, moved, map[entity.Key]*p4v1.Entity{}, base
+	d.ports, d.moved, d.shadow = &ports, moved, map[entity.Key]*p4v1.Entity{}
 	d.listenLocked(b)
 	d.log.Info("mirror attached", "mirror", b.Name, "mode", d.mode.String())
 	return nil
@@ -220,13 +218,8 @@ func (d *Device) DetachMirror() (*Backend, error) {
 		return nil, fmt.Errorf("device %d: %d hosts are on %s: move them back before detaching it", d.id, len(d.moved), b.Name)
 	}
 	d.unlistenLocked(b)
-	for p, o := range d.owners {
-		if o == b {
-			delete(d.owners, p)
-		}
-	}
 	d.mirror, d.mode, d.journal, d.repairs = nil, MirrorOff, nil, nil
-	d.ports, d.moved, d.shadow, d.base = nil, nil, nil, nil
+	d.ports, d.moved, d.shadow = nil, nil, nil
 	d.auth.setTranslators(nil)
 	b.setTranslators(nil)
 	d.log.Info("mirror detached", "mirror", b.Name)
@@ -239,22 +232,6 @@ func (d *Device) Paused(f func() error) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	return f()
-}
-
-// SetPortOwner says which device now owns virtual port p, for packet-outs:
-// the mirror (toMirror) or the authoritative device.
-func (d *Device) SetPortOwner(p uint64, toMirror bool) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !toMirror {
-		delete(d.owners, p)
-		return nil
-	}
-	if d.mirror == nil {
-		return fmt.Errorf("device %d: no mirror to own port %d", d.id, p)
-	}
-	d.owners[p] = d.mirror
-	return nil
 }
 
 // virtualInfoLocked is the P4Info controllers use.

@@ -61,12 +61,10 @@ func (p *Ports) check() error {
 // translations give the source's and the target's translations with the
 // hosts of moved on the target: keys (match fields, indexes, metadata) by
 // the port map (the source keeps its numbers); what is sent to a host goes
-// to its own port on the device it is on, else to the trunk. base is the
-// source's translation with every host at home, against which the source's
-// form of an entity shows whether it sends to a moved host. src and base
-// are nil while the source sends nothing to the trunk: it then holds
-// everything as the controller wrote it.
-func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bool) (src, dst, base *translate.Translator, err error) {
+// to its own port on the device it is on, else to the trunk. src is nil
+// while the source sends nothing to the trunk: it then holds everything as
+// the controller wrote it.
+func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bool) (src, dst *translate.Translator, err error) {
 	keys := ports.Map
 	same := translate.NewPortMap(nil)
 	for _, p := range keys.Numbers() {
@@ -84,19 +82,22 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 		}
 	}
 	if dst, err = translate.New(d.vinfo, target.info, translate.WithPorts(keys), translate.WithOutputPorts(dstOut)); err != nil {
-		return nil, nil, nil, fmt.Errorf("device %d: mirror %s: %w", d.id, target.Name, err)
+		return nil, nil, fmt.Errorf("device %d: mirror %s: %w", d.id, target.Name, err)
 	}
 	if !trunked {
-		return nil, dst, nil, nil // the source holds what the controller wrote, as written
+		return nil, dst, nil // the source holds what the controller wrote, as written
 	}
 	if src, err = translate.New(d.vinfo, d.auth.info, translate.WithPorts(same), translate.WithOutputPorts(srcOut)); err != nil {
-		return nil, nil, nil, fmt.Errorf("device %d: %s: %w", d.id, d.auth.Name, err)
+		return nil, nil, fmt.Errorf("device %d: %s: %w", d.id, d.auth.Name, err)
 	}
-	if base, err = translate.New(d.vinfo, d.auth.info, translate.WithPorts(same)); err != nil {
-		return nil, nil, nil, fmt.Errorf("device %d: %s: %w", d.id, d.auth.Name, err)
-	}
-	return src, dst, base, nil
+	return src, dst, nil
 }
+
+// heldOtherwise reports whether the source holds an entity the controller
+// wrote as virt in another form, phys: one that sends to a moved host
+// through the trunk. The source runs the controller's program with its own
+// port numbers, so only such outputs tell the two forms apart.
+func heldOtherwise(virt, phys *p4v1.Entity) bool { return !entity.Equal(virt, phys) }
 
 // keepShadow records, after the source applied writes ups (the
 // controller's form) as phys (its own), which entities it now holds in
@@ -104,10 +105,9 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ports == nil || d.auth != d.origin || d.base == nil {
+	if d.ports == nil || d.auth != d.origin || d.auth.phys() == nil {
 		return
 	}
-	base := d.base
 	for _, i := range applied {
 		k, err := entity.Of(ups[i].Entity)
 		if err != nil {
@@ -117,8 +117,7 @@ func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
 			delete(d.shadow, k)
 			continue
 		}
-		b, err := base.Entity(ups[i].Entity)
-		if err == nil && !proto.Equal(b, phys[i].Entity) {
+		if heldOtherwise(ups[i].Entity, phys[i].Entity) {
 			d.shadow[k] = ups[i].Entity
 		} else {
 			delete(d.shadow, k)
@@ -189,7 +188,7 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 		return nil // there already
 	}
 	moved[p] = toMirror
-	src, dst, base, err := d.translations(b, ports, moved)
+	src, dst, err := d.translations(b, ports, moved)
 	if err != nil {
 		return err
 	}
@@ -236,7 +235,7 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 		if ok {
 			srcUps = append(srcUps, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n})
 		}
-		if !proto.Equal(n, e) {
+		if heldOtherwise(e, n) {
 			shadow[k] = e
 		}
 	}
@@ -260,14 +259,12 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 		return err
 	}
 	d.mu.Lock()
-	d.moved[p] = toMirror
-	if !toMirror {
-		delete(d.moved, p)
-		delete(d.owners, p)
+	if toMirror {
+		d.moved[p] = true
 	} else {
-		d.owners[p] = b
+		delete(d.moved, p)
 	}
-	d.shadow, d.base = shadow, base
+	d.shadow = shadow
 	d.mu.Unlock()
 	d.portsChanged()
 	d.log.Info("host moved", "port", p, "to", first.Name, "rewritten", len(dstUps)+len(srcUps))

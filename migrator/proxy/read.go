@@ -30,13 +30,9 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 		add = offsets // cut over: there is no mirror
 	}
 	return d.readFrom(ctx, auth, req.GetEntities(), func(r *p4v1.ReadResponse) error {
-		if len(offsets) > 0 {
-			d.mu.RLock()
-			addCounters(r.GetEntities(), add)
-			d.mu.RUnlock()
-		} else {
-			addCounters(r.GetEntities(), add)
-		}
+		d.mu.RLock() // offsets lose the counters the controller deletes
+		addCounters(r.GetEntities(), add)
+		d.mu.RUnlock()
 		return send(r)
 	})
 }

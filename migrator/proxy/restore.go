@@ -9,7 +9,6 @@ import (
 
 	"github.com/lime-p4/lime/gnmi"
 	"github.com/lime-p4/lime/p4/entity"
-	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/p4/translate"
 )
 
@@ -77,7 +76,7 @@ func (p *Proxy) AddMigratedDevice(ctx context.Context, id uint64, target *Backen
 	if target.info == nil {
 		return nil, fmt.Errorf("proxy: device %d: %s runs no pipeline", id, target.Name)
 	}
-	vinfo, err := info.New(pipe.GetP4Info(), target.infoOpts...)
+	vinfo, err := target.Index(pipe.GetP4Info())
 	if err != nil {
 		return nil, fmt.Errorf("proxy: device %d: the journalled pipeline: %w", id, err)
 	}

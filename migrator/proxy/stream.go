@@ -114,9 +114,9 @@ func (d *Device) toPrimary(m *p4v1.StreamMessageResponse) bool {
 func (d *Device) packetOut(po *p4v1.PacketOut) error {
 	d.mu.RLock()
 	b := d.auth
-	if len(d.owners) > 0 {
-		if p, ok := egressPort(d.virtualInfoLocked(), po); ok && d.owners[p] != nil {
-			b = d.owners[p]
+	if len(d.moved) > 0 {
+		if p, ok := egressPort(d.virtualInfoLocked(), po); ok && d.moved[p] {
+			b = d.mirror
 		}
 	}
 	d.mu.RUnlock()
@@ -149,15 +149,8 @@ func egressPort(in *info.Info, po *p4v1.PacketOut) (uint64, bool) {
 		if f == nil || !f.IsPort || f.IsString {
 			continue
 		}
-		v := canon.Canonical(m.GetValue())
-		if len(v) > 8 {
-			return 0, false
-		}
-		var p uint64
-		for _, b := range v {
-			p = p<<8 | uint64(b)
-		}
-		return p, true
+		p, err := canon.ToUint64(m.GetValue())
+		return p, err == nil
 	}
 	return 0, false
 }

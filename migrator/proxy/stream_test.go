@@ -26,7 +26,7 @@ func TestPacketIOThroughProxy(t *testing.T) {
 		dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "eth13", ID: 13}, {Name: "trunk", ID: 19}}})
 	c, s := r.controller(1)
 	ctx := testCtx(t)
-	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: simtest.ShiftedPorts()}); err != nil {
+	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: simtest.ShiftedPorts(), Hosts: []uint64{2}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.dev.CatchUp(ctx); err != nil {
@@ -96,7 +96,7 @@ func TestPacketIOThroughProxy(t *testing.T) {
 	src2, dst12 := simtest.Host(t, r.src, "eth2"), simtest.Host(t, r.dst, "eth12")
 	out(2)
 	expectFrame(src2)
-	if err := r.dev.SetPortOwner(2, true); err != nil { // the host on 2 has moved
+	if err := r.dev.MoveHost(ctx, 2); err != nil { // the host on 2 moves (no trunk: nothing rewritten)
 		t.Fatal(err)
 	}
 	out(2)

@@ -44,13 +44,13 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
 	werr := auth.write(wctx, phys, req.GetAtomicity())
+	idx, unsure := appliedUpdates(ups, werr)
 	if mode == MirrorOff {
-		if idx, _ := appliedUpdates(ups, werr); len(idx) > 0 {
+		if len(idx) > 0 {
 			d.forgetOffsets(ups, idx)
 		}
 		return werr
 	}
-	idx, unsure := appliedUpdates(ups, werr)
 	if len(unsure) > 0 {
 		d.addRepairs(unsure, fmt.Sprintf("the outcome on %s is unknown: %v", auth.Name, werr))
 	}
@@ -87,7 +87,7 @@ func appliedUpdates(ups []*p4v1.Update, err error) (applied []int, unsure []*p4v
 	}
 	items, derr := client.DecodeBatchError(err, len(ups))
 	if derr != nil {
-		if uncertain(status.Code(err)) {
+		if client.Uncertain(status.Code(err)) {
 			return nil, ups
 		}
 		return nil, nil
@@ -131,7 +131,7 @@ func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update
 		}
 		items, derr := client.DecodeBatchError(err, len(pending))
 		if derr != nil { // the request failed as a whole
-			if last || !uncertain(status.Code(err)) {
+			if last || !client.Uncertain(status.Code(err)) {
 				d.failMirror(b, pending, err)
 				return
 			}
@@ -147,14 +147,14 @@ func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update
 				d.stats.mirrored.Add(1)
 				continue
 			}
-			outcome, u := intent(p.phys, it.Code)
+			outcome, u := client.Intent(p.phys, it.Code)
 			switch {
-			case outcome == Done:
+			case outcome == client.IntentDone:
 				d.stats.mirrored.Add(1)
-			case outcome == Resend && !last:
+			case outcome == client.IntentResend && !last:
 				d.stats.fixed.Add(1)
 				next = append(next, pendingUpdate{virt: p.virt, phys: u})
-			case outcome == Retry && !last:
+			case outcome == client.IntentRetry && !last:
 				transient = true
 				next = append(next, p)
 			default:

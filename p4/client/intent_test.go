@@ -1,4 +1,4 @@
-package proxy
+package client
 
 import (
 	"fmt"
@@ -10,8 +10,9 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
-// TestIntentTranscript runs testdata/intent: what the proxy does with a
-// mirror update the mirror refused, by update type, entity kind and code.
+// TestIntentTranscript runs testdata/intent: what an update a device
+// refused meant, by update type, entity kind and code (the proxy's mirror
+// writes and the clone's resumed writes act on it).
 //
 //	intent TYPE KIND CODE      (KIND: table-entry, default-entry, member, counter, register)
 //	uncertain CODE             (a whole write failed without details)
@@ -42,13 +43,13 @@ func TestIntentTranscript(t *testing.T) {
 				d.Fatalf(t, "unknown kind %q", d.CmdArgs[1].Key)
 			}
 			u := &p4v1.Update{Type: typ, Entity: e}
-			o, next := intent(u, codeOf(d, d.CmdArgs[2].Key))
+			o, next := Intent(u, codeOf(d, d.CmdArgs[2].Key))
 			if next != nil && next != u {
 				return fmt.Sprintf("%s as %s\n", o, next.Type)
 			}
 			return o.String() + "\n"
 		case "uncertain":
-			return fmt.Sprintln(uncertain(codeOf(d, d.CmdArgs[0].Key)))
+			return fmt.Sprintln(Uncertain(codeOf(d, d.CmdArgs[0].Key)))
 		}
 		d.Fatalf(t, "unknown command %q", d.Cmd)
 		return ""
