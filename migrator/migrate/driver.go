@@ -57,11 +57,11 @@ type Driver struct {
 	SourceReader, TargetReader snapshot.Reader
 	TargetRegisters            clone.RegisterWriter
 	// SourcePorts and TargetPorts switch the host ports of each device.
-	SourcePorts, TargetPorts PortSwitch
 	// Trunk ports are enabled before the first host moves and disabled at
-	// the cut over, when SourcePorts and TargetPorts are set.
-	Journal Journal
-	Log     *slog.Logger
+	// the cut over, when both are set.
+	SourcePorts, TargetPorts PortSwitch
+	Journal                  Journal
+	Log                      *slog.Logger
 	// Progress, when set, is told of each step as it starts.
 	Progress func(Action)
 
@@ -207,11 +207,16 @@ func (d *Driver) validate(ctx context.Context) error {
 	res, err := clone.Check(ctx, d.sourceReader(), clone.Options{Translator: tr, SkipCounters: true})
 	if err != nil {
 		if errors.Is(err, clone.ErrUntranslatable) && len(res.Failures) > 0 {
-			return fmt.Errorf("%w: %d entities, first %s: %s", err, res.Total().Failed, res.Failures[0].Entity, res.Failures[0].Error)
+			return fmt.Errorf("%w: %d entities, %s", err, res.Total().Failed, firstFailure(res))
 		}
 		return err
 	}
 	return nil
+}
+
+// firstFailure describes the first entity a clone could not copy.
+func firstFailure(res *clone.Result) string {
+	return fmt.Sprintf("first %s: %s", res.Failures[0].Entity, res.Failures[0].Error)
 }
 
 // held counts the table entries a device holds (const ones left out).
@@ -250,11 +255,8 @@ func (d *Driver) clone(ctx context.Context) error {
 	if tr == nil {
 		return errors.New("no mirror attached")
 	}
-	o := clone.Options{Translator: tr, SkipCounters: true, TargetRegisters: d.TargetRegisters, TargetEmpty: d.fresh}
+	o := clone.Options{Translator: tr, SkipCounters: true, TargetReader: d.TargetReader, TargetRegisters: d.TargetRegisters, TargetEmpty: d.fresh}
 	d.fresh = false // a clone that runs again must look at what this one wrote
-	if d.TargetReader != nil {
-		o.TargetReader = d.TargetReader
-	}
 	res, err := clone.Run(ctx, d.sourceReader(), d.Target.Client(), o)
 	if err != nil {
 		return err
@@ -263,7 +265,7 @@ func (d *Driver) clone(ctx context.Context) error {
 		t := res.Total()
 		switch {
 		case len(res.Failures) > 0:
-			return fmt.Errorf("%d entities were not copied, first %s: %s", t.Failed, res.Failures[0].Entity, res.Failures[0].Error)
+			return fmt.Errorf("%d entities were not copied, %s", t.Failed, firstFailure(res))
 		case len(res.Unreadable) > 0:
 			return fmt.Errorf("the source would not give %s: %s", res.Unreadable[0].What, res.Unreadable[0].Error)
 		default:

@@ -59,32 +59,45 @@ func (j *BoltJournal) Start(device uint64, spec any, st State) error {
 
 // Save records device's migration state (Journal).
 func (j *BoltJournal) Save(device uint64, st State) error {
-	r, ok, err := j.Get(device)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("journal: no migration of device %d was started", device)
-	}
-	r.State, r.Updated = st, time.Now()
-	return j.put(r)
+	return j.update(device, func(r *Record) error {
+		r.State = st
+		return nil
+	})
 }
 
 // SaveCutOver records what device keeps from its source since its cut
 // over (CutOverSaver).
 func (j *BoltJournal) SaveCutOver(device uint64, v any) error {
-	r, ok, err := j.Get(device)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("journal: no migration of device %d was started", device)
-	}
-	if r.CutOver, err = json.Marshal(v); err != nil {
-		return fmt.Errorf("journal: cut over state: %w", err)
-	}
-	r.Updated = time.Now()
-	return j.put(r)
+	return j.update(device, func(r *Record) (err error) {
+		if r.CutOver, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("journal: cut over state: %w", err)
+		}
+		return nil
+	})
+}
+
+// update changes device's record with f, in one transaction.
+func (j *BoltJournal) update(device uint64, f func(*Record) error) error {
+	return j.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucket)
+		b := bk.Get(key(device))
+		if b == nil {
+			return fmt.Errorf("journal: no migration of device %d was started", device)
+		}
+		var r Record
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("journal: device %d: %w", device, err)
+		}
+		if err := f(&r); err != nil {
+			return err
+		}
+		r.Updated = time.Now()
+		out, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return bk.Put(key(device), out)
+	})
 }
 
 func (j *BoltJournal) put(r Record) error {

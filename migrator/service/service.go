@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -99,16 +100,43 @@ func New(p *proxy.Proxy, opts Options) *Service {
 	return &Service{proxy: p, opts: opts, runs: map[uint64]*run{}}
 }
 
+// DialBackend reaches a switch as the proxy drives it: over P4Runtime with
+// the proxy's election id (it must become the switch's primary), its
+// P4Info indexed with the port rules, and its gNMI when gnmiAddr is given
+// (set on the Backend, and returned to be closed with it).
+func (o Options) DialBackend(ctx context.Context, addr string, deviceID uint64, gnmiAddr string) (*proxy.Backend, *gnmiclient.Client, error) {
+	eid := o.ElectionID
+	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: deviceID, Insecure: true, ElectionID: &eid, Logger: o.Log})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := proxy.NewBackend(ctx, addr, c, info.WithPortRules(o.Rules))
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	if gnmiAddr == "" {
+		return b, nil, nil
+	}
+	g, err := gnmiclient.Dial(ctx, gnmiAddr, gnmiclient.WithInsecure())
+	if err != nil {
+		b.Close()
+		return nil, nil, fmt.Errorf("gNMI: %w", err)
+	}
+	b.SetGNMI(g)
+	return b, g, nil
+}
+
 // run is one device's migration.
 type run struct {
 	spec    Spec
 	m       *migrate.Machine // touched only while no driver runs
 	drv     *migrate.Driver
+	journal *migrate.BoltJournal // nil: in memory
 	closers []func()
 	// device are the closers of what the virtual device keeps using once
-	// cut over (the target and its gNMI); kept, once it did, until the
-	// service closes.
-	device, kept []func()
+	// cut over (the target and its gNMI), until the service closes.
+	device []func()
 
 	mu      sync.Mutex
 	state   migrate.State // the latest, for status
@@ -130,10 +158,10 @@ type StepRecord struct {
 
 // save keeps the state in the journal, then for status (which so never
 // shows a state the journal does not hold).
-func (r *run) save(j *migrate.BoltJournal, device uint64, st migrate.State) error {
+func (r *run) save(st migrate.State) error {
 	var err error
-	if j != nil {
-		err = j.Save(device, st)
+	if r.journal != nil {
+		err = r.journal.Save(r.spec.Device, st)
 	}
 	r.mu.Lock()
 	if r.step != "" {
@@ -145,18 +173,16 @@ func (r *run) save(j *migrate.BoltJournal, device uint64, st migrate.State) erro
 	return err
 }
 
-type runJournal struct {
-	r *run
-	j *migrate.BoltJournal
-}
+// runJournal is the driver's journal: the run's (its device's).
+type runJournal struct{ r *run }
 
-func (rj runJournal) Save(device uint64, st migrate.State) error { return rj.r.save(rj.j, device, st) }
+func (rj runJournal) Save(_ uint64, st migrate.State) error { return rj.r.save(st) }
 
 func (rj runJournal) SaveCutOver(device uint64, v any) error {
-	if rj.j == nil {
+	if rj.r.journal == nil {
 		return nil
 	}
-	return rj.j.SaveCutOver(device, v)
+	return rj.r.journal.SaveCutOver(device, v)
 }
 
 // ErrBusy: the device has a migration that has not ended.
@@ -185,9 +211,9 @@ func (s *Service) Migrate(ctx context.Context, spec Spec) error {
 	}
 	r.m = migrate.New(spec.Hosts)
 	r.state = r.m.State()
-	if j := s.opts.Journal; j != nil {
-		if err := j.Start(spec.Device, spec, r.state); err != nil {
-			r.close()
+	if r.journal != nil {
+		if err := r.journal.Start(spec.Device, spec, r.state); err != nil {
+			r.close(false)
 			return err
 		}
 	}
@@ -212,26 +238,31 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("migration: %w", err)
 	}
-	r := &run{spec: spec}
+	r := &run{spec: spec, journal: s.opts.Journal}
 	fail := func(err error) (*run, error) {
-		r.close()
+		r.close(false)
 		return nil, fmt.Errorf("migration of device %d: %w", spec.Device, err)
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	eid := s.opts.ElectionID
-	c, err := client.Dial(dctx, spec.Target.Addr, client.DialOptions{DeviceID: spec.Target.DeviceID, Insecure: true, ElectionID: &eid, Logger: s.opts.Log})
+	target, tg, err := s.opts.DialBackend(dctx, spec.Target.Addr, spec.Target.DeviceID, spec.Target.GNMI)
 	if err != nil {
 		return fail(fmt.Errorf("target: %w", err))
 	}
-	target, err := proxy.NewBackend(dctx, spec.Target.Addr, c, info.WithPortRules(s.opts.Rules))
-	if err != nil {
-		c.Close()
-		return fail(err)
-	}
 	r.device = append(r.device, func() { target.Close() })
 	drv := &migrate.Driver{Device: dev, Target: target, Force: spec.Force, Log: s.opts.Log,
-		Ports: proxy.Ports{Map: pm, Hosts: spec.Hosts, Trunk: spec.Trunk}}
+		Ports:   proxy.Ports{Map: pm, Hosts: spec.Hosts, Trunk: spec.Trunk},
+		Journal: runJournal{r: r},
+		Progress: func(a migrate.Action) {
+			r.mu.Lock()
+			r.step, r.started = a.String(), time.Now()
+			r.mu.Unlock()
+		}}
+	if tg != nil {
+		// The proxy serves the target's ports once hosts move.
+		r.device = append(r.device, func() { tg.Close() })
+		drv.TargetPorts = &migrate.GNMIPorts{Client: tg}
+	}
 	if p := spec.Pipeline; p != nil {
 		p4i, err := info.Parse(p.P4Info)
 		if err != nil {
@@ -239,27 +270,13 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		}
 		drv.Pipeline = &p4v1.ForwardingPipelineConfig{P4Info: p4i, P4DeviceConfig: p.DeviceConfig}
 	}
-	gnmiPorts := func(addr, what string, closers *[]func()) (*migrate.GNMIPorts, error) {
-		if addr == "" {
-			return nil, nil
-		}
-		g, err := gnmiclient.Dial(dctx, addr, gnmiclient.WithInsecure())
+	if spec.SourceGNMI != "" {
+		g, err := gnmiclient.Dial(dctx, spec.SourceGNMI, gnmiclient.WithInsecure())
 		if err != nil {
-			return nil, fmt.Errorf("%s gNMI: %w", what, err)
+			return fail(fmt.Errorf("source gNMI: %w", err))
 		}
-		*closers = append(*closers, func() { g.Close() })
-		return &migrate.GNMIPorts{Client: g}, nil
-	}
-	if g, err := gnmiPorts(spec.SourceGNMI, "source", &r.closers); err != nil {
-		return fail(err)
-	} else if g != nil {
-		drv.SourcePorts = g
-	}
-	if g, err := gnmiPorts(spec.Target.GNMI, "target", &r.device); err != nil {
-		return fail(err)
-	} else if g != nil {
-		drv.TargetPorts = g
-		target.SetGNMI(g.Client) // the proxy serves its ports once hosts move
+		r.closers = append(r.closers, func() { g.Close() })
+		drv.SourcePorts = &migrate.GNMIPorts{Client: g}
 	}
 	thriftOf := func(addr, what string) (*thrift.Client, error) {
 		if addr == "" {
@@ -281,8 +298,8 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 	if t, err := thriftOf(spec.Target.Thrift, "target"); err != nil {
 		return fail(err)
 	} else if t != nil {
-		drv.TargetReader = &targetRegs{b: target, t: t}
-		drv.TargetRegisters = &targetRegs{b: target, t: t}
+		tr := &targetRegs{b: target, t: t}
+		drv.TargetReader, drv.TargetRegisters = tr, tr
 	}
 	r.drv = drv
 	return r, nil
@@ -296,24 +313,32 @@ type targetRegs struct {
 	t *thrift.Client
 }
 
+func (x *targetRegs) reader() *regs.Reader {
+	return &regs.Reader{P4: x.b.Client(), Thrift: x.t, Info: x.b.Info()}
+}
+
 func (x *targetRegs) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
-	return (&regs.Reader{P4: x.b.Client(), Thrift: x.t, Info: x.b.Info()}).Read(ctx, filters...)
+	return x.reader().Read(ctx, filters...)
 }
 
 func (x *targetRegs) ReadRaw(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[[]byte, error] {
-	return (&regs.Reader{P4: x.b.Client(), Thrift: x.t, Info: x.b.Info()}).ReadRaw(ctx, filters...)
+	return x.reader().ReadRaw(ctx, filters...)
 }
 
 func (x *targetRegs) WriteRegister(ctx context.Context, e *p4v1.Entity) error {
 	return (&regs.Writer{Thrift: x.t, Info: x.b.Info()}).WriteRegister(ctx, e)
 }
 
-// close releases what the run holds, once (what the device keeps after a
-// cut over too).
-func (r *run) close() {
+// close releases what the run holds, once; keepDevice leaves what the
+// device uses after a cut over (the target and its gNMI).
+func (r *run) close(keepDevice bool) {
 	r.mu.Lock()
-	cs := append(r.device, r.closers...)
-	r.closers, r.device = nil, nil
+	cs := r.closers
+	if !keepDevice {
+		cs = append(slices.Clone(r.device), cs...)
+		r.device = nil
+	}
+	r.closers = nil
 	r.mu.Unlock()
 	for _, c := range slices.Backward(cs) {
 		c()
@@ -326,12 +351,6 @@ func (s *Service) start(r *run) {
 	r.mu.Lock()
 	r.running, r.err, r.cancel, r.done = true, "", cancel, make(chan struct{})
 	r.mu.Unlock()
-	r.drv.Journal = runJournal{r: r, j: s.opts.Journal}
-	r.drv.Progress = func(a migrate.Action) {
-		r.mu.Lock()
-		r.step, r.started = a.String(), time.Now()
-		r.mu.Unlock()
-	}
 	go func() {
 		err := r.drv.Run(ctx, r.m)
 		r.mu.Lock()
@@ -339,26 +358,16 @@ func (s *Service) start(r *run) {
 		if err != nil && ctx.Err() == nil {
 			r.err = err.Error()
 		}
-		ended := r.state.Step == migrate.Done || r.state.Step == migrate.Aborted
+		step := r.state.Step
 		close(r.done)
 		r.mu.Unlock()
-		if ended {
-			r.closeAfter()
+		if step == migrate.Done || step == migrate.Aborted {
+			// Once cut over, the target is the device's for as long as the
+			// service runs.
+			r.close(step == migrate.Done)
 		}
 		cancel()
 	}()
-}
-
-// closeAfter releases what a migration that ended held: after a cut over
-// the target is the device's and stays open.
-func (r *run) closeAfter() {
-	r.mu.Lock()
-	if r.state.Step == migrate.Done {
-		// The device's now, for as long as the service runs.
-		r.kept, r.device = append(r.kept, r.device...), nil
-	}
-	r.mu.Unlock()
-	r.close()
 }
 
 // stop cancels a running driver and waits for it.
@@ -393,7 +402,7 @@ func (s *Service) Abort(device uint64) error {
 	if err := r.m.Abort(); err != nil {
 		return err
 	}
-	if err := r.save(s.opts.Journal, device, r.m.State()); err != nil {
+	if err := r.save(r.m.State()); err != nil {
 		return err
 	}
 	s.start(r)
@@ -440,15 +449,13 @@ func (s *Service) Resume(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		r.m = migrate.Restore(rec.State)
-		r.m.Resume()
-		st := r.m.State()
-		if len(st.Moved) > 0 && st.Failed == "" {
+		if st := &rec.State; len(st.Moved) > 0 && st.Failed == "" {
 			// The proxy's record of how the source sends to moved hosts
 			// (through the trunk) died with it.
 			st.Failed = fmt.Sprintf("the proxy stopped while hosts %v were on the target; move them back to the source by hand (enable their source ports), then abort", st.Moved)
-			r.m = migrate.Restore(st)
 		}
+		r.m = migrate.Restore(rec.State)
+		r.m.Resume()
 		r.state = r.m.State()
 		s.mu.Lock()
 		s.runs[spec.Device] = r
@@ -481,23 +488,10 @@ func Migrated(ctx context.Context, j *migrate.BoltJournal, vid uint64, opts Opti
 	if err := json.Unmarshal(rec.CutOver, &st); err != nil {
 		return nil, nil, fmt.Errorf("journal: device %d: %w", vid, err)
 	}
-	eid := opts.ElectionID
-	c, err := client.Dial(ctx, spec.Target.Addr, client.DialOptions{DeviceID: spec.Target.DeviceID, Insecure: true, ElectionID: &eid, Logger: opts.Log})
+	// The gNMI client lives as long as the proxy runs.
+	b, _, err := opts.DialBackend(ctx, spec.Target.Addr, spec.Target.DeviceID, spec.Target.GNMI)
 	if err != nil {
 		return nil, nil, fmt.Errorf("device %d was migrated onto %s: %w", vid, spec.Target.Addr, err)
-	}
-	b, err := proxy.NewBackend(ctx, spec.Target.Addr, c, info.WithPortRules(opts.Rules))
-	if err != nil {
-		c.Close()
-		return nil, nil, fmt.Errorf("device %d was migrated onto %s: %w", vid, spec.Target.Addr, err)
-	}
-	if spec.Target.GNMI != "" {
-		g, err := gnmiclient.Dial(ctx, spec.Target.GNMI, gnmiclient.WithInsecure())
-		if err != nil {
-			b.Close()
-			return nil, nil, fmt.Errorf("device %d: the gNMI of %s: %w", vid, spec.Target.Addr, err)
-		}
-		b.SetGNMI(g) // for as long as the proxy runs
 	}
 	return b, &st, nil
 }
@@ -506,23 +500,10 @@ func Migrated(ctx context.Context, j *migrate.BoltJournal, vid uint64, opts Opti
 // releases what they hold.
 func (s *Service) Close() {
 	s.mu.Lock()
-	runs := slices.Collect(func(yield func(*run) bool) {
-		for _, r := range s.runs {
-			if !yield(r) {
-				return
-			}
-		}
-	})
+	runs := slices.Collect(maps.Values(s.runs))
 	s.mu.Unlock()
 	for _, r := range runs {
 		r.stop()
-		r.close()
-		r.mu.Lock()
-		kept := r.kept
-		r.kept = nil
-		r.mu.Unlock()
-		for _, c := range slices.Backward(kept) {
-			c()
-		}
+		r.close(false)
 	}
 }

@@ -17,12 +17,10 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
-	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/migrator/migrate"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
 	"github.com/lime-p4/lime/p4/client"
-	"github.com/lime-p4/lime/p4/info"
 )
 
 type flags struct {
@@ -158,27 +156,14 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 			cancel()
 			return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: %w", d.vid, err)}
 		}
-		c, err := client.Dial(dctx, d.addr, client.DialOptions{DeviceID: d.deviceID, Insecure: true, ElectionID: &eid, Logger: deps.Log})
-		if err != nil {
-			cancel()
-			return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: %w", d.vid, err)}
-		}
-		b, err := proxy.NewBackend(dctx, d.addr, c, info.WithPortRules(rules))
+		b, g, err := svcOpts.DialBackend(dctx, d.addr, d.deviceID, d.gnmi)
 		cancel()
 		if err != nil {
-			c.Close()
 			return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: %w", d.vid, err)}
 		}
 		backends = append(backends, b)
-		if d.gnmi != "" {
-			gctx, cancel := context.WithTimeout(ctx, f.timeout)
-			g, err := gnmiclient.Dial(gctx, d.gnmi, gnmiclient.WithInsecure())
-			cancel()
-			if err != nil {
-				return &cli.ExitError{Code: 2, Err: fmt.Errorf("device %d: gNMI: %w", d.vid, err)}
-			}
+		if g != nil {
 			defer g.Close()
-			b.SetGNMI(g)
 		}
 		if _, err := p.AddDevice(d.vid, b); err != nil {
 			return &cli.ExitError{Code: 2, Err: err}
