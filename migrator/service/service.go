@@ -88,8 +88,9 @@ type Service struct {
 	proxy *proxy.Proxy
 	opts  Options
 
-	mu   sync.Mutex
-	runs map[uint64]*run
+	mu        sync.Mutex
+	runs      map[uint64]*run
+	preparing map[uint64]bool // devices whose migration is being set up
 }
 
 // New makes the service of proxy p.
@@ -97,7 +98,7 @@ func New(p *proxy.Proxy, opts Options) *Service {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{proxy: p, opts: opts, runs: map[uint64]*run{}}
+	return &Service{proxy: p, opts: opts, runs: map[uint64]*run{}, preparing: map[uint64]bool{}}
 }
 
 // DialBackend reaches a switch as the proxy drives it: over P4Runtime with
@@ -195,6 +196,10 @@ func (s *Service) Migrate(ctx context.Context, spec Spec) error {
 		return fmt.Errorf("migration: %w", err)
 	}
 	s.mu.Lock()
+	if s.preparing[spec.Device] {
+		s.mu.Unlock()
+		return fmt.Errorf("device %d: %w (it is being set up)", spec.Device, ErrBusy)
+	}
 	if r := s.runs[spec.Device]; r != nil {
 		r.mu.Lock()
 		st := r.state
@@ -204,7 +209,13 @@ func (s *Service) Migrate(ctx context.Context, spec Spec) error {
 			return fmt.Errorf("device %d: %w (it stands at %v)", spec.Device, ErrBusy, st.Step)
 		}
 	}
+	s.preparing[spec.Device] = true
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.preparing, spec.Device)
+		s.mu.Unlock()
+	}()
 	r, err := s.prepare(ctx, spec)
 	if err != nil {
 		return err

@@ -3,6 +3,8 @@ package service_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -128,5 +130,47 @@ func TestAdminAPI(t *testing.T) {
 	b, _ := json.Marshal(sts)
 	if !strings.Contains(string(b), `"authoritative"`) {
 		t.Fatalf("status JSON %s", b)
+	}
+}
+
+// One migration per device: a second Migrate while the first is still
+// reaching its target is refused as busy, not run beside it.
+func TestOneMigrationPerDevice(t *testing.T) {
+	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Rules: &rules})
+	s := service.New(standFor(t, src), service.Options{ElectionID: eid, Rules: rules})
+	defer s.Close()
+	// A target that takes connections and never answers: the first
+	// migration stays in its set-up until its context ends.
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	spec := service.Spec{Device: 7, Target: service.Endpoint{Addr: lis.Addr().String(), DeviceID: 1}, PortMap: "1=1", Hosts: []uint64{1}}
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- s.Migrate(ctx, spec) }()
+	}
+	busy := 0
+	for range 2 {
+		if err := <-errs; errors.Is(err, service.ErrBusy) {
+			busy++
+		} else if err == nil {
+			t.Fatal("a migration onto a target that never answers started")
+		}
+	}
+	if busy != 1 {
+		t.Fatalf("%d of two concurrent migrations of one device refused as busy, want 1", busy)
 	}
 }
