@@ -21,7 +21,19 @@ type PortFlags struct {
 
 // Register adds --port-map, --port-field and --port-type.
 func (p *PortFlags) Register(fs *pflag.FlagSet) {
+	p.RegisterMap(fs)
+	p.RegisterRules(fs)
+}
+
+// RegisterMap adds --port-map alone (where the rules are another
+// program's: lime migrate uses the proxy's).
+func (p *PortFlags) RegisterMap(fs *pflag.FlagSet) {
 	fs.StringVar(&p.Map, "port-map", "", "source port -> target port: a file of FROM=TO lines, or inline pairs \"1=5,2=6\" (none: ports stay as they are)")
+}
+
+// RegisterRules adds --port-field and --port-type alone (where the map
+// comes later: lime proxy gets it with each migration).
+func (p *PortFlags) RegisterRules(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&p.Fields, "port-field", nil, "extra values that carry ports, as TABLE/FIELD, ACTION/PARAM, packet_in/FIELD or ARRAY/index patterns (repeatable)")
 	fs.StringSliceVar(&p.Types, "port-type", nil, "extra P4 type names whose values are ports (repeatable)")
 }

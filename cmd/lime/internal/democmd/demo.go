@@ -19,7 +19,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,7 +31,6 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/sim/port"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
-	"github.com/lime-p4/lime/cmd/lime/internal/clitest"
 	"github.com/lime-p4/lime/cmd/lime/internal/migratecmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/statuscmd"
@@ -267,34 +265,32 @@ func run(ctx context.Context, deps cli.Deps, dir string) error {
 	return nil
 }
 
-// proxy runs `lime proxy` in the background and returns its P4Runtime and
-// admin addresses, and how to stop it.
+// proxy runs `lime proxy` in the background, its output indented in the
+// demo's, and returns its P4Runtime and admin addresses, and how to stop it.
 func (d *demo) proxy(args []string) (string, string, func(), error) {
 	d.section("$ lime proxy %s", strings.Join(args, " "))
-	var out clitest.Buffer
-	cmd := proxycmd.New(cli.Deps{Out: &out, Err: &out, Log: slog.New(slog.DiscardHandler)})
-	cmd.SetArgs(args)
+	out := indented{d.out}
 	ctx, cancel := context.WithCancel(d.ctx)
-	done := make(chan struct{})
-	var runErr error
-	go func() { runErr = cmd.ExecuteContext(ctx); close(done) }()
-	stop := func() { cancel(); <-done }
-	re := regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-				d.say("    %s", l)
+	addr, admin, wait, err := proxycmd.Run(ctx, cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)}, args...)
+	if err != nil {
+		cancel()
+		return "", "", nil, fmt.Errorf("lime proxy: %w", err)
+	}
+	return addr, admin, func() { cancel(); wait() }, nil
+}
+
+// indented writes what it is given with each line indented.
+type indented struct{ w io.Writer }
+
+func (x indented) Write(p []byte) (int, error) {
+	for _, l := range strings.SplitAfter(string(p), "\n") {
+		if l != "" {
+			if _, err := io.WriteString(x.w, "    "+l); err != nil {
+				return 0, err
 			}
-			return m[1], m[2], stop, nil
-		}
-		select {
-		case <-done:
-			return "", "", stop, fmt.Errorf("lime proxy: %v: %s", runErr, out.String())
-		default:
 		}
 	}
-	stop()
-	return "", "", stop, fmt.Errorf("lime proxy did not start: %s", out.String())
+	return len(p), nil
 }
 
 // background sends the open flows' segments both ways until stop, and

@@ -71,7 +71,7 @@ undoes it; lime migrate --retry runs the failed step again), 2 on error.`,
 	}
 	fs := cmd.Flags()
 	f.admin.Register(fs)
-	f.ports.Register(fs)
+	f.ports.RegisterMap(fs) // the proxy's port rules apply
 	fs.Uint64Var(&f.device, "device", 0, "the virtual device to migrate (its id at the proxy)")
 	fs.StringVar(&f.to.Addr, "to-addr", "", "P4Runtime address of the target switch")
 	fs.Uint64Var(&f.to.DeviceID, "to-device-id", 1, "P4Runtime device id of the target switch")
@@ -87,8 +87,6 @@ undoes it; lime migrate --retry runs the failed step again), 2 on error.`,
 	fs.BoolVar(&f.wait, "wait", true, "follow the migration until it ends")
 	fs.BoolVar(&f.retry, "retry", false, "run the failed step of --device's migration again")
 	fs.BoolVar(&f.asJSON, "json", false, "print the final status as JSON")
-	fs.MarkHidden("port-field") // the proxy's port rules apply
-	fs.MarkHidden("port-type")
 	return cmd
 }
 

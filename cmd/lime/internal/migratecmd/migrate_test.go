@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"github.com/lime-p4/lime/cmd/lime/internal/statuscmd"
 	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/service"
 	"github.com/lime-p4/lime/p4/client"
@@ -66,39 +66,24 @@ func startProxy(t *testing.T, args ...string) (p4rtAddr, admin string) {
 func runProxy(t *testing.T, journal string, args ...string) (p4rtAddr, admin string, out *clitest.Buffer, stop func()) {
 	t.Helper()
 	out = &clitest.Buffer{}
-	cmd := proxycmd.New(cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)})
-	cmd.SetArgs(append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", journal}, args...))
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	var runErr error
-	go func() { runErr = cmd.ExecuteContext(ctx); close(done) }()
-	stop = func() {
+	p4rtAddr, admin, wait, err := proxycmd.Run(ctx, cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)},
+		append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", journal}, args...)...)
+	if err != nil {
 		cancel()
-		<-done
-		if runErr != nil {
-			t.Errorf("lime proxy: %v", runErr)
+		t.Fatalf("lime proxy: %v\n%s", err, out.String())
+	}
+	return p4rtAddr, admin, out, func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("lime proxy: %v", err)
 		}
 	}
-	re := regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`)
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			return m[1], m[2], out, stop
-		}
-		select {
-		case <-done:
-			t.Fatalf("lime proxy ended: %v\n%s", runErr, out.String())
-		default:
-		}
-	}
-	stop()
-	t.Fatalf("lime proxy did not start:\n%s", out.String())
-	return "", "", nil, nil
 }
 
 type world struct {
 	src, dst    *simtest.Device
 	addr, admin string
-	c           *client.Client
 }
 
 // newWorld: two simulated switches (the target with no pipeline), lime proxy
@@ -114,16 +99,7 @@ func newWorld(t *testing.T) *world {
 	w.addr, w.admin = startProxy(t, "--device", "vid=7,addr="+src.Addr+",device-id=1,gnmi="+src.Addr, "--port-field", "*.set_egress_port/port", "--election-high", "10")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	c, err := client.Dial(ctx, w.addr, client.DialOptions{DeviceID: 7, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Arbitrate(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close(); c.Close() })
-	w.c = c
+	c, _ := proxytest.Controller(t, w.addr, 7, 1)
 	simtest.Populate(t, ctx, c, src.Info, p4test.NewGen(src.Info, 2).State(10), nil)
 	return w
 }

@@ -30,11 +30,36 @@ type flags struct {
 	electionLow            uint64
 	ports                  cli.PortFlags
 	timeout                time.Duration
+	serving                func(p4rt, admin string) // told once the proxy serves
 }
 
 // New returns the command.
-func New(deps cli.Deps) *cobra.Command {
-	f := &flags{}
+func New(deps cli.Deps) *cobra.Command { return newCommand(deps, nil) }
+
+// Run runs lime proxy with args in the background, in this process (lime
+// demo, tests), until ctx ends. It returns once the proxy serves, with its
+// P4Runtime and admin addresses and wait, which gives the command's error
+// once it ended.
+func Run(ctx context.Context, deps cli.Deps, args ...string) (p4rt, admin string, wait func() error, err error) {
+	type addrs struct{ p4rt, admin string }
+	serving := make(chan addrs, 1)
+	cmd := newCommand(deps, func(p, a string) { serving <- addrs{p, a} })
+	cmd.SetArgs(args)
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	select {
+	case a := <-serving:
+		return a.p4rt, a.admin, func() error { return <-done }, nil
+	case err := <-done:
+		if err == nil {
+			err = errors.New("lime proxy ended before it served")
+		}
+		return "", "", nil, err
+	}
+}
+
+func newCommand(deps cli.Deps, serving func(p4rt, admin string)) *cobra.Command {
+	f := &flags{serving: serving}
 	cmd := &cobra.Command{
 		Use:   "proxy --device vid=1,addr=HOST:PORT[,device-id=N][,gnmi=HOST:PORT] ...",
 		Short: "Run the mirroring P4Runtime proxy that controllers talk to during migrations",
@@ -70,8 +95,7 @@ proxy restarts. The proxy runs until SIGINT or SIGTERM.`,
 	fs.Uint64Var(&f.electionHigh, "election-high", 1, "high 64 bits of the proxy's election id towards the switches")
 	fs.Uint64Var(&f.electionLow, "election-low", 0, "low 64 bits of the proxy's election id towards the switches")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for each switch to answer at start")
-	f.ports.Register(fs)
-	fs.MarkHidden("port-map") // given per migration (lime migrate)
+	f.ports.RegisterRules(fs) // the port map comes with each migration (lime migrate)
 	return cmd
 }
 
@@ -195,6 +219,9 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 			note = " (migrated onto it before, per the journal)"
 		}
 		fmt.Fprintf(deps.Out, "  device %d -> %s%s\n", d.ID(), d.Authoritative().Name, note)
+	}
+	if f.serving != nil {
+		f.serving(lis.Addr().String(), alis.Addr().String())
 	}
 	if err := svc.Resume(ctx); err != nil {
 		deps.Log.Warn("resuming journalled migrations", "err", err)
