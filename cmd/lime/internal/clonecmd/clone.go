@@ -9,12 +9,10 @@ import (
 	"fmt"
 	"os"
 
-	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/migrator/clone"
-	"github.com/lime-p4/lime/pipelines"
 )
 
 type flags struct {
@@ -73,7 +71,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	defer src.Close()
 	if f.pipeline != "" {
-		if err := pushPipeline(ctx, f, src.Cookie); err != nil {
+		if err := f.to.SetPipeline(ctx, "target", f.pipeline, src.Cookie); err != nil { // the source's cookie: a controller sees the same pipeline
 			return fail(err)
 		}
 	}
@@ -126,34 +124,6 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	if !res.OK() {
 		return &cli.ExitError{Code: 1, Err: errors.New("the target is not a complete copy of the source (see above)")}
-	}
-	return nil
-}
-
-// pushPipeline sets the target's pipeline from a folder, keeping the
-// source's cookie so that a controller sees the same pipeline.
-func pushPipeline(ctx context.Context, f *flags, cookie uint64) error {
-	prog, err := pipelines.LoadDir(f.pipeline)
-	if err != nil {
-		return err
-	}
-	if prog.JSON == nil {
-		return fmt.Errorf("--pipeline %s: no bmv2 JSON in the folder", f.pipeline)
-	}
-	dev, err := f.to.Dial(ctx, "target")
-	if err != nil {
-		return err
-	}
-	defer dev.Close()
-	dctx, cancel := context.WithTimeout(ctx, f.to.Timeout)
-	defer cancel()
-	s, err := dev.Arbitrate(dctx)
-	if err != nil {
-		return fmt.Errorf("target %s: arbitration: %w", f.to.Addr, err)
-	}
-	defer s.Close()
-	if err := dev.SetPipeline(dctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, prog.P4Info, prog.JSON, cookie); err != nil {
-		return fmt.Errorf("target %s: setting the pipeline from %s: %w", f.to.Addr, f.pipeline, err)
 	}
 	return nil
 }

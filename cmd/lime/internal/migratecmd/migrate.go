@@ -16,7 +16,6 @@ import (
 	"github.com/lime-p4/lime/migrator/migrate"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
-	"github.com/lime-p4/lime/pipelines"
 )
 
 type flags struct {
@@ -127,12 +126,9 @@ func (f *flags) spec() (service.Spec, error) {
 		s.Trunk = &proxy.Trunk{Source: sp, Target: tp}
 	}
 	if f.pipeline != "" {
-		prog, err := pipelines.LoadDir(f.pipeline)
+		prog, err := cli.LoadPipeline(f.pipeline)
 		if err != nil {
-			return s, fmt.Errorf("--pipeline: %w", err)
-		}
-		if prog.JSON == nil {
-			return s, fmt.Errorf("--pipeline %s: no bmv2 JSON (device config) in the folder", f.pipeline)
+			return s, err
 		}
 		s.Pipeline = &service.Pipeline{P4Info: prog.P4InfoText, DeviceConfig: prog.JSON}
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
-	"github.com/lime-p4/lime/pipelines"
 )
 
 // New returns the command.
@@ -57,35 +56,13 @@ type options struct {
 	cookie         uint64
 }
 
-// setPipeline sets the program of folder dir on the device.
-func setPipeline(ctx context.Context, dev *cli.DeviceFlags, dir string, cookie uint64) error {
-	prog, err := pipelines.LoadDir(dir)
-	if err != nil {
-		return err
-	}
-	c, err := dev.Dial(ctx, "device")
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	s, err := c.Arbitrate(ctx)
-	if err != nil {
-		return fmt.Errorf("device %s: arbitration: %w", dev.Addr, err)
-	}
-	defer s.Close()
-	if err := c.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, prog.P4Info, prog.JSON, cookie); err != nil {
-		return fmt.Errorf("device %s: setting the pipeline of %s: %w", dev.Addr, dir, err)
-	}
-	return nil
-}
-
 func run(ctx context.Context, deps cli.Deps, dev *cli.DeviceFlags, o options) error {
 	fail := func(err error) error { return &cli.ExitError{Code: 2, Err: err} }
 	if o.file == "" && o.pipeline == "" {
 		return fail(errors.New("nothing to do: give --pipeline, --file or both"))
 	}
 	if o.pipeline != "" {
-		if err := setPipeline(ctx, dev, o.pipeline, o.cookie); err != nil {
+		if err := dev.SetPipeline(ctx, "device", o.pipeline, o.cookie); err != nil {
 			return fail(err)
 		}
 		fmt.Fprintf(deps.Out, "pipeline %s set on %s (cookie %#x)\n", o.pipeline, dev.Addr, o.cookie)
