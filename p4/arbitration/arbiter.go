@@ -66,14 +66,11 @@ type role[S comparable] struct {
 }
 
 // New makes the arbiter of device deviceID. maxStreams bounds the streams of
-// one role (0: no bound); notify receives the advisories to send.
+// one role (0: no bound); notify (not nil) receives the advisories to send.
 func New[S comparable](deviceID uint64, policy Policy, maxStreams int, notify func(to S, u *p4v1.MasterArbitrationUpdate)) *Arbiter[S] {
 	return &Arbiter[S]{deviceID: deviceID, policy: policy, maxStreams: maxStreams, notify: notify,
 		roles: map[string]*role[S]{"": {}}, streams: map[S]*stream{}}
 }
-
-// DeviceID is the device the arbiter decides for.
-func (a *Arbiter[S]) DeviceID() uint64 { return a.deviceID }
 
 func (a *Arbiter[S]) role(name string) *role[S] {
 	r := a.roles[name]
@@ -269,9 +266,7 @@ func (a *Arbiter[S]) notifyOne(r *role[S], s S) {
 		}
 	}
 	m.Status = st
-	if a.notify != nil {
-		a.notify(s, m)
-	}
+	a.notify(s, m)
 }
 
 // Armed reports whether s has arbitrated (and not left).
@@ -299,13 +294,6 @@ func (a *Arbiter[S]) Primary(roleName string) (S, bool) {
 		return zero, false
 	}
 	return r.primary, true
-}
-
-// Streams counts the armed streams.
-func (a *Arbiter[S]) Streams() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.streams)
 }
 
 // CheckWriter applies the checks a Write or SetForwardingPipelineConfig

@@ -34,7 +34,8 @@ func NewOutbound(limit int) *Outbound {
 }
 
 // Push queues m and reports whether it was queued: a droppable message is
-// not while limit of them wait, and nothing is once the stream ended.
+// not while limit of them wait. What is queued after the stream ended is
+// never sent.
 func (o *Outbound) Push(m *p4v1.StreamMessageResponse, droppable bool) bool {
 	o.mu.Lock()
 	if droppable && o.droppable >= o.limit {

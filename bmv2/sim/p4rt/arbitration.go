@@ -38,7 +38,7 @@ func (a *arbiter) arbitrate(s *Session, u *p4v1.MasterArbitrationUpdate) error {
 	a.d.mu.Lock() // writes in flight finish before the primary changes
 	defer a.d.mu.Unlock()
 	if err := a.arb.Arbitrate(s, u); err != nil {
-		return err
+		return asKind(err)
 	}
 	a.d.log.Debug("p4runtime stream arbitrated", "role", u.GetRole().GetName(), "election_id", u.GetElectionId().String())
 	return nil
@@ -70,7 +70,7 @@ func (a *arbiter) sendToPrimary(m *p4v1.StreamMessageResponse, droppable bool) b
 // checkWriter applies the checks a Write or SetForwardingPipelineConfig
 // makes before anything else. Device.mu is held.
 func (d *Device) checkWriter(deviceID uint64, role string, e *p4v1.Uint128) error {
-	return d.arb.arb.CheckWriter(deviceID, role, e)
+	return asKind(d.arb.arb.CheckWriter(deviceID, role, e))
 }
 
 // closeAll ends every session (device shutdown).

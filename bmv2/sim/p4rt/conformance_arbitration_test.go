@@ -1,6 +1,7 @@
 package p4rt_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -75,6 +76,11 @@ func TestArbitrationBMv2(t *testing.T) {
 		_, err := h.cl.Write(ctx(t), &p4v1.WriteRequest{DeviceId: tc.dev, ElectionId: tc.eid})
 		if status.Code(err) != tc.want {
 			t.Errorf("Write from %s: %v, want %v", tc.what, err, tc.want)
+		}
+		// In process, the refusal is the Device's kind of that code.
+		err = h.dev.Write(ctx(t), &p4v1.WriteRequest{DeviceId: tc.dev, ElectionId: tc.eid})
+		if (tc.want == codes.PermissionDenied) != errors.Is(err, p4rt.ErrPermission) {
+			t.Errorf("in-process Write from %s: %v, want errors.Is ErrPermission %v", tc.what, err, tc.want == codes.PermissionDenied)
 		}
 	}
 	if c := h.setPipeline(eid(1), p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, config(t, fixtures.Get(t, "onos-basic"))); c != codes.PermissionDenied {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"google.golang.org/genproto/googleapis/rpc/code"
+	"google.golang.org/grpc/codes"
 
 	"github.com/lime-p4/lime/p4/arbitration"
 )
@@ -95,41 +96,58 @@ func (e *ReadError) Error() string {
 	return "read: no entity failed"
 }
 
-// codeOf maps an error to the canonical code (google.rpc.Code) of the kind
-// it wraps; errors of no known kind are UNKNOWN.
+// kinds pairs each kind of failure with its canonical code
+// (google.rpc.Code), the gRPC code of the same name.
+var kinds = []struct {
+	err  error
+	code code.Code
+}{
+	{ErrInvalid, code.Code_INVALID_ARGUMENT},
+	{ErrNotFound, code.Code_NOT_FOUND},
+	{ErrAlreadyExists, code.Code_ALREADY_EXISTS},
+	{ErrPermission, code.Code_PERMISSION_DENIED},
+	{ErrExhausted, code.Code_RESOURCE_EXHAUSTED},
+	{ErrFailedPrecondition, code.Code_FAILED_PRECONDITION},
+	{ErrOutOfRange, code.Code_OUT_OF_RANGE},
+	{ErrUnimplemented, code.Code_UNIMPLEMENTED},
+	{ErrAborted, code.Code_ABORTED},
+	{ErrUnavailable, code.Code_UNAVAILABLE},
+	{ErrInternal, code.Code_INTERNAL},
+	{context.Canceled, code.Code_CANCELLED},
+	{context.DeadlineExceeded, code.Code_DEADLINE_EXCEEDED},
+}
+
+// codeOf maps an error to the canonical code of the kind it wraps; errors
+// of no known kind are UNKNOWN.
 func codeOf(err error) code.Code {
-	var ae *arbitration.Error
-	switch {
-	case err == nil:
+	if err == nil {
 		return code.Code_OK
-	case errors.As(err, &ae):
-		return code.Code(ae.Code)
-	case errors.Is(err, ErrInvalid):
-		return code.Code_INVALID_ARGUMENT
-	case errors.Is(err, ErrNotFound):
-		return code.Code_NOT_FOUND
-	case errors.Is(err, ErrAlreadyExists):
-		return code.Code_ALREADY_EXISTS
-	case errors.Is(err, ErrPermission):
-		return code.Code_PERMISSION_DENIED
-	case errors.Is(err, ErrExhausted):
-		return code.Code_RESOURCE_EXHAUSTED
-	case errors.Is(err, ErrFailedPrecondition):
-		return code.Code_FAILED_PRECONDITION
-	case errors.Is(err, ErrOutOfRange):
-		return code.Code_OUT_OF_RANGE
-	case errors.Is(err, ErrUnimplemented):
-		return code.Code_UNIMPLEMENTED
-	case errors.Is(err, ErrAborted):
-		return code.Code_ABORTED
-	case errors.Is(err, ErrUnavailable):
-		return code.Code_UNAVAILABLE
-	case errors.Is(err, ErrInternal):
-		return code.Code_INTERNAL
-	case errors.Is(err, context.Canceled):
-		return code.Code_CANCELLED
-	case errors.Is(err, context.DeadlineExceeded):
-		return code.Code_DEADLINE_EXCEEDED
+	}
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			return k.code
+		}
 	}
 	return code.Code_UNKNOWN
 }
+
+// asKind gives an error of p4/arbitration (which carries its code) as one
+// of the Device's kinds, its message unchanged.
+func asKind(err error) error {
+	var ae *arbitration.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	for _, k := range kinds {
+		if codes.Code(k.code) == ae.Code {
+			return &kindError{err: err, kind: k.err}
+		}
+	}
+	return err
+}
+
+// kindError is an error that also wraps a kind.
+type kindError struct{ err, kind error }
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.err, e.kind} }

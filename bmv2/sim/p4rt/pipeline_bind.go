@@ -449,10 +449,12 @@ func hexKey(m *bmjson.ConstMatch) ([]byte, error) {
 }
 
 // canonCopy returns the canonical form of b in a new slice.
-func canonCopy(b []byte) []byte {
-	c := canon.Canonical(b)
-	if len(c) == 0 {
-		return []byte{0}
+func canonCopy(b []byte) []byte { return append([]byte(nil), canonValue(b)...) }
+
+// canonValue is b in canonical form, zero as one zero byte; it may alias b.
+func canonValue(b []byte) []byte {
+	if c := canon.Canonical(b); len(c) > 0 {
+		return c
 	}
-	return append([]byte(nil), c...)
+	return []byte{0}
 }

@@ -20,7 +20,9 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 
 // ReadWire is Read for a gRPC server: the responses carry their entities
 // already marshalled, as unknown fields (see reply), so they are only
-// fit to be sent on the wire.
+// fit to be sent on the wire, and only until send returns (the next
+// response reuses their bytes): send must have encoded its response by
+// then, as a gRPC stream's Send has.
 func (d *Device) ReadWire(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v1.ReadResponse) error) error {
 	return d.read(ctx, req, send, true)
 }

@@ -207,7 +207,7 @@ func (st *state) readRegisters(req *p4v1.RegisterEntry, emit emitter) error {
 			if err != nil {
 				return targetErr(err, "register %q[%d]: read", r.Name, i)
 			}
-			if err := emit.register(r.ID, i, canonCopy(v)); err != nil {
+			if err := emit.register(r.ID, i, canonValue(v)); err != nil {
 				return err
 			}
 		}

@@ -80,7 +80,7 @@ func (st *state) emitEntry(ts *tableState, h Handle, s *slot, req *p4v1.TableEnt
 		idle = &p4v1.TableEntry_IdleTimeout{ElapsedNs: st.elapsed(ts, h, now)}
 	}
 	if asStored && !wantCounter && (!spec || !hasFilter(req)) {
-		return emit.stored(s.data, nil, idle)
+		return emit.stored(s.data, nil, nil, idle)
 	}
 	e, err := s.entry()
 	if err != nil {
@@ -96,7 +96,7 @@ func (st *state) emitEntry(ts *tableState, h Handle, s *slot, req *p4v1.TableEnt
 		}
 	}
 	if asStored {
-		return emit.stored(s.data, counter, idle)
+		return emit.stored(s.data, e, counter, idle)
 	}
 	if req.GetMeterConfig() == nil {
 		e.MeterConfig = nil
@@ -109,11 +109,9 @@ func (st *state) emitEntry(ts *tableState, h Handle, s *slot, req *p4v1.TableEnt
 }
 
 // hasFilter reports whether a wildcard table read filters on more than the
-// table (spec section "Wildcard Reads").
-func hasFilter(req *p4v1.TableEntry) bool {
-	return req.GetAction().GetAction().GetActionId() != 0 || req.GetPriority() != 0 ||
-		req.GetControllerMetadata() != 0 || len(req.GetMetadata()) > 0
-}
+// table (spec section "Wildcard Reads"): an entry with none of the
+// filtered fields set fails exactly the filters that are set.
+func hasFilter(req *p4v1.TableEntry) bool { return !matchesFilter(&p4v1.TableEntry{}, req) }
 
 // matchesFilter applies the spec's wildcard-read filters.
 func matchesFilter(e, req *p4v1.TableEntry) bool {

@@ -1,6 +1,7 @@
 package p4rt
 
 import (
+	"bytes"
 	"context"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -14,10 +15,12 @@ import (
 type emitter interface {
 	// entity adds one entity; the reply owns it afterwards.
 	entity(e *p4v1.Entity) error
-	// stored adds a table entry kept marshalled in a slot, with the
-	// optional parts a request asks for (nil when not asked).
-	stored(data []byte, counter *p4v1.CounterData, idle *p4v1.TableEntry_IdleTimeout) error
-	// register and counter add one cell of an array (value is canonical).
+	// stored adds a table entry kept marshalled in a slot (decoded when
+	// the caller has it decoded already, else nil), with the optional
+	// parts a request asks for (nil when not asked).
+	stored(data []byte, decoded *p4v1.TableEntry, counter *p4v1.CounterData, idle *p4v1.TableEntry_IdleTimeout) error
+	// register and counter add one cell of an array (value is canonical,
+	// and only read during the call).
 	register(id uint32, index int64, value []byte) error
 	counter(id uint32, index int64, d *p4v1.CounterData) error
 }
@@ -69,8 +72,6 @@ type reply struct {
 	sendErr error // the first error send returned
 }
 
-var wireOpts = proto.MarshalOptions{Deterministic: true}
-
 func (r *reply) entity(e *p4v1.Entity) error {
 	r.ents = append(r.ents, e)
 	return r.added()
@@ -83,7 +84,7 @@ func (r *reply) marshalEntities() error {
 		return nil
 	}
 	var err error
-	r.buf, err = wireOpts.MarshalAppend(r.buf, &p4v1.ReadResponse{Entities: r.ents})
+	r.buf, err = marshalOpts.MarshalAppend(r.buf, &p4v1.ReadResponse{Entities: r.ents})
 	if err != nil {
 		return errorf(ErrInternal, "marshal read entities: %v", err)
 	}
@@ -91,11 +92,13 @@ func (r *reply) marshalEntities() error {
 	return nil
 }
 
-func (r *reply) stored(data []byte, counter *p4v1.CounterData, idle *p4v1.TableEntry_IdleTimeout) error {
+func (r *reply) stored(data []byte, e *p4v1.TableEntry, counter *p4v1.CounterData, idle *p4v1.TableEntry_IdleTimeout) error {
 	if !r.wire {
-		e := &p4v1.TableEntry{}
-		if err := proto.Unmarshal(data, e); err != nil {
-			return errorf(ErrInternal, "stored table entry: %v", err)
+		if e == nil {
+			var err error
+			if e, err = decodeEntry(data); err != nil {
+				return err
+			}
 		}
 		e.CounterData, e.TimeSinceLastHit = counter, idle
 		return r.entity(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: e}})
@@ -130,7 +133,7 @@ func (r *reply) stored(data []byte, counter *p4v1.CounterData, idle *p4v1.TableE
 func (r *reply) register(id uint32, index int64, value []byte) error {
 	if !r.wire {
 		return r.entity(&p4v1.Entity{Entity: &p4v1.Entity_RegisterEntry{RegisterEntry: &p4v1.RegisterEntry{
-			RegisterId: id, Index: &p4v1.Index{Index: index}, Data: &p4v1.P4Data{Data: &p4v1.P4Data_Bitstring{Bitstring: value}}}}})
+			RegisterId: id, Index: &p4v1.Index{Index: index}, Data: &p4v1.P4Data{Data: &p4v1.P4Data_Bitstring{Bitstring: bytes.Clone(value)}}}}})
 	}
 	data := protowire.SizeTag(dataBitstring) + protowire.SizeBytes(len(value))
 	return r.cell(entityRegister, id, index, data, func(b []byte) []byte {
@@ -203,8 +206,8 @@ func (r *reply) cell(kind protowire.Number, id uint32, index int64, dataSize int
 
 func appendMessage(b []byte, n protowire.Number, m proto.Message) []byte {
 	b = protowire.AppendTag(b, n, protowire.BytesType)
-	b = protowire.AppendVarint(b, uint64(wireOpts.Size(m)))
-	b, _ = wireOpts.MarshalAppend(b, m) // messages built here always marshal
+	b = protowire.AppendVarint(b, uint64(marshalOpts.Size(m)))
+	b, _ = marshalOpts.MarshalAppend(b, m) // messages built here always marshal
 	return b
 }
 
@@ -236,7 +239,14 @@ func (r *reply) flush(always bool) error {
 		resp.Entities = nil
 		resp.ProtoReflect().SetUnknown(r.buf)
 	}
-	r.ents, r.buf, r.n = nil, nil, 0
+	r.ents, r.n = nil, 0
+	if r.wire {
+		// gRPC has encoded resp once send returns: buf serves the next
+		// chunk.
+		defer func() { r.buf = r.buf[:0] }()
+	} else {
+		r.buf = nil
+	}
 	if err := r.send(resp); err != nil {
 		r.sendErr = err
 		return err

@@ -103,9 +103,12 @@ func (ts *tableState) restore(h Handle, s slot) {
 }
 
 // entry decodes the stored entry of slot s.
-func (s *slot) entry() (*p4v1.TableEntry, error) {
+func (s *slot) entry() (*p4v1.TableEntry, error) { return decodeEntry(s.data) }
+
+// decodeEntry decodes a table entry as slots store it.
+func decodeEntry(data []byte) (*p4v1.TableEntry, error) {
 	e := &p4v1.TableEntry{}
-	if err := proto.Unmarshal(s.data, e); err != nil {
+	if err := proto.Unmarshal(data, e); err != nil {
 		return nil, errorf(ErrInternal, "stored table entry: %v", err)
 	}
 	return e, nil
