@@ -13,10 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/internal/fwdemo"
-	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
-	"github.com/lime-p4/lime/p4/info"
-	"github.com/lime-p4/lime/pipelines"
 	"github.com/lime-p4/lime/test/lab"
 )
 
@@ -50,34 +47,15 @@ func migrateFirewall(t *testing.T, b lab.Backend) {
 	defer cancel()
 	fx, s1, s2 := startFirewallPair(t, b)
 
-	proxy, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
+	_, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
 		"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "journal.db"),
 		"--device", "vid=1,addr="+s1.Addr, "--port-field", portField)
 	addr, admin := m[1], m[2]
 
 	// The controller, at the proxy as it would be at s1.
-	prog, err := pipelines.LoadDir(fx.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: 1, Insecure: true, ElectionID: &client.ElectionID{Low: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	sess, err := c.Arbitrate(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sess.Close()
-	if err := c.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, prog.P4Info, prog.JSON, 0x1ee7); err != nil {
-		t.Fatalf("setting the pipeline through the proxy: %v\n%s", err, proxy.Output())
-	}
-	in, err := info.New(prog.P4Info, info.WithPortRules(rules))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ups, err := fwdemo.Entries(in, srcPorts)
+	ctl := lab.NewController(t, &lab.Switch{Name: "lime proxy", Addr: addr, DeviceID: 1, Thrift: s1.Thrift}, fx.Dir, 0x1ee7, rules)
+	c := ctl.Client
+	ups, err := fwdemo.Entries(ctl.Info, srcPorts)
 	if err != nil {
 		t.Fatal(err)
 	}

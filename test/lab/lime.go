@@ -10,10 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lime-p4/lime/internal/syncbuf"
 )
 
 // limePackage is the import path of the lime command.
@@ -95,8 +96,8 @@ func (l *Lime) Run(ctx context.Context, args ...string) (*Run, error) {
 // Daemon is a lime verb running in the background (lime proxy).
 type Daemon struct {
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *syncbuf.Buffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
 	err    error
 }
@@ -106,7 +107,7 @@ type Daemon struct {
 // submatches. The daemon is stopped (SIGTERM) when the test ends.
 func (l *Lime) Start(t testing.TB, ready *regexp.Regexp, args ...string) (*Daemon, []string) {
 	t.Helper()
-	d := &Daemon{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	d := &Daemon{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(l.Path, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	d.cmd.WaitDelay = waitDelay
@@ -114,7 +115,12 @@ func (l *Lime) Start(t testing.TB, ready *regexp.Regexp, args ...string) (*Daemo
 		t.Fatalf("lab: lime %s: %v", strings.Join(args, " "), err)
 	}
 	go func() { d.err = d.cmd.Wait(); close(d.done) }()
-	t.Cleanup(d.Stop)
+	t.Cleanup(func() {
+		d.Stop()
+		if t.Failed() {
+			t.Logf("lime %s printed:\n%s", strings.Join(args, " "), d.Output())
+		}
+	})
 	deadline := time.After(30 * time.Second)
 	for {
 		if m := ready.FindStringSubmatch(d.stdout.String()); m != nil {
@@ -150,23 +156,4 @@ func (d *Daemon) Stop() {
 // Output is what the daemon printed so far.
 func (d *Daemon) Output() string {
 	return "stdout:\n" + d.stdout.String() + "\nstderr:\n" + d.stderr.String()
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's writes and a test's
-// reads at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
-	"github.com/lime-p4/lime/cmd/lime/internal/clitest"
+	"github.com/lime-p4/lime/internal/syncbuf"
 )
 
 func testDeps(t *testing.T) cli.Deps {
 	t.Helper()
-	logs := &clitest.Buffer{} // printed when a test fails
+	logs := &syncbuf.Buffer{} // printed when a test fails
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("agent logs:\n%s", logs)

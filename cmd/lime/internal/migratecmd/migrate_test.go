@@ -17,7 +17,6 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/cmd/lime/internal/abortcmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
-	"github.com/lime-p4/lime/cmd/lime/internal/clitest"
 	"github.com/lime-p4/lime/cmd/lime/internal/migratecmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/statuscmd"
@@ -25,6 +24,7 @@ import (
 	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
+	"github.com/lime-p4/lime/internal/syncbuf"
 	"github.com/lime-p4/lime/migrator/service"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
@@ -36,7 +36,7 @@ var rules = info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_eg
 
 func exec(t *testing.T, verb func(cli.Deps) *cobra.Command, args ...string) (string, int) {
 	t.Helper()
-	var out clitest.Buffer
+	var out syncbuf.Buffer
 	cmd := verb(cli.Deps{Out: &out, Err: &out, Log: slog.New(slog.DiscardHandler)})
 	cmd.SetArgs(args)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -63,9 +63,9 @@ func startProxy(t *testing.T, args ...string) (p4rtAddr, admin string) {
 
 // runProxy runs `lime proxy` with journal until stop, and returns its
 // addresses and what it printed.
-func runProxy(t *testing.T, journal string, args ...string) (p4rtAddr, admin string, out *clitest.Buffer, stop func()) {
+func runProxy(t *testing.T, journal string, args ...string) (p4rtAddr, admin string, out *syncbuf.Buffer, stop func()) {
 	t.Helper()
-	out = &clitest.Buffer{}
+	out = &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	p4rtAddr, admin, wait, err := proxycmd.Run(ctx, cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)},
 		append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", journal}, args...)...)

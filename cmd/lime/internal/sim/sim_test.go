@@ -15,16 +15,16 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
-	"github.com/lime-p4/lime/cmd/lime/internal/clitest"
 	"github.com/lime-p4/lime/cmd/lime/internal/sim"
 	gclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/syncbuf"
 )
 
 // start runs `lime sim args...` in-process until the returned cancel.
-func start(t *testing.T, args ...string) (out *clitest.Buffer, cancel func(), done <-chan error) {
+func start(t *testing.T, args ...string) (out *syncbuf.Buffer, cancel func(), done <-chan error) {
 	t.Helper()
-	out = &clitest.Buffer{}
+	out = &syncbuf.Buffer{}
 	cmd := sim.New(cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)})
 	cmd.SetArgs(args)
 	ctx, c := context.WithCancel(context.Background())
@@ -34,7 +34,7 @@ func start(t *testing.T, args ...string) (out *clitest.Buffer, cancel func(), do
 }
 
 // addrs waits for the device table and returns each device's address.
-func addrs(t *testing.T, out *clitest.Buffer, done <-chan error, n int) map[string]string {
+func addrs(t *testing.T, out *syncbuf.Buffer, done <-chan error, n int) map[string]string {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
