@@ -20,6 +20,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/p4/info"
 )
 
@@ -155,11 +156,6 @@ func (r *rig) primary() p4v1.P4Runtime_StreamChannelClient {
 }
 
 // frame is an Ethernet frame with the given addresses, type and payload.
-func frame(dst, src byte, etype uint16, payload string) []byte {
-	f := []byte{0, 0, 0, 0, 0, dst, 0, 0, 0, 0, 0, src, byte(etype >> 8), byte(etype)}
-	return append(f, payload...)
-}
-
 func tableEntity(te *p4v1.TableEntry) *p4v1.Entity {
 	return &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: te}}
 }
@@ -193,7 +189,7 @@ func TestForwardingOnosBasic(t *testing.T) {
 	punt := &p4v1.TableEntry{TableId: t0.ID, Priority: 20, Match: []*p4v1.FieldMatch{ternary(4, []byte{0x88, 0xcc}, []byte{0xff, 0xff})}, Action: action(toCPU.ID)}
 	r.write(insert(tableEntity(fwd)), insert(tableEntity(punt)))
 
-	in := frame(2, 1, 0x0800, "payload")
+	in := simtest.Frame(2, 1, 0x0800, "payload")
 	if err := r.hosts["eth1"].Send(in); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +202,7 @@ func TestForwardingOnosBasic(t *testing.T) {
 		t.Errorf("direct counter after one frame: %v", ents)
 	}
 
-	lldp := frame(0xe, 3, 0x88cc, "lldp")
+	lldp := simtest.Frame(0xe, 3, 0x88cc, "lldp")
 	if err := r.hosts["eth3"].Send(lldp); err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +215,7 @@ func TestForwardingOnosBasic(t *testing.T) {
 		t.Errorf("packet-in %v, want %v", m, want)
 	}
 
-	out := frame(9, 8, 0x0800, "from the controller")
+	out := simtest.Frame(9, 8, 0x0800, "from the controller")
 	if err := s.Send(&p4v1.StreamMessageRequest{Update: &p4v1.StreamMessageRequest_Packet{Packet: &p4v1.PacketOut{Payload: out,
 		Metadata: []*p4v1.PacketMetadata{{MetadataId: 1, Value: []byte{3}}, {MetadataId: 2, Value: []byte{0}}}}}}); err != nil {
 		t.Fatal(err)

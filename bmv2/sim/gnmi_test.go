@@ -11,6 +11,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/sim/port"
 	gclient "github.com/lime-p4/lime/gnmi/client"
+	"github.com/lime-p4/lime/internal/simtest"
 )
 
 // nextEvent waits for an event of the named interface's leaf.
@@ -54,7 +55,7 @@ func TestGNMITogglesPort(t *testing.T) {
 		t.Errorf("initial oper-status %+v, want UP", ev)
 	}
 	send := func() ([]byte, error) {
-		f := frame(2, 1, 0x0800, "x")
+		f := simtest.Frame(2, 1, 0x0800, "x")
 		if err := r.hosts["eth1"].Send(f); err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +83,7 @@ func TestGNMITogglesPort(t *testing.T) {
 		t.Errorf("oper-status after enabling: %+v, want UP", ev)
 	}
 	f, err := send()
-	if err != nil || !bytes.Equal(f, frame(2, 1, 0x0800, "x")) {
+	if err != nil || !bytes.Equal(f, simtest.Frame(2, 1, 0x0800, "x")) {
 		t.Errorf("traffic after re-enabling: %x, %v", f, err)
 	}
 	if c := r.dev.Port("eth2").Counters(); c.OutPkts < 2 || c.OutDiscards < 1 {
@@ -108,7 +109,7 @@ func TestLinkBetweenDevices(t *testing.T) {
 		r.write(insert(tableEntity(&p4v1.TableEntry{TableId: t0.ID, Priority: 10, Match: []*p4v1.FieldMatch{ternary(1, []byte{1}, []byte{1, 0xff})}, Action: action(setPort.ID, []byte{9})})),
 			insert(tableEntity(&p4v1.TableEntry{TableId: t0.ID, Priority: 10, Match: []*p4v1.FieldMatch{ternary(1, []byte{9}, []byte{1, 0xff})}, Action: action(setPort.ID, []byte{1})})))
 	}
-	f := frame(2, 1, 0x0800, "across")
+	f := simtest.Frame(2, 1, 0x0800, "across")
 	if err := a.hosts["h1"].Send(f); err != nil {
 		t.Fatal(err)
 	}

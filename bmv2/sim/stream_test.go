@@ -13,6 +13,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/thrift"
+	"github.com/lime-p4/lime/internal/simtest"
 )
 
 // recvUntil reads stream messages until pick returns true.
@@ -55,7 +56,7 @@ func TestDigestsAndIdleTimeouts(t *testing.T) {
 	d := r.inf.Digests[0]
 	r.write(insert(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: &p4v1.DigestEntry{DigestId: d.ID,
 		Config: &p4v1.DigestEntry_Config{MaxTimeoutNs: 0, MaxListSize: 1, AckTimeoutNs: int64(time.Second)}}}}))
-	if err := r.hosts["eth2"].Send(frame(1, 0x42, 0x0800, "learn me")); err != nil {
+	if err := r.hosts["eth2"].Send(simtest.Frame(1, 0x42, 0x0800, "learn me")); err != nil {
 		t.Fatal(err)
 	}
 	m := recvUntil(t, s, func(m *p4v1.StreamMessageResponse) bool { return m.GetDigest() != nil })
@@ -75,7 +76,7 @@ func TestDigestsAndIdleTimeouts(t *testing.T) {
 	r.write(insert(tableEntity(smac)))
 	start := time.Now()
 	for time.Since(start) < 400*time.Millisecond {
-		if err := r.hosts["eth2"].Send(frame(1, 0x42, 0x0800, "keep alive")); err != nil {
+		if err := r.hosts["eth2"].Send(simtest.Frame(1, 0x42, 0x0800, "keep alive")); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)

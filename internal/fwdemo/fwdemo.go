@@ -162,11 +162,11 @@ type Net struct {
 func Attach(d *sim.Device) (*Net, error) { return AttachDual(d, nil, "") }
 
 // AttachDual gives each host a link to port eth<i> of a and, when b is
-// set, one to port eth<i+offset> of b (offset "1" makes eth11..eth14): a
+// set, one to port eth<infix><i> of b (infix "1" makes eth11..eth14): a
 // host sends through its link to a while that switch port is enabled,
 // else through its link to b, as an active-backup bond does; it receives
 // on both.
-func AttachDual(a, b *sim.Device, offset string) (*Net, error) {
+func AttachDual(a, b *sim.Device, infix string) (*Net, error) {
 	n := &Net{nics: map[string][]*port.Host{}}
 	plug := func(d *sim.Device, name string, h Host) error {
 		p := d.Port(name)
@@ -186,7 +186,7 @@ func AttachDual(a, b *sim.Device, offset string) (*Net, error) {
 			return nil, err
 		}
 		if b != nil {
-			if err := plug(b, fmt.Sprintf("eth%s%d", offset, h.Index), h); err != nil {
+			if err := plug(b, fmt.Sprintf("eth%s%d", infix, h.Index), h); err != nil {
 				n.Close()
 				return nil, err
 			}
@@ -217,7 +217,10 @@ func (n *Net) active(name string) *port.Host {
 
 // recv waits for a frame on any link of a host.
 func (n *Net) recv(ctx context.Context, name string) ([]byte, error) {
-	for {
+	if hs := n.nics[name]; len(hs) == 1 {
+		return hs[0].Recv(ctx)
+	}
+	for { // polled: a host on two switches
 		for _, h := range n.nics[name] {
 			if h.Pending() > 0 {
 				return h.Recv(ctx)
