@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"strconv"
@@ -31,3 +32,10 @@ func (e *ExitError) Error() string {
 }
 
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// PrintJSON writes v to the results, indented (a verb's --json).
+func (d Deps) PrintJSON(v any) error {
+	enc := json.NewEncoder(d.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -4,7 +4,6 @@ package clonecmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -107,9 +106,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	bar.finish(res)
 	if res != nil {
 		if f.asJSON {
-			enc := json.NewEncoder(deps.Out)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(res); err != nil {
+			if err := deps.PrintJSON(res); err != nil {
 				return fail(err)
 			}
 		} else {

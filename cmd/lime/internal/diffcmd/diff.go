@@ -3,7 +3,6 @@ package diffcmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -73,9 +72,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		return fail(err)
 	}
 	if f.asJSON {
-		enc := json.NewEncoder(deps.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
+		if err := deps.PrintJSON(rep); err != nil {
 			return fail(err)
 		}
 	} else {

@@ -4,7 +4,6 @@ package migratecmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -167,16 +166,16 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		return &cli.ExitError{Code: 2, Err: err}
 	}
 	if f.asJSON {
-		enc := json.NewEncoder(deps.Out)
-		enc.SetIndent("", "  ")
-		enc.Encode(st)
+		if err := deps.PrintJSON(st); err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
 	}
-	return Outcome(st)
+	return outcome(st)
 }
 
-// Outcome is the exit status of a migration that stopped: nil when it cut
+// outcome is the exit status of a migration that stopped: nil when it cut
 // over, exit 1 otherwise.
-func Outcome(st service.DeviceStatus) error {
+func outcome(st service.DeviceStatus) error {
 	m := st.Migration
 	switch {
 	case m.State.Step == migrate.Done:

@@ -3,7 +3,6 @@
 package statuscmd
 
 import (
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -28,9 +27,7 @@ func New(deps cli.Deps) *cobra.Command {
 				return &cli.ExitError{Code: 2, Err: err}
 			}
 			if asJSON {
-				enc := json.NewEncoder(deps.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(sts)
+				return deps.PrintJSON(sts)
 			}
 			w := tabwriter.NewWriter(deps.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "DEVICE\tSWITCH\tMIRROR\tMODE\tMOVED\tWRITES\tMIGRATION")
