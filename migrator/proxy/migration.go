@@ -204,31 +204,14 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 		if err != nil {
 			continue
 		}
-		apply := func(tr *translate.Translator) (*p4v1.Entity, error) {
-			if tr == nil {
-				return e, nil
-			}
-			return tr.Entity(e)
-		}
-		changed := func(old, now *translate.Translator) (*p4v1.Entity, bool, error) {
-			a, err := apply(old)
-			if err != nil {
-				return nil, false, err
-			}
-			n, err := apply(now)
-			if err != nil {
-				return nil, false, err
-			}
-			return n, !proto.Equal(a, n), nil
-		}
-		n, ok, err := changed(oldDst, dst)
+		n, ok, err := rewritten(oldDst, dst, e)
 		if err != nil {
 			return fmt.Errorf("device %d: moving port %d: %s for %s: %w", d.id, p, entity.Describe(e, d.vinfo), b.Name, err)
 		}
 		if ok {
 			dstUps = append(dstUps, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n})
 		}
-		n, ok, err = changed(oldSrc, src)
+		n, ok, err = rewritten(oldSrc, src, e)
 		if err != nil {
 			return fmt.Errorf("device %d: moving port %d: %s for %s: %w", d.id, p, entity.Describe(e, d.vinfo), auth.Name, err)
 		}
@@ -269,6 +252,27 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 	d.portsChanged()
 	d.log.Info("host moved", "port", p, "to", first.Name, "rewritten", len(dstUps)+len(srcUps))
 	return nil
+}
+
+// rewritten gives e (the controller's form) as translator now writes it,
+// and whether that differs from how old wrote it; a nil translator writes
+// e as it is.
+func rewritten(old, now *translate.Translator, e *p4v1.Entity) (*p4v1.Entity, bool, error) {
+	through := func(tr *translate.Translator) (*p4v1.Entity, error) {
+		if tr == nil {
+			return e, nil
+		}
+		return tr.Entity(e)
+	}
+	a, err := through(old)
+	if err != nil {
+		return nil, false, err
+	}
+	n, err := through(now)
+	if err != nil {
+		return nil, false, err
+	}
+	return n, !proto.Equal(a, n), nil
 }
 
 // virtualState reads what carries ports a packet is sent to (table and
