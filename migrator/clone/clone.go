@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"time"
 
@@ -49,6 +48,8 @@ func Run(ctx context.Context, src snapshot.Reader, dst *client.Client, opts Opti
 		r.early = r.startEarlyCells(plan)
 		defer r.early.stop()
 	}
+	r.ahead = startReadAhead(ctx, src, plan, func(i int) bool { return !snapshot.CellsOf(plan[i].Kind) }, 4*opts.BatchSize)
+	defer r.ahead.stop()
 	defer w.Close(context.WithoutCancel(ctx))
 	if err := r.copy(plan); err != nil {
 		return r.res, err
@@ -95,6 +96,7 @@ type runner struct {
 	base        int                            // BatchWriter index of pending[0]
 	extras      map[entity.Kind][]*p4v1.Entity // kept for pruning
 	early       *earlyCells                    // arrays read while tables are copied (TargetEmpty)
+	ahead       *readAhead                     // the other kinds, read ahead of the copy
 	regsDirect  bool                           // register cells go through opts.TargetRegisters
 }
 
@@ -212,7 +214,7 @@ func (r *runner) copy(plan []snapshot.Request) error {
 		if r.early != nil && r.early.reqs[i] != nil {
 			err = r.copyEarlyCells(i, req)
 		} else {
-			err = r.copyRequest(req)
+			err = r.copyRequest(i, req)
 		}
 		if err != nil {
 			return err
@@ -236,7 +238,7 @@ func (r *runner) targetRequest(req snapshot.Request) (snapshot.Request, error) {
 	return snapshot.Request{Kind: req.Kind, Object: req.Object, Filter: f}, nil
 }
 
-func (r *runner) copyRequest(req snapshot.Request) error {
+func (r *runner) copyRequest(i int, req snapshot.Request) error {
 	if snapshot.CellsOf(req.Kind) {
 		return r.copyCells(req)
 	}
@@ -261,7 +263,7 @@ func (r *runner) copyRequest(req snapshot.Request) error {
 		r.res.Warnings = append(r.res.Warnings, fmt.Sprintf("target: %v", err))
 		idx = targetIndex{}
 	}
-	for e, err := range prefetch(r.ctx, snapshot.Read(r.ctx, r.src, req), 4*r.opts.BatchSize) {
+	for e, err := range r.ahead.entities(i) {
 		if err != nil {
 			if err := r.unreadable(req, err); err != nil {
 				return err
@@ -346,6 +348,9 @@ func (r *runner) put(k entity.Kind, typ p4v1.Update_Type, e *p4v1.Entity) error 
 
 // add queues one update.
 func (r *runner) add(k entity.Kind, typ p4v1.Update_Type, e *p4v1.Entity, retry bool) error {
+	if r.early != nil {
+		r.early.begin()
+	}
 	r.pending = append(r.pending, pendingUpdate{kind: k, retry: retry})
 	if err := r.w.Add(r.ctx, &p4v1.Update{Type: typ, Entity: e}); err != nil {
 		return fmt.Errorf("clone: writing to the target: %w", err)
@@ -479,37 +484,4 @@ func (r *runner) targetReader() snapshot.Reader {
 		return r.opts.TargetReader
 	}
 	return r.dst
-}
-
-// prefetch runs seq in its own goroutine, n items ahead of the consumer, so
-// that reading the source overlaps translating and writing.
-func prefetch(ctx context.Context, seq iter.Seq2[*p4v1.Entity, error], n int) iter.Seq2[*p4v1.Entity, error] {
-	type item struct {
-		e   *p4v1.Entity
-		err error
-	}
-	return func(yield func(*p4v1.Entity, error) bool) {
-		ctx, cancel := context.WithCancel(ctx)
-		ch := make(chan item, n)
-		go func() {
-			defer close(ch)
-			for e, err := range seq {
-				select {
-				case ch <- item{e, err}:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-		defer func() {
-			cancel()
-			for range ch { // let the producer finish
-			}
-		}()
-		for it := range ch {
-			if !yield(it.e, it.err) {
-				return
-			}
-		}
-	}
 }

@@ -14,10 +14,17 @@ import (
 // background while the tables are copied, for a target known to be empty:
 // only the cells that are not zero need writing, so only they are kept
 // (bounded by the arrays' sizes, not by the entries).
+//
+// The reads begin once the target has work (the first update queued), or
+// when the copy reaches the arrays: read from the start, they would take
+// the CPU the first tables' read needs while the target waits for its
+// first batch.
 type earlyCells struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	reqs   map[int]*earlyRequest // by plan index
+	start  chan struct{}         // closed to begin
+	once   sync.Once
 }
 
 type earlyRequest struct {
@@ -30,7 +37,7 @@ type earlyRequest struct {
 // startEarlyCells starts reading the plan's arrays, one after the other.
 func (r *runner) startEarlyCells(plan []snapshot.Request) *earlyCells {
 	ctx, cancel := context.WithCancel(r.ctx)
-	x := &earlyCells{cancel: cancel, reqs: map[int]*earlyRequest{}}
+	x := &earlyCells{cancel: cancel, reqs: map[int]*earlyRequest{}, start: make(chan struct{})}
 	var order []int
 	for i, req := range plan {
 		if snapshot.CellsOf(req.Kind) {
@@ -44,6 +51,10 @@ func (r *runner) startEarlyCells(plan []snapshot.Request) *earlyCells {
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
+		select {
+		case <-x.start:
+		case <-ctx.Done():
+		}
 		for _, i := range order {
 			er := x.reqs[i]
 			for c, err := range snapshot.Cells(ctx, r.src, plan[i]) {
@@ -77,6 +88,11 @@ func zero(v []byte) bool {
 	return true
 }
 
+// begin lets the reads begin (again: a no-op).
+func (x *earlyCells) begin() {
+	x.once.Do(func() { close(x.start) })
+}
+
 // stop ends the background reads and waits for them.
 func (x *earlyCells) stop() {
 	x.cancel()
@@ -87,6 +103,7 @@ func (x *earlyCells) stop() {
 // empty target: only those not zero.
 func (r *runner) copyEarlyCells(i int, req snapshot.Request) error {
 	er := r.early.reqs[i]
+	r.early.begin()
 	select {
 	case <-er.done:
 	case <-r.ctx.Done():
