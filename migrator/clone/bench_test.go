@@ -1,26 +1,17 @@
 package clone_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
+	"slices"
 	"testing"
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
-	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/migrator/clone"
 	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/client"
@@ -55,235 +46,248 @@ func l2Entries(b testing.TB, in *info.Info, n int, w *client.BatchWriter) {
 	}
 }
 
-var (
-	limeOnce sync.Once
-	limeBin  string
-	limeErr  error
-)
-
-// limeBinary builds cmd/lime once, to measure a clone as its own process.
-func limeBinary(b *testing.B) string {
-	limeOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lime-bench-")
-		if err != nil {
-			limeErr = err
-			return
-		}
-		limeBin = filepath.Join(dir, "lime")
-		out, err := exec.Command("go", "build", "-o", limeBin, "github.com/lime-p4/lime/cmd/lime").CombinedOutput()
-		if err != nil {
-			limeErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if limeErr != nil {
-		b.Fatal(limeErr)
-	}
-	return limeBin
-}
-
-// simProcess runs `lime sim` with n devices (ids 1..n) (spec profile, scale-bigtable)
-// as a process of its own, so that the simulators' work and garbage stay
-// out of the measured clients, as a real switch's would; it returns their
-// P4Runtime addresses.
-func simProcess(b *testing.B, n int) []string {
-	b.Helper()
-	cmd := exec.Command(limeBinary(b), "sim", "--devices", fmt.Sprint(n), "--profile", "spec", "--base-port", "0",
-		"--pipeline", fixtures.Get(b, "scale-bigtable").Dir, "--log-level", "warn")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	})
-	var addrs []string
-	sc := bufio.NewScanner(out)
-	for len(addrs) < n && sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) >= 3 && f[0] == fmt.Sprintf("s%d", len(addrs)+1) {
-			addrs = append(addrs, f[2])
-		}
-	}
-	if len(addrs) < n {
-		b.Fatalf("lime sim printed %d addresses: %v", len(addrs), sc.Err())
-	}
-	go io.Copy(io.Discard, out)
-	return addrs
-}
-
-// dial connects to device id at addr as its primary.
-func dial(b *testing.B, addr string, id uint64) (*client.Client, *info.Info) {
+// dial connects to device 1 at addr as its primary; done closes the
+// connection.
+func dial(b *testing.B, addr string) (c *client.Client, in *info.Info, done func()) {
 	b.Helper()
 	ctx := context.Background()
-	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: id, Insecure: true, ElectionID: &client.ElectionID{High: 1}})
+	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: 1, Insecure: true, ElectionID: &client.ElectionID{High: 1}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	s, err := c.Arbitrate(ctx)
 	if err != nil {
+		c.Close()
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { s.Close(); c.Close() })
+	done = func() { s.Close(); c.Close() }
 	cfg, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
+	if err == nil {
+		in, err = info.New(cfg.GetP4Info())
+	}
 	if err != nil {
+		done()
 		b.Fatal(err)
 	}
-	in, err := info.New(cfg.GetP4Info())
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c, in
+	return c, in, done
 }
 
 // BenchmarkClone (issue 6): clone N table entries simulator to simulator,
 // against a raw batched writer inserting the same entries into an empty
-// simulator in the same run (same batch size and batches in flight). The
-// clone runs as lime clone --pipeline and a migration run it, onto a
-// target that just got its pipeline (TargetEmpty: nothing is read from
-// it; the source's arrays are read while the tables are copied). The
-// simulators run in a `lime sim` process; the raw writer and the clone run
-// here; each switch is a process of its own. Reported: clone/raw (the goal
-// is at most 1.2); per-entry-clone/raw, the same without the part of a
-// clone that does not grow with the entries (scale-bigtable's 66k counter
-// and register cells, read from both devices, which the raw writer does not
-// touch; it dominates at 10k), measured as a clone of the program's state
-// without entries; entries/s of the clone, the peak RSS of `lime clone` run as its own process (the goal:
-// flat in N, a bounded buffer), and the CPU seconds per second this
-// process (the clients) used in each phase.
+// simulator in the same run (same batch size and batches in flight).
+//
+// The clone runs as lime clone --pipeline and a migration run it, onto a
+// target that just got its pipeline (TargetEmpty: nothing is read from it;
+// the source's arrays are read while the tables are copied). Each switch
+// is a `lime sim` process of its own, and has a CPU of its own, as on a
+// network (cpuLayout): the switch written to, by the raw writer or by the
+// clone, runs alone on one CPU; the clients (this process) share another
+// with the clone's source. Each measurement is a pair, run back to back
+// on fresh switches (clonePair): the raw writer fills a switch with the N
+// entries, that switch is the clone's source, and the raw writer fills
+// another switch after the clone; the raw time is the mean of the two.
+// An iteration measures seven pairs of 10k entries, three of the larger
+// sizes: the median of the pairs is what a shared machine's bursts of load
+// do not move.
+//
+// Reported:
+//   - clone/raw: the median over the pairs of clone time / raw time (the
+//     goal is at most 1.2), and clone/raw-worst, the largest;
+//   - per-entry-clone/raw: the same without the part of a clone that does
+//     not grow with the entries (scale-bigtable's 66k counter and register
+//     cells, which the raw writer does not touch), measured as a clone of
+//     the program's state without entries;
+//   - entries/s of the clone (median time);
+//   - clone-peak-MiB: the peak RSS of `lime clone` run as its own process
+//     (the goal: flat in N, a bounded buffer);
+//   - the CPU each party used, in CPUs busy over each phase.
 func BenchmarkClone(b *testing.B) {
 	for _, n := range []int{10_000, 100_000, 1_000_000} {
 		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
 			if testing.Short() && n > 100_000 {
 				b.Skip("-short: 1M entries skipped")
 			}
-			var rawTotal, cloneTotal, fixedTotal, rawCPU, cloneCPU time.Duration
+			l := benchLayout(b)
+			pairs := max(3, 70_000/n)
+			var ps []pairTimes
+			var fixed time.Duration
 			var rss int64
-			for i := 0; i < b.N; i++ {
-				b.StopTimer()
-				// One process per switch, as on a network.
-				addrs := []string{simProcess(b, 1)[0], simProcess(b, 1)[0], simProcess(b, 1)[0], simProcess(b, 1)[0], simProcess(b, 1)[0]}
-				src, srcInfo := dial(b, addrs[0], 1)
-				dst, dstInfo := dial(b, addrs[1], 1)
-				// Raw: the entries into an empty simulator.
-				w, err := client.NewBatchWriter(src, benchBatch, benchInflight)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-				t0, c0 := time.Now(), cpuTime()
-				l2Entries(b, srcInfo, n, w)
-				rawTotal += time.Since(t0)
-				rawCPU += cpuTime() - c0
-				b.StopTimer()
-				w.Close(context.Background())
-				// The source has just taken N entries in a burst, and its Go
-				// heap owes a collection of all of them, which the first
-				// read would pay for: a switch in service does not. One
-				// untimed read settles it.
-				for _, err := range src.Read(context.Background(), &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{
-					TableId: srcInfo.TableByName("I.l2").ID}}}) {
-					if err != nil {
-						b.Fatal(err)
+			for range b.N {
+				var src *simSwitch
+				for range pairs {
+					p, s := clonePair(b, l, n)
+					ps = append(ps, p)
+					if src != nil {
+						src.stop()
 					}
+					src = s
 				}
-
-				tr, err := translate.New(srcInfo, dstInfo)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-				t0, c0 = time.Now(), cpuTime()
-				res, err := clone.Run(context.Background(), src, dst, clone.Options{Translator: tr, BatchSize: benchBatch, Inflight: benchInflight, TargetEmpty: true})
-				cloneTotal += time.Since(t0)
-				cloneCPU += cpuTime() - c0
-				b.StopTimer()
-				if err != nil || !res.OK() || res.Total().Inserted < int64(n) {
-					b.Fatalf("clone: %v %+v", err, res.Total())
-				}
-
-				// The part of a clone that does not depend on the entries:
-				// the same program's state without them (its counter and
-				// register arrays, empty tables), between two fresh devices.
-				empty, emptyInfo := dial(b, addrs[3], 1)
-				fresh, freshInfo := dial(b, addrs[4], 1)
-				tr, err = translate.New(emptyInfo, freshInfo)
-				if err != nil {
-					b.Fatal(err)
-				}
-				t0 = time.Now()
-				if _, err := clone.Run(context.Background(), empty, fresh, clone.Options{Translator: tr, BatchSize: benchBatch, Inflight: benchInflight, TargetEmpty: true}); err != nil {
-					b.Fatal(err)
-				}
-				fixedTotal += time.Since(t0)
-
-				// Peak memory of the clone as a process of its own, into the third device.
-				cmd := exec.Command(limeBinary(b), "clone", "--from-addr", addrs[0], "--to-addr", addrs[2],
-					"--no-progress", "--json", "--batch", fmt.Sprint(benchBatch), "--inflight", fmt.Sprint(benchInflight))
-				peak, out, err := peakRSS(cmd)
-				if err != nil {
-					b.Fatalf("lime clone: %v\n%s", err, out)
-				}
-				rss = max(rss, peak)
+				fixed += fixedClone(b, l)
+				rss = max(rss, clonePeakRSS(b, src))
+				src.stop()
 			}
-			b.ReportMetric(float64(cloneTotal)/float64(rawTotal), "clone/raw")
-			b.ReportMetric(float64(cloneTotal-fixedTotal)/float64(rawTotal), "per-entry-clone/raw")
-			b.ReportMetric(float64(n)*float64(b.N)/cloneTotal.Seconds(), "entries/s")
+			fixed /= time.Duration(b.N)
+			var sum pairTimes
+			var ratios, perEntry, clones []float64
+			for _, p := range ps {
+				sum.add(p)
+				ratios = append(ratios, p.clone.Seconds()/p.raw.Seconds())
+				perEntry = append(perEntry, (p.clone-fixed).Seconds()/p.raw.Seconds())
+				clones = append(clones, p.clone.Seconds())
+			}
+			b.ReportMetric(median(ratios), "clone/raw")
+			b.ReportMetric(slices.Max(ratios), "clone/raw-worst")
+			b.ReportMetric(median(perEntry), "per-entry-clone/raw")
+			b.ReportMetric(float64(n)/median(clones), "entries/s")
 			b.ReportMetric(float64(rss)/(1<<20), "clone-peak-MiB")
-			b.ReportMetric(rawCPU.Seconds()/rawTotal.Seconds(), "raw-client-cores")
-			b.ReportMetric(cloneCPU.Seconds()/cloneTotal.Seconds(), "clone-client-cores")
+			b.ReportMetric(sum.rawClient.Seconds()/sum.raw.Seconds(), "raw-client-cpus")
+			b.ReportMetric(sum.rawTarget.Seconds()/sum.raw.Seconds(), "raw-target-cpus")
+			b.ReportMetric(sum.cloneClient.Seconds()/sum.clone.Seconds(), "clone-client-cpus")
+			b.ReportMetric(sum.cloneSource.Seconds()/sum.clone.Seconds(), "clone-source-cpus")
+			b.ReportMetric(sum.cloneTarget.Seconds()/sum.clone.Seconds(), "clone-target-cpus")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
 }
 
-// peakRSS runs cmd and returns its peak resident set (VmHWM, polled every
-// few milliseconds from /proc). getrusage's ru_maxrss is no use here: the
-// child starts as a clone of this process's memory, whose size grows with
-// the simulators' entries.
-func peakRSS(cmd *exec.Cmd) (int64, []byte, error) {
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		return 0, nil, err
-	}
-	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
-	var peak atomic.Int64
-	done := make(chan struct{})
-	polled := make(chan struct{})
-	go func() {
-		defer close(polled)
-		for {
-			if st, err := os.ReadFile(status); err == nil {
-				for _, l := range strings.Split(string(st), "\n") {
-					if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" {
-						if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil && kb*1024 > peak.Load() {
-							peak.Store(kb * 1024)
-						}
-					}
-				}
-			}
-			select {
-			case <-done:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	err := cmd.Wait()
-	close(done)
-	<-polled
-	return peak.Load(), out.Bytes(), err
+// pairTimes is one raw write and the clone of what it wrote: wall times,
+// and the CPU time of each party.
+type pairTimes struct {
+	raw, clone                                                  time.Duration
+	rawClient, rawTarget, cloneClient, cloneSource, cloneTarget time.Duration
 }
 
-// cpuTime is the user+system CPU time this process has used.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+func (p *pairTimes) add(q pairTimes) {
+	p.raw += q.raw
+	p.clone += q.clone
+	p.rawClient += q.rawClient
+	p.rawTarget += q.rawTarget
+	p.cloneClient += q.cloneClient
+	p.cloneSource += q.cloneSource
+	p.cloneTarget += q.cloneTarget
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// clonePair measures a clone between two raw writes of the same n
+// entries (A-B-A, so that a drift of the machine's speed over the pair
+// falls on both sides alike): the first fills a fresh switch, the clone
+// copies that switch onto another fresh one, the second fills a third.
+// The raw time is the mean of the two. It returns the times and the
+// source, still running.
+func clonePair(b *testing.B, l cpuLayout, n int) (pairTimes, *simSwitch) {
+	var p pairTimes
+	src, dst := startSwitch(b), startSwitch(b)
+	defer dst.stop()
+	sc, srcInfo, done := dial(b, src.addr)
+	defer done()
+	dc, dstInfo, done := dial(b, dst.addr)
+	defer done()
+	ctx := context.Background()
+
+	rawWrite(b, l, src, sc, srcInfo, n, &p)
+	// The source has just taken N entries in a burst, and its Go heap owes
+	// a collection of all of them, which the first read would pay for: a
+	// switch in service does not. One read, not measured, settles it.
+	for _, err := range sc.Read(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{
+		TableId: srcInfo.TableByName("I.l2").ID}}}) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	tr, err := translate.New(srcInfo, dstInfo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	self := os.Getpid()
+	l.place(b, dst.pid, l.target)
+	l.place(b, src.pid, l.source)
+	l.place(b, self, l.client)
+	t0, c0, s0, d0 := time.Now(), cpuTime(), procCPU(b, src.pid), procCPU(b, dst.pid)
+	res, err := clone.Run(ctx, sc, dc, clone.Options{Translator: tr, BatchSize: benchBatch, Inflight: benchInflight, TargetEmpty: true})
+	p.clone = time.Since(t0)
+	p.cloneClient, p.cloneSource, p.cloneTarget = cpuTime()-c0, procCPU(b, src.pid)-s0, procCPU(b, dst.pid)-d0
+	l.unplace(b, dst.pid, src.pid, self)
+	if err != nil || !res.OK() || res.Total().Inserted < int64(n) {
+		b.Fatalf("clone: %v %+v", err, res.Total())
+	}
+	dst.stop()
+
+	again := startSwitch(b)
+	defer again.stop()
+	ac, aInfo, done := dial(b, again.addr)
+	defer done()
+	rawWrite(b, l, again, ac, aInfo, n, &p)
+	p.raw /= 2
+	p.rawClient /= 2
+	p.rawTarget /= 2
+	return p, src
+}
+
+// rawWrite writes the n entries into the empty switch s, placed as a
+// target, adding the times to p.
+func rawWrite(b *testing.B, l cpuLayout, s *simSwitch, c *client.Client, in *info.Info, n int, p *pairTimes) {
+	w, err := client.NewBatchWriter(c, benchBatch, benchInflight)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close(context.Background())
+	self := os.Getpid()
+	l.place(b, s.pid, l.target)
+	l.place(b, self, l.client)
+	defer l.unplace(b, s.pid, self)
+	t0, c0, s0 := time.Now(), cpuTime(), procCPU(b, s.pid)
+	l2Entries(b, in, n, w)
+	p.raw += time.Since(t0)
+	p.rawClient += cpuTime() - c0
+	p.rawTarget += procCPU(b, s.pid) - s0
+}
+
+// fixedClone times the part of a clone that does not depend on the
+// entries: the same program's state without them (its counter and
+// register arrays, empty tables), between two fresh switches placed as a
+// clone's.
+func fixedClone(b *testing.B, l cpuLayout) time.Duration {
+	src, dst := startSwitch(b), startSwitch(b)
+	defer src.stop()
+	defer dst.stop()
+	sc, srcInfo, done := dial(b, src.addr)
+	defer done()
+	dc, dstInfo, done := dial(b, dst.addr)
+	defer done()
+	tr, err := translate.New(srcInfo, dstInfo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	self := os.Getpid()
+	l.place(b, dst.pid, l.target)
+	l.place(b, src.pid, l.source)
+	l.place(b, self, l.client)
+	defer l.unplace(b, self)
+	t0 := time.Now()
+	if _, err := clone.Run(context.Background(), sc, dc, clone.Options{Translator: tr, BatchSize: benchBatch, Inflight: benchInflight, TargetEmpty: true}); err != nil {
+		b.Fatal(err)
+	}
+	return time.Since(t0)
+}
+
+// clonePeakRSS is the peak memory of `lime clone` from src into a fresh
+// switch, as a process of its own.
+func clonePeakRSS(b *testing.B, src *simSwitch) int64 {
+	dst := startSwitch(b)
+	defer dst.stop()
+	cmd := exec.Command(limeBinary(b), "clone", "--from-addr", src.addr, "--to-addr", dst.addr,
+		"--no-progress", "--json", "--batch", fmt.Sprint(benchBatch), "--inflight", fmt.Sprint(benchInflight))
+	peak, out, err := peakRSS(cmd)
+	if err != nil {
+		b.Fatalf("lime clone: %v\n%s", err, out)
+	}
+	return peak
 }
