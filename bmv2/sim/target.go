@@ -433,9 +433,9 @@ func (pr *program) SetMeter(m *info.Meter, index int64, cfg *p4v1.MeterConfig) e
 	return pr.sw.SetMeter(m.Name, uint64(index), dpMeter(cfg))
 }
 
-// Register reads a register cell.
-func (pr *program) Register(r *info.Register, index int64) ([]byte, error) {
-	return pr.sw.ReadRegister(r.Name, uint64(index))
+// Registers reads register cells.
+func (pr *program) Registers(r *info.Register, first, last int64, fn func(int64, []byte) error) error {
+	return pr.sw.ReadRegisterRange(r.Name, uint64(first), uint64(last), func(i uint64, v []byte) error { return fn(int64(i), v) })
 }
 
 // SetRegister writes a register cell.

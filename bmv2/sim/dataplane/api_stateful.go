@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"bytes"
 	"fmt"
 	"math/big"
 )
@@ -116,31 +117,65 @@ func (s *Switch) register(name string) (*regArray, *RegisterInfo, error) {
 // ReadRegister returns cell index of a register array, as nbytes(width)
 // big-endian bytes.
 func (s *Switch) ReadRegister(name string, index uint64) ([]byte, error) {
-	r, info, err := s.register(name)
-	if err != nil {
-		return nil, err
-	}
-	if index >= uint64(r.size) {
-		return nil, indexErr("register", name, index, r.size)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return bigBytes(r.getBig(index, true), nbytes(info.Bitwidth)), nil
+	var out []byte
+	err := s.ReadRegisterRange(name, index, index, func(_ uint64, v []byte) error {
+		out = bytes.Clone(v)
+		return nil
+	})
+	return out, err
 }
 
 // ReadRegisters returns every cell of a register array.
 func (s *Switch) ReadRegisters(name string) ([][]byte, error) {
-	r, info, err := s.register(name)
-	if err != nil {
+	r, _, err := s.register(name)
+	if err != nil || r.size == 0 {
 		return nil, err
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([][]byte, r.size)
-	for i := range out {
-		out[i] = bigBytes(r.getBig(uint64(i), true), nbytes(info.Bitwidth))
+	out := make([][]byte, 0, r.size)
+	err = s.ReadRegisterRange(name, 0, uint64(r.size-1), func(_ uint64, v []byte) error {
+		out = append(out, bytes.Clone(v))
+		return nil
+	})
+	return out, err
+}
+
+// registerChunk is how many cells ReadRegisterRange copies under the
+// array's lock at a time.
+const registerChunk = 1024
+
+// ReadRegisterRange calls fn with cells first..last of a register array,
+// in order, each as nbytes(width) big-endian bytes valid only during the
+// call; an error from fn ends the read with it. The array is locked while
+// a chunk of cells is copied, never while fn runs: a slow reader (a
+// P4Runtime client on the other end of fn) does not hold up the packets
+// that use the register.
+func (s *Switch) ReadRegisterRange(name string, first, last uint64, fn func(index uint64, value []byte) error) error {
+	r, info, err := s.register(name)
+	if err != nil {
+		return err
 	}
-	return out, nil
+	if last >= uint64(r.size) {
+		return indexErr("register", name, last, r.size)
+	}
+	if first > last {
+		return nil
+	}
+	n := nbytes(info.Bitwidth)
+	buf := make([]byte, min(last-first+1, registerChunk)*uint64(n))
+	for lo := first; lo <= last; lo += registerChunk {
+		hi := min(lo+registerChunk-1, last)
+		r.mu.Lock()
+		for i := lo; i <= hi; i++ {
+			r.putCell(buf[int(i-lo)*n:int(i-lo+1)*n], i)
+		}
+		r.mu.Unlock()
+		for i := lo; i <= hi; i++ {
+			if err := fn(i, buf[int(i-lo)*n:int(i-lo+1)*n]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // WriteRegister sets cell index; value is big-endian, of any length that

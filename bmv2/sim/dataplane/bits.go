@@ -189,12 +189,18 @@ func u64Bytes(v uint64, n int) []byte {
 // bigBytes returns the nonnegative v as n big-endian bytes (truncating).
 func bigBytes(v *big.Int, n int) []byte {
 	b := make([]byte, n)
-	raw := v.Bytes()
-	if len(raw) > n {
-		raw = raw[len(raw)-n:]
-	}
-	copy(b[n-len(raw):], raw)
+	putBig(b, v)
 	return b
+}
+
+// putBig writes v into b, big-endian, truncated to len(b) bytes.
+func putBig(b []byte, v *big.Int) {
+	raw := v.Bytes()
+	if len(raw) > len(b) {
+		raw = raw[len(raw)-len(b):]
+	}
+	clear(b)
+	copy(b[len(b)-len(raw):], raw)
 }
 
 var bigOne = big.NewInt(1)

@@ -129,6 +129,16 @@ func (r *regArray) getBig(i uint64, ok bool) *big.Int {
 	return new(big.Int).SetUint64(r.u[i])
 }
 
+// putCell writes cell i (in range) into b, big-endian, truncated to
+// len(b) bytes.
+func (r *regArray) putCell(b []byte, i uint64) {
+	if r.w != nil {
+		putBig(b, &r.w[i])
+		return
+	}
+	putU64(b, r.u[i])
+}
+
 // setU stores v modulo 2^width into cell i of a register of at most 64
 // bits (out of range: nothing, as bmv2's register_write).
 func (r *regArray) setU(i, v uint64) {

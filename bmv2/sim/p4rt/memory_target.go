@@ -212,14 +212,21 @@ func (p *MemoryProgram) SetCounter(c *info.Counter, index int64, d *p4v1.Counter
 // SetMeter has nothing to configure without forwarding.
 func (p *MemoryProgram) SetMeter(*info.Meter, int64, *p4v1.MeterConfig) error { return nil }
 
-// Register reads a register cell (zero when never written).
-func (p *MemoryProgram) Register(r *info.Register, index int64) ([]byte, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if v, ok := p.regs[r.ID][index]; ok {
-		return append([]byte(nil), v...), nil
+// Registers reads register cells (zero when never written). A stored value
+// is replaced, never changed in place, so it can be read unlocked.
+func (p *MemoryProgram) Registers(r *info.Register, first, last int64, fn func(int64, []byte) error) error {
+	for i := first; i <= last; i++ {
+		p.mu.Lock()
+		v, ok := p.regs[r.ID][i]
+		p.mu.Unlock()
+		if !ok {
+			v = []byte{0}
+		}
+		if err := fn(i, v); err != nil {
+			return err
+		}
 	}
-	return []byte{0}, nil
+	return nil
 }
 
 // SetRegister writes a register cell.

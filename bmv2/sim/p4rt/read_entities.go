@@ -202,14 +202,16 @@ func (st *state) readRegisters(req *p4v1.RegisterEntry, emit emitter) error {
 		if err != nil {
 			return err
 		}
-		for i := first; i <= last; i++ {
-			v, err := st.prog.Register(r, i)
-			if err != nil {
-				return targetErr(err, "register %q[%d]: read", r.Name, i)
-			}
-			if err := emit.register(r.ID, i, canonValue(v)); err != nil {
-				return err
-			}
+		var emitErr error
+		err = st.prog.Registers(r, first, last, func(i int64, v []byte) error {
+			emitErr = emit.register(r.ID, i, canonValue(v))
+			return emitErr
+		})
+		if emitErr != nil {
+			return emitErr
+		}
+		if err != nil {
+			return targetErr(err, "register %q: read", r.Name)
 		}
 	}
 	return nil

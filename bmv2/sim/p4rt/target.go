@@ -104,8 +104,10 @@ type Program interface {
 	// SetMeter configures one cell of an indirect meter array; nil is the
 	// default configuration.
 	SetMeter(m *info.Meter, index int64, cfg *p4v1.MeterConfig) error
-	// Register reads one cell of a register array as a bytestring.
-	Register(r *info.Register, index int64) ([]byte, error)
+	// Registers calls fn with cells first..last of a register array, in
+	// order, each as a bytestring valid only during the call; an error
+	// from fn ends the read with it.
+	Registers(r *info.Register, first, last int64, fn func(index int64, value []byte) error) error
 	// SetRegister writes one cell of a register array.
 	SetRegister(r *info.Register, index int64, value []byte) error
 

@@ -1,6 +1,7 @@
 package p4rt
 
 import (
+	"bytes"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
@@ -290,8 +291,17 @@ func (st *state) writeRegister(typ p4v1.Update_Type, e *p4v1.RegisterEntry, j *j
 		return err
 	}
 	return writeCells(j, first, last, v, what,
-		func(i int64) ([]byte, error) { return st.prog.Register(r, i) },
+		func(i int64) ([]byte, error) { return st.register(r, i) },
 		func(i int64, b []byte) error { return st.prog.SetRegister(r, i, b) })
+}
+
+// register reads one register cell.
+func (st *state) register(r *info.Register, i int64) (v []byte, err error) {
+	err = st.prog.Registers(r, i, i, func(_ int64, b []byte) error {
+		v = bytes.Clone(b)
+		return nil
+	})
+	return v, err
 }
 
 // registerValue checks the P4Data of a register write: a bitstring of the
