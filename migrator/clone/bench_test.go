@@ -80,7 +80,8 @@ func dial(b *testing.B, addr string) (c *client.Client, in *info.Info, done func
 // target that just got its pipeline (TargetEmpty: nothing is read from it;
 // the source's arrays are read while the tables are copied). Each switch
 // is a `lime sim` process of its own, and has a CPU of its own, as on a
-// network (cpuLayout): the switch written to, by the raw writer or by the
+// network (cpuLayout; LIME_BENCH_SHARED_CPUS=1 lets every process use
+// every CPU): the switch written to, by the raw writer or by the
 // clone, runs alone on one CPU; the clients (this process) share another
 // with the clone's source. Each measurement is a pair, run back to back
 // on fresh switches (clonePair): the raw writer fills a switch with the N

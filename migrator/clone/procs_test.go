@@ -174,7 +174,10 @@ const clockTicks = 100
 // where each switch has a CPU of its own: the target switch (of the raw
 // writer or of the clone) runs alone on one CPU; the clients (this
 // process) and the clone's source switch share another, or have one each
-// when there are three. With fewer than two CPUs nothing is placed.
+// when there are three. With fewer than two CPUs, or with
+// LIME_BENCH_SHARED_CPUS=1 in the environment, nothing is placed: every
+// process competes for every CPU (on two CPUs, a clone's three processes
+// against the raw writer's two).
 type cpuLayout struct {
 	all                    unix.CPUSet // this process's CPUs at the start
 	target, client, source int         // -1: not placed
@@ -197,6 +200,9 @@ func benchLayout(b *testing.B) cpuLayout {
 				cpus = append(cpus, c)
 			}
 		}
+		if os.Getenv("LIME_BENCH_SHARED_CPUS") == "1" {
+			return
+		}
 		switch len(cpus) {
 		case 2:
 			layout.target, layout.client, layout.source = cpus[1], cpus[0], cpus[0]
@@ -205,7 +211,7 @@ func benchLayout(b *testing.B) cpuLayout {
 		}
 	})
 	if layout.target < 0 {
-		b.Logf("fewer than two CPUs: the switches and the clients share them")
+		b.Logf("processes not placed (fewer than two CPUs, or LIME_BENCH_SHARED_CPUS=1): the switches and the clients share the CPUs")
 	}
 	return layout
 }
