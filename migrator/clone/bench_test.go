@@ -203,21 +203,8 @@ func clonePair(b *testing.B, l cpuLayout, n int) (pairTimes, *simSwitch) {
 		}
 	}
 
-	tr, err := translate.New(srcInfo, dstInfo)
-	if err != nil {
-		b.Fatal(err)
-	}
-	self := os.Getpid()
-	l.place(b, dst.pid, l.target)
-	l.place(b, src.pid, l.source)
-	l.place(b, self, l.client)
-	t0, c0, s0, d0 := time.Now(), cpuTime(), procCPU(b, src.pid), procCPU(b, dst.pid)
-	res, err := clone.Run(ctx, sc, dc, clone.Options{Translator: tr, BatchSize: benchBatch, Inflight: benchInflight, TargetEmpty: true})
-	p.clone = time.Since(t0)
-	p.cloneClient, p.cloneSource, p.cloneTarget = cpuTime()-c0, procCPU(b, src.pid)-s0, procCPU(b, dst.pid)-d0
-	l.unplace(b, dst.pid, src.pid, self)
-	if err != nil || !res.OK() || res.Total().Inserted < int64(n) {
-		b.Fatalf("clone: %v %+v", err, res.Total())
+	if res := timedClone(b, l, src, dst, sc, dc, srcInfo, dstInfo, &p); res.Total().Inserted < int64(n) {
+		b.Fatalf("clone: %+v", res.Total())
 	}
 	dst.stop()
 
@@ -263,6 +250,14 @@ func fixedClone(b *testing.B, l cpuLayout) time.Duration {
 	defer done()
 	dc, dstInfo, done := dial(b, dst.addr)
 	defer done()
+	var p pairTimes
+	timedClone(b, l, src, dst, sc, dc, srcInfo, dstInfo, &p)
+	return p.clone
+}
+
+// timedClone clones src onto the empty dst, placed as a clone's switches,
+// adding the times to p.
+func timedClone(b *testing.B, l cpuLayout, src, dst *simSwitch, sc, dc *client.Client, srcInfo, dstInfo *info.Info, p *pairTimes) *clone.Result {
 	tr, err := translate.New(srcInfo, dstInfo)
 	if err != nil {
 		b.Fatal(err)
@@ -271,12 +266,17 @@ func fixedClone(b *testing.B, l cpuLayout) time.Duration {
 	l.place(b, dst.pid, l.target)
 	l.place(b, src.pid, l.source)
 	l.place(b, self, l.client)
-	defer l.unplace(b, self)
-	t0 := time.Now()
-	if _, err := clone.Run(context.Background(), sc, dc, clone.Options{Translator: tr, BatchSize: benchBatch, Inflight: benchInflight, TargetEmpty: true}); err != nil {
-		b.Fatal(err)
+	defer l.unplace(b, dst.pid, src.pid, self)
+	t0, c0, s0, d0 := time.Now(), cpuTime(), procCPU(b, src.pid), procCPU(b, dst.pid)
+	res, err := clone.Run(context.Background(), sc, dc, clone.Options{Translator: tr, BatchSize: benchBatch, Inflight: benchInflight, TargetEmpty: true})
+	p.clone += time.Since(t0)
+	p.cloneClient += cpuTime() - c0
+	p.cloneSource += procCPU(b, src.pid) - s0
+	p.cloneTarget += procCPU(b, dst.pid) - d0
+	if err != nil || !res.OK() {
+		b.Fatalf("clone: %v %+v", err, res.Total())
 	}
-	return time.Since(t0)
+	return res
 }
 
 // clonePeakRSS is the peak memory of `lime clone` from src into a fresh
