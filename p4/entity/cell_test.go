@@ -80,3 +80,19 @@ func FuzzDecodeCell(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeCell decodes a register cell and a counter cell, as a
+// reader of a whole array does by the ten thousand.
+func BenchmarkDecodeCell(b *testing.B) {
+	es := cellEntities()
+	reg, _ := proto.Marshal(es[5])
+	ctr, _ := proto.Marshal(es[2])
+	for b.Loop() {
+		if _, ok, err := DecodeCell(reg); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+		if _, ok, err := DecodeCell(ctr); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
