@@ -1,6 +1,7 @@
 package clone
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -92,8 +93,7 @@ type runner struct {
 	done, total int64
 	phase       string
 	cur         snapshot.Request
-	pending     []pendingUpdate                // updates of the current kind, by BatchWriter index
-	base        int                            // BatchWriter index of pending[0]
+	pending     pendingRuns                    // the updates queued since the last barrier
 	extras      map[entity.Kind][]*p4v1.Entity // kept for pruning
 	early       *earlyCells                    // arrays read while tables are copied (TargetEmpty)
 	ahead       *readAhead                     // the other kinds, read ahead of the copy
@@ -103,6 +103,40 @@ type runner struct {
 type pendingUpdate struct {
 	kind  entity.Kind
 	retry bool // already retried with the other update type
+}
+
+// pendingRuns are the updates queued since the last barrier, by
+// BatchWriter index, kept as runs of alike updates: as many as the kinds
+// and retries between two barriers, not as the updates (a table of a
+// million entries is one run).
+type pendingRuns struct {
+	base, n int // BatchWriter index of the first update, number of updates
+	runs    []pendingRun
+}
+
+type pendingRun struct {
+	first int // BatchWriter index
+	pendingUpdate
+}
+
+func (p *pendingRuns) add(u pendingUpdate) {
+	if k := len(p.runs); k == 0 || p.runs[k-1].pendingUpdate != u {
+		p.runs = append(p.runs, pendingRun{first: p.base + p.n, pendingUpdate: u})
+	}
+	p.n++
+}
+
+// at is the update of BatchWriter index i, one of p's.
+func (p *pendingRuns) at(i int) pendingUpdate {
+	k, _ := slices.BinarySearchFunc(p.runs, i, func(r pendingRun, i int) int { return cmp.Compare(r.first, i+1) })
+	return p.runs[k-1].pendingUpdate
+}
+
+// take returns the updates queued so far, and starts after them.
+func (p *pendingRuns) take() pendingRuns {
+	old := *p
+	*p = pendingRuns{base: p.base + p.n}
+	return old
 }
 
 func (r *runner) progress(force bool) {
@@ -351,7 +385,7 @@ func (r *runner) add(k entity.Kind, typ p4v1.Update_Type, e *p4v1.Entity, retry 
 	if r.early != nil {
 		r.early.begin()
 	}
-	r.pending = append(r.pending, pendingUpdate{kind: k, retry: retry})
+	r.pending.add(pendingUpdate{kind: k, retry: retry})
 	if err := r.w.Add(r.ctx, &p4v1.Update{Type: typ, Entity: e}); err != nil {
 		return fmt.Errorf("clone: writing to the target: %w", err)
 	}
@@ -364,9 +398,7 @@ func (r *runner) add(k entity.Kind, typ p4v1.Update_Type, e *p4v1.Entity, retry 
 func (r *runner) barrier() error {
 	for {
 		err := r.w.Flush(r.ctx)
-		pending, base := r.pending, r.base
-		r.base += len(pending)
-		r.pending = nil
+		pending := r.pending.take()
 		var we *client.WriteError
 		if err != nil && !errors.As(err, &we) {
 			return fmt.Errorf("clone: writing to the target: %w", err)
@@ -379,7 +411,7 @@ func (r *runner) barrier() error {
 			if f.BatchWide {
 				return fmt.Errorf("clone: the target refused a whole batch: %w", &f)
 			}
-			p := pending[f.Index-base]
+			p := pending.at(f.Index)
 			st := r.res.stats(p.kind)
 			code := codeOf(f.Err)
 			next := resend(f.Update, code)
