@@ -6,6 +6,7 @@ package simtest
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
@@ -52,6 +54,11 @@ type Options struct {
 	Ports []sim.PortSpec
 	// CPUPort of the whole switch (default 255).
 	CPUPort uint32
+	// TLS, when set, serves P4Runtime over TLS with this configuration
+	// (without Ports); ClientTLS is how the device's own client then
+	// verifies it.
+	TLS       *tls.Config
+	ClientTLS *client.TLSOptions
 }
 
 // Start runs a device until the test ends.
@@ -94,7 +101,11 @@ func Start(t testing.TB, o Options) *Device {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g := grpc.NewServer()
+		var gopts []grpc.ServerOption
+		if o.TLS != nil {
+			gopts = append(gopts, grpc.Creds(credentials.NewTLS(o.TLS)))
+		}
+		g := grpc.NewServer(gopts...)
 		p4rt.Register(g, dev)
 		go g.Serve(lis)
 		d.Dev = dev
@@ -105,7 +116,7 @@ func Start(t testing.TB, o Options) *Device {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	d.Client, err = client.Dial(ctx, d.Addr, client.DialOptions{DeviceID: o.DeviceID, Insecure: true,
+	d.Client, err = client.Dial(ctx, d.Addr, client.DialOptions{DeviceID: o.DeviceID, Insecure: o.ClientTLS == nil, TLS: o.ClientTLS,
 		ElectionID: &client.ElectionID{High: 1}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,10 @@ type Options struct {
 	Rules info.PortRules
 	// Journal keeps migrations across restarts; nil keeps them in memory.
 	Journal *migrate.BoltJournal
-	Log     *slog.Logger
+	// TLS secures the connections to the switches (P4Runtime and gNMI);
+	// nil: plaintext.
+	TLS *client.TLSOptions
+	Log *slog.Logger
 }
 
 // Service runs the migrations of a proxy's devices and answers the admin
@@ -107,7 +110,7 @@ func New(p *proxy.Proxy, opts Options) *Service {
 // (set on the Backend, and returned to be closed with it).
 func (o Options) DialBackend(ctx context.Context, addr string, deviceID uint64, gnmiAddr string) (*proxy.Backend, *gnmiclient.Client, error) {
 	eid := o.ElectionID
-	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: deviceID, Insecure: true, ElectionID: &eid, Logger: o.Log})
+	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: deviceID, ElectionID: &eid, Logger: o.Log, TLS: o.TLS, Insecure: o.TLS == nil})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,13 +122,25 @@ func (o Options) DialBackend(ctx context.Context, addr string, deviceID uint64, 
 	if gnmiAddr == "" {
 		return b, nil, nil
 	}
-	g, err := gnmiclient.Dial(ctx, gnmiAddr, gnmiclient.WithInsecure())
+	g, err := o.dialGNMI(ctx, gnmiAddr)
 	if err != nil {
 		b.Close()
 		return nil, nil, fmt.Errorf("gNMI: %w", err)
 	}
 	b.SetGNMI(g)
 	return b, g, nil
+}
+
+// dialGNMI reaches a switch's gNMI, with TLS when o.TLS says so.
+func (o Options) dialGNMI(ctx context.Context, addr string) (*gnmiclient.Client, error) {
+	if o.TLS == nil {
+		return gnmiclient.Dial(ctx, addr, gnmiclient.WithInsecure())
+	}
+	cfg, err := o.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
+	return gnmiclient.Dial(ctx, addr, gnmiclient.WithTLS(cfg))
 }
 
 // run is one device's migration.
@@ -282,7 +297,7 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		drv.Pipeline = &p4v1.ForwardingPipelineConfig{P4Info: p4i, P4DeviceConfig: p.DeviceConfig}
 	}
 	if spec.SourceGNMI != "" {
-		g, err := gnmiclient.Dial(dctx, spec.SourceGNMI, gnmiclient.WithInsecure())
+		g, err := s.opts.dialGNMI(dctx, spec.SourceGNMI)
 		if err != nil {
 			return fail(fmt.Errorf("source gNMI: %w", err))
 		}

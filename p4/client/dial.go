@@ -87,15 +87,16 @@ func transportCredentials(opts DialOptions) (credentials.TransportCredentials, e
 	case opts.TLS == nil:
 		return nil, errors.New("no transport security chosen: set Insecure or TLS")
 	}
-	cfg, err := opts.TLS.config()
+	cfg, err := opts.TLS.Config()
 	if err != nil {
 		return nil, err
 	}
 	return credentials.NewTLS(cfg), nil
 }
 
-// config turns the options into a tls.Config.
-func (o *TLSOptions) config() (*tls.Config, error) {
+// Config turns the options into a tls.Config (for other clients of the
+// same switch, such as gNMI).
+func (o *TLSOptions) Config() (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName}
 	switch {
 	case o.CAFile != "" && o.CA != nil:

@@ -31,9 +31,7 @@ type flags struct {
 	netns    string
 	target   string
 	poll     time.Duration
-	tlsCert  string
-	tlsKey   string
-	tlsCA    string
+	tls      cli.ServerTLSFlags
 	insecure bool
 }
 
@@ -94,9 +92,7 @@ SIGINT or SIGTERM.`,
 	fs.StringVar(&f.target, "target", "lime", "gNMI target name the agent answers to (requests may also leave it empty)")
 	fs.DurationVar(&f.poll, "poll-interval", bmv2ports.DefaultPollInterval,
 		fmt.Sprintf("how often bmv2's port list is read for changes (%v to %v)", bmv2ports.MinPollInterval, bmv2ports.MaxPollInterval))
-	fs.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate to serve gNMI over TLS (with --tls-key)")
-	fs.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
-	fs.StringVar(&f.tlsCA, "tls-client-ca", "", "PEM CA bundle: require client certificates signed by it (needs --tls-cert)")
+	f.tls.Register(fs, "gNMI")
 	fs.BoolVar(&f.insecure, "insecure", false, "allow plaintext gNMI on a non-loopback --listen address")
 	return cmd
 }
@@ -125,7 +121,7 @@ func (f *flags) resolve() (*config, error) {
 	if cfg.ports, err = parsePorts(f.ports, ns); err != nil {
 		return nil, err
 	}
-	if cfg.creds, err = serverTLS(f.tlsCert, f.tlsKey, f.tlsCA); err != nil {
+	if cfg.creds, err = f.tls.Credentials(); err != nil {
 		return nil, err
 	}
 	if cfg.creds == nil && !f.insecure && !loopback(host) {

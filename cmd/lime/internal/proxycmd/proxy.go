@@ -30,7 +30,22 @@ type flags struct {
 	electionLow            uint64
 	ports                  cli.PortFlags
 	timeout                time.Duration
+	tls                    cli.ServerTLSFlags       // towards the controllers
+	switchTLS              client.TLSOptions        // towards the switches
 	serving                func(p4rt, admin string) // told once the proxy serves
+}
+
+// switches is the TLS towards the switches; nil (plaintext) when no
+// --switch-* flag is given.
+func (f *flags) switches() (*client.TLSOptions, error) {
+	t := f.switchTLS
+	if t.CAFile == "" && t.CertFile == "" && t.KeyFile == "" {
+		return nil, nil
+	}
+	if _, err := t.Config(); err != nil {
+		return nil, fmt.Errorf("--switch-ca/--switch-cert/--switch-key: %w", err)
+	}
+	return &t, nil
 }
 
 // New returns the command.
@@ -81,7 +96,13 @@ carries its host during and after a migration (targets are device ids).
 The admin API (--admin, JSON over HTTP; keep it on loopback) starts, aborts
 and retries migrations and reports status and Prometheus metrics
 (/metrics). Migrations are journalled in --journal and resume when the
-proxy restarts. The proxy runs until SIGINT or SIGTERM.`,
+proxy restarts. The proxy runs until SIGINT or SIGTERM.
+
+Controllers reach --listen in plaintext, or over TLS with --tls-cert and
+--tls-key (and mutual TLS with --tls-client-ca). The proxy reaches the
+switches (their P4Runtime and gNMI, and the targets of migrations) in
+plaintext, or over TLS with --switch-ca (and --switch-cert/--switch-key for
+mutual TLS).`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -95,6 +116,10 @@ proxy restarts. The proxy runs until SIGINT or SIGTERM.`,
 	fs.Uint64Var(&f.electionHigh, "election-high", 1, "high 64 bits of the proxy's election id towards the switches")
 	fs.Uint64Var(&f.electionLow, "election-low", 0, "low 64 bits of the proxy's election id towards the switches")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for each switch to answer at start")
+	f.tls.Register(fs, "P4Runtime and gNMI")
+	fs.StringVar(&f.switchTLS.CAFile, "switch-ca", "", "PEM CA bundle that verifies the switches' certificates: TLS towards the switches (P4Runtime and gNMI)")
+	fs.StringVar(&f.switchTLS.CertFile, "switch-cert", "", "client certificate (PEM) for mutual TLS with the switches")
+	fs.StringVar(&f.switchTLS.KeyFile, "switch-key", "", "private key (PEM) of --switch-cert")
 	f.ports.RegisterRules(fs) // the port map comes with each migration (lime migrate)
 	return cmd
 }
@@ -144,12 +169,20 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	rules := f.ports.Rules()
 	eid := client.ElectionID{High: f.electionHigh, Low: f.electionLow}
+	creds, err := f.tls.Credentials()
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
+	switchTLS, err := f.switches()
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
 	j, err := migrate.OpenJournal(f.journal)
 	if err != nil {
 		return &cli.ExitError{Code: 2, Err: err}
 	}
 	defer j.Close()
-	svcOpts := service.Options{ElectionID: eid, Rules: rules, Journal: j, Log: deps.Log}
+	svcOpts := service.Options{ElectionID: eid, Rules: rules, Journal: j, TLS: switchTLS, Log: deps.Log}
 	p := proxy.New(proxy.Options{Log: deps.Log})
 	var backends []*proxy.Backend
 	defer func() {
@@ -205,14 +238,19 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		lis.Close()
 		return &cli.ExitError{Code: 2, Err: fmt.Errorf("--admin: %w", err)}
 	}
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(64 << 20))
+	gopts := []grpc.ServerOption{grpc.MaxRecvMsgSize(64 << 20)}
+	security := ""
+	if creds != nil {
+		gopts, security = append(gopts, grpc.Creds(creds)), " (P4Runtime and gNMI over TLS)"
+	}
+	g := grpc.NewServer(gopts...)
 	proxy.Register(g, p)
 	defer proxy.RegisterGNMI(g, p).Close()
 	hs := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 2)
 	go func() { errc <- g.Serve(lis) }()
 	go func() { errc <- hs.Serve(alis) }()
-	fmt.Fprintf(deps.Out, "lime proxy: P4Runtime on %s, admin API on %s\n", lis.Addr(), alis.Addr())
+	fmt.Fprintf(deps.Out, "lime proxy: P4Runtime on %s, admin API on %s%s\n", lis.Addr(), alis.Addr(), security)
 	for _, d := range p.Devices() {
 		note := ""
 		if d.Migrated() {

@@ -1,4 +1,4 @@
-package agentcmd
+package cli
 
 import (
 	"crypto/tls"
@@ -7,11 +7,29 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/spf13/pflag"
 	"google.golang.org/grpc/credentials"
 )
 
-// serverTLS builds the gNMI server's TLS credentials from the flags; nil
-// when no certificate is given (plaintext).
+// ServerTLSFlags are a gRPC server's --tls-cert, --tls-key and
+// --tls-client-ca.
+type ServerTLSFlags struct {
+	Cert, Key, ClientCA string
+}
+
+// Register adds the flags; what names the server's protocols.
+func (f *ServerTLSFlags) Register(fs *pflag.FlagSet, what string) {
+	fs.StringVar(&f.Cert, "tls-cert", "", "PEM certificate to serve "+what+" over TLS (with --tls-key)")
+	fs.StringVar(&f.Key, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&f.ClientCA, "tls-client-ca", "", "PEM CA bundle: require client certificates signed by it (needs --tls-cert)")
+}
+
+// Credentials are the server's TLS credentials; nil when no certificate
+// is given (plaintext).
+func (f *ServerTLSFlags) Credentials() (credentials.TransportCredentials, error) {
+	return serverTLS(f.Cert, f.Key, f.ClientCA)
+}
+
 func serverTLS(certFile, keyFile, clientCA string) (credentials.TransportCredentials, error) {
 	switch {
 	case certFile == "" && keyFile == "" && clientCA == "":

@@ -1,0 +1,106 @@
+package proxycmd_test
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
+	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
+	"github.com/lime-p4/lime/internal/simtest"
+	"github.com/lime-p4/lime/internal/syncbuf"
+	"github.com/lime-p4/lime/internal/testcert"
+	"github.com/lime-p4/lime/p4/client"
+)
+
+// runProxy runs `lime proxy` with args until the test ends; err is its
+// failure to start.
+func runProxy(t *testing.T, args ...string) (addr string, out *syncbuf.Buffer, err error) {
+	t.Helper()
+	out = &syncbuf.Buffer{}
+	ctx, cancel := context.WithCancel(context.Background())
+	args = append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "j.db"), "--timeout", "3s"}, args...)
+	addr, _, wait, err := proxycmd.Run(ctx, cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)}, args...)
+	if err != nil {
+		cancel()
+		return "", out, err
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("lime proxy: %v", err)
+		}
+	})
+	return addr, out, nil
+}
+
+// TLS both ways: the proxy reaches a switch that serves P4Runtime over TLS
+// (--switch-ca), and serves controllers over TLS (--tls-cert, --tls-key);
+// a plaintext controller gets nowhere, and a proxy without the switch's CA
+// does not start, naming the switch.
+func TestProxyTLS(t *testing.T) {
+	ca := testcert.NewCA(t, "lime test CA")
+	loopback := []net.IP{net.ParseIP("127.0.0.1")}
+	switchCert := ca.Issue(t, "switch", x509.ExtKeyUsageServerAuth, nil, loopback)
+	proxyCertFile, proxyKeyFile := ca.Issue(t, "proxy", x509.ExtKeyUsageServerAuth, nil, loopback).WriteFiles(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, ca.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sw := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, Cookie: 3,
+		TLS: &tls.Config{Certificates: []tls.Certificate{switchCert.TLS}}, ClientTLS: &client.TLSOptions{CA: ca.Pool()}})
+
+	addr, out, err := runProxy(t, "--device", "vid=1,addr="+sw.Addr, "--election-high", "10",
+		"--switch-ca", caFile, "--tls-cert", proxyCertFile, "--tls-key", proxyKeyFile)
+	if err != nil {
+		t.Fatalf("lime proxy: %v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), "over TLS") {
+		t.Errorf("lime proxy does not say it serves TLS:\n%s", out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: 1, TLS: &client.TLSOptions{CA: ca.Pool()}, ElectionID: &client.ElectionID{High: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.Arbitrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.GetCookie().GetCookie() != 3 || len(cfg.GetP4Info().GetTables()) != len(sw.Info.Tables) {
+		t.Fatalf("pipeline through the proxy: cookie %d, %d tables; the switch has cookie 3, %d tables",
+			cfg.GetCookie().GetCookie(), len(cfg.GetP4Info().GetTables()), len(sw.Info.Tables))
+	}
+
+	pctx, pcancel := context.WithTimeout(ctx, time.Second)
+	defer pcancel()
+	if pc, err := client.Dial(pctx, addr, client.DialOptions{DeviceID: 1, Insecure: true}); err == nil {
+		pc.Close()
+		t.Error("a plaintext controller reached the TLS proxy")
+	}
+
+	_, out, err = runProxy(t, "--device", "vid=1,addr="+sw.Addr, "--election-high", "10")
+	if err == nil || !strings.Contains(err.Error(), sw.Addr) {
+		t.Fatalf("proxy without the switch's CA: %v, want an error naming %s\n%s", err, sw.Addr, out)
+	}
+	if _, _, err := runProxy(t, "--device", "vid=1,addr="+sw.Addr, "--switch-cert", proxyCertFile); err == nil || !strings.Contains(err.Error(), "--switch-key") {
+		t.Fatalf("--switch-cert without --switch-key: %v", err)
+	}
+}
