@@ -11,6 +11,7 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/sim/port"
@@ -49,6 +50,8 @@ type Options struct {
 	// GNMI tunes the gNMI agent; its Target and Logger are set from the
 	// fields above.
 	GNMI gnmi.Options
+	// Creds secure P4Runtime and gNMI (TLS); nil serves plaintext.
+	Creds credentials.TransportCredentials
 }
 
 // Device is one simulated switch. Its methods are safe for concurrent use.
@@ -167,7 +170,11 @@ func (d *Device) Register(g *grpc.Server) {
 // Serve serves P4Runtime and gNMI on lis until Shutdown or Close. It
 // returns nil after a shutdown.
 func (d *Device) Serve(lis net.Listener) error {
-	g := grpc.NewServer(grpc.MaxRecvMsgSize(256 << 20)) // PI's receive limit
+	gopts := []grpc.ServerOption{grpc.MaxRecvMsgSize(256 << 20)} // PI's receive limit
+	if d.opts.Creds != nil {
+		gopts = append(gopts, grpc.Creds(d.opts.Creds))
+	}
+	g := grpc.NewServer(gopts...)
 	d.Register(g)
 	d.mu.Lock()
 	if d.closed {

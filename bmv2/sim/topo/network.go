@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc/credentials"
 	"log/slog"
 	"net"
 	"os"
@@ -31,6 +32,8 @@ type Options struct {
 	// P4Runtime and GNMI tune every device's servers (see sim.Options).
 	P4Runtime p4rt.Options
 	GNMI      gnmi.Options
+	// Creds secure every device's P4Runtime and gNMI; nil: plaintext.
+	Creds credentials.TransportCredentials
 }
 
 // Running is one started device.
@@ -145,7 +148,7 @@ func (n *Network) startDevice(t *Topology, spec *Device, opts Options, cache map
 		ports = append(ports, sim.PortSpec{Name: p.Name, ID: p.ID})
 	}
 	dev, err := sim.New(sim.Options{Name: spec.Name, DeviceID: spec.DeviceID, Profile: t.profile(spec), Ports: ports,
-		CPUPort: cpu, Logger: n.log, P4Runtime: opts.P4Runtime, GNMI: opts.GNMI})
+		CPUPort: cpu, Logger: n.log, P4Runtime: opts.P4Runtime, GNMI: opts.GNMI, Creds: opts.Creds})
 	if err != nil {
 		return err
 	}

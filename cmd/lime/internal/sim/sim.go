@@ -32,6 +32,7 @@ type flags struct {
 	thriftBasePort  int
 	cpuPort         uint32
 	shutdownTimeout time.Duration
+	tls             cli.ServerTLSFlags
 }
 
 // New returns the command.
@@ -54,8 +55,11 @@ gives every device an ephemeral port. --topology FILE reads devices, ports
 bmv2/sim/testdata/two-switches.yaml).
 
 Profile bmv2 answers as simple_switch_grpc does; profile spec adds the
-optional P4Runtime features bmv2 lacks. The switches run until SIGINT or
-SIGTERM, then stop gracefully within --shutdown-timeout.`,
+optional P4Runtime features bmv2 lacks. With --tls-cert and --tls-key every
+switch serves P4Runtime and gNMI over TLS (mutual TLS with
+--tls-client-ca), as a Stratum switch set up with certificates does. The
+switches run until SIGINT or SIGTERM, then stop gracefully within
+--shutdown-timeout.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -76,6 +80,7 @@ SIGTERM, then stop gracefully within --shutdown-timeout.`,
 	fs.IntVar(&f.thriftBasePort, "thrift-base-port", 0, "Thrift port of the first switch (the others follow; 0: no Thrift)")
 	fs.Uint32Var(&f.cpuPort, "cpu-port", 0, "CPU port (default: the pipeline's cpu_port.txt, else 255)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 5*time.Second, "bound on the graceful stop")
+	f.tls.Register(fs, "P4Runtime and gNMI")
 	return cmd
 }
 
@@ -140,7 +145,11 @@ func run(ctx context.Context, deps cli.Deps, f *flags, changed func(string) bool
 	if err != nil {
 		return fail(err)
 	}
-	n, err := topo.Start(t, topo.Options{Logger: deps.Log})
+	creds, err := f.tls.Credentials()
+	if err != nil {
+		return fail(err)
+	}
+	n, err := topo.Start(t, topo.Options{Logger: deps.Log, Creds: creds})
 	if err != nil {
 		return fail(err)
 	}

@@ -2,8 +2,11 @@ package sim_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +22,8 @@ import (
 	gclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/syncbuf"
+	"github.com/lime-p4/lime/internal/testcert"
+	"github.com/lime-p4/lime/p4/client"
 )
 
 // start runs `lime sim args...` in-process until the returned cancel.
@@ -135,5 +140,43 @@ func TestSimBadFlags(t *testing.T) {
 		if !errors.As(err, &ee) || ee.Code != 2 || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want exit 2 mentioning %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestSimTLS: with --tls-cert and --tls-key the switches serve P4Runtime
+// and gNMI over TLS, and a plaintext client gets nowhere.
+func TestSimTLS(t *testing.T) {
+	ca := testcert.NewCA(t, "lime test CA")
+	certFile, keyFile := ca.Issue(t, "switch", x509.ExtKeyUsageServerAuth, nil, []net.IP{net.ParseIP("127.0.0.1")}).WriteFiles(t)
+	out, cancel, done := start(t, "--devices", "1", "--base-port", "0", "--pipeline", fixtures.Get(t, "onos-basic").Dir,
+		"--tls-cert", certFile, "--tls-key", keyFile)
+	defer func() {
+		cancel()
+		<-done
+	}()
+	addr := addrs(t, out, done, 1)["s1"]
+	ctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+	defer c()
+	cl, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: 1, TLS: &client.TLSOptions{CA: ca.Pool()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if cfg, err := cl.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE); err != nil || len(cfg.GetP4Info().GetTables()) == 0 {
+		t.Fatalf("pipeline over TLS: %v, %v", cfg, err)
+	}
+	g, err := gclient.Dial(ctx, addr, gclient.WithTLS(&tls.Config{RootCAs: ca.Pool()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if pid, err := g.PortID(ctx, "eth2"); err != nil || pid != 2 {
+		t.Errorf("gNMI over TLS: eth2 id %d, %v", pid, err)
+	}
+	pctx, pc := context.WithTimeout(ctx, time.Second)
+	defer pc()
+	if p, err := client.Dial(pctx, addr, client.DialOptions{DeviceID: 1, Insecure: true}); err == nil {
+		p.Close()
+		t.Error("a plaintext client reached the TLS switch")
 	}
 }
