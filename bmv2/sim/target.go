@@ -435,6 +435,9 @@ func (pr *program) SetMeter(m *info.Meter, index int64, cfg *p4v1.MeterConfig) e
 
 // Registers reads register cells.
 func (pr *program) Registers(r *info.Register, first, last int64, fn func(int64, []byte) error) error {
+	if first > last {
+		return nil // an empty range (of an array of no cells)
+	}
 	return pr.sw.ReadRegisterRange(r.Name, uint64(first), uint64(last), func(i uint64, v []byte) error { return fn(int64(i), v) })
 }
 

@@ -2,6 +2,7 @@ package clone
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"sync"
 
@@ -15,82 +16,103 @@ import (
 // first entities are here by the time the copy reaches it, so that reading
 // overlaps translating and writing, within a request and across requests
 // (no round trip between two small kinds, no wait for a table's first
-// response after the previous kind's barrier). At most budget entities are
-// held at any time, over all requests.
+// response after the previous kind's barrier).
+//
+// The entities of every request go through one channel, in plan order,
+// each request ended by a marker: at most budget entities are held at any
+// time, however many requests the plan has. The copy takes the requests in
+// the same order. It must not wait for anything read after them while it
+// holds one: the arrays the copy reads apart (earlyCells, copyCells) come
+// after every other kind in snapshot.Plan (TestPlanPutsArraysLast), so a
+// stalled read-ahead stream, which on a switch may hold off writes, is
+// never what the copy waits behind.
 type readAhead struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	tokens chan struct{} // one per entity read and not yet taken
-	reqs   []*aheadRequest
+	ch     chan aheadItem
+	reqs   []*aheadRequest // by plan index; nil for the requests read elsewhere
 }
 
 type aheadRequest struct {
 	ctx    context.Context
 	cancel context.CancelFunc
-	ch     chan aheadItem
 }
 
 type aheadItem struct {
+	req int // plan index
 	e   *p4v1.Entity
 	err error
+	end bool // the request's last item
 }
 
 // startReadAhead starts reading the plan's requests for which want is
 // true, one after the other.
 func startReadAhead(ctx context.Context, src snapshot.Reader, plan []snapshot.Request, want func(int) bool, budget int) *readAhead {
 	ctx, cancel := context.WithCancel(ctx)
-	x := &readAhead{cancel: cancel, tokens: make(chan struct{}, budget), reqs: make([]*aheadRequest, len(plan))}
+	x := &readAhead{cancel: cancel, ch: make(chan aheadItem, budget), reqs: make([]*aheadRequest, len(plan))}
 	for i := range plan {
 		if want(i) {
 			rctx, rcancel := context.WithCancel(ctx)
-			// Never more than budget items in all, so sends never block
-			// on the channel, only on the tokens.
-			x.reqs[i] = &aheadRequest{ctx: rctx, cancel: rcancel, ch: make(chan aheadItem, budget)}
+			x.reqs[i] = &aheadRequest{ctx: rctx, cancel: rcancel}
 		}
 	}
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
+		defer close(x.ch)
 		for i, a := range x.reqs {
-			if a != nil {
-				x.read(src, plan[i], a)
+			if a == nil {
+				continue
+			}
+			x.read(src, i, plan[i], a)
+			select {
+			case x.ch <- aheadItem{req: i, end: true}:
+			case <-ctx.Done():
+				return
 			}
 		}
 	}()
 	return x
 }
 
-// read reads one request into its channel, until its end, its error or
-// its cancellation.
-func (x *readAhead) read(src snapshot.Reader, req snapshot.Request, a *aheadRequest) {
-	defer close(a.ch)
+// read reads request i into the channel, until its end, its error or its
+// cancellation.
+func (x *readAhead) read(src snapshot.Reader, i int, req snapshot.Request, a *aheadRequest) {
 	defer a.cancel()
 	for e, err := range snapshot.Read(a.ctx, src, req) {
 		select {
-		case x.tokens <- struct{}{}:
+		case x.ch <- aheadItem{req: i, e: e, err: err}:
 		case <-a.ctx.Done():
 			return
 		}
-		a.ch <- aheadItem{e, err}
 	}
 }
 
 // entities yields request i's entities. A consumer that stops early
 // cancels the rest of that request's read; the later requests are still
-// read.
+// read. The requests must be taken in plan order.
 func (x *readAhead) entities(i int) iter.Seq2[*p4v1.Entity, error] {
-	a := x.reqs[i]
 	return func(yield func(*p4v1.Entity, error) bool) {
-		defer func() {
-			a.cancel()
-			for range a.ch {
-				<-x.tokens
-			}
-		}()
-		for it := range a.ch {
-			<-x.tokens
-			if !yield(it.e, it.err) {
+		stopped := false
+		for it := range x.ch {
+			if it.req != i {
+				// A request skipped: a bug of the caller, told rather than
+				// mixed into this one.
+				x.reqs[i].cancel()
+				if !stopped {
+					yield(nil, fmt.Errorf("clone: read ahead: request %d taken while request %d comes", i, it.req))
+				}
 				return
+			}
+			if it.end {
+				return
+			}
+			if stopped {
+				continue // the rest of a cancelled read
+			}
+			if !yield(it.e, it.err) {
+				stopped = true
+				x.reqs[i].cancel()
 			}
 		}
 	}

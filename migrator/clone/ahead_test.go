@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,8 +13,11 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
+	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/info"
 )
 
 // aheadSource answers a read of multicast group g with n[g] groups (ids
@@ -112,7 +117,8 @@ func TestReadAheadHoldsAtMostTheBudget(t *testing.T) {
 	const budget = 8
 	x := startReadAhead(context.Background(), src, aheadPlan(1, 2, 3), all, budget)
 	defer x.stop()
-	waitFor(t, func() bool { return src.produced.Load() >= budget })
+	// Entities and the end markers of the requests read share the budget.
+	waitFor(t, func() bool { return src.produced.Load() >= budget-2 })
 	time.Sleep(20 * time.Millisecond) // would it read more?
 	// The source's iterator has handed over one more, held by the reader
 	// until a token frees.
@@ -169,5 +175,41 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// The copy reads the arrays apart from the read-ahead and must reach them
+// only once every read-ahead request is taken (see readAhead): in every
+// program's plan, counters and registers come last.
+func TestPlanPutsArraysLast(t *testing.T) {
+	for _, fx := range fixtures.All(t) {
+		text, err := os.ReadFile(fx.P4Info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := info.ParseText(text)
+		if err != nil {
+			t.Fatalf("%s: %v", fx.P4Info, err)
+		}
+		in := p4test.Index(t, p)
+		cells := false
+		for _, req := range snapshot.Plan(in) {
+			if snapshot.CellsOf(req.Kind) {
+				cells = true
+			} else if cells {
+				t.Errorf("%s: %s comes after an array", fx.Name, req.Name())
+			}
+		}
+	}
+}
+
+// A request taken out of plan order is an error, not another request's
+// entities.
+func TestReadAheadOutOfOrder(t *testing.T) {
+	src := &aheadSource{n: map[uint32]int{1: 2, 2: 2}}
+	x := startReadAhead(context.Background(), src, aheadPlan(1, 2), all, 8)
+	defer x.stop()
+	if _, err := collect(t, x.entities(1)); err == nil || !strings.Contains(err.Error(), "request 1 taken while request 0 comes") {
+		t.Fatalf("request 1 before request 0: %v", err)
 	}
 }

@@ -118,21 +118,25 @@ func (s *Switch) register(name string) (*regArray, *RegisterInfo, error) {
 // big-endian bytes.
 func (s *Switch) ReadRegister(name string, index uint64) ([]byte, error) {
 	var out []byte
-	err := s.ReadRegisterRange(name, index, index, func(_ uint64, v []byte) error {
+	err := s.readRegisters(name, index, index, 1, func(_ uint64, v []byte) error {
 		out = bytes.Clone(v)
 		return nil
 	})
 	return out, err
 }
 
-// ReadRegisters returns every cell of a register array.
+// ReadRegisters returns every cell of a register array, read at one
+// instant (bmv2's register_read_all).
 func (s *Switch) ReadRegisters(name string) ([][]byte, error) {
 	r, _, err := s.register(name)
-	if err != nil || r.size == 0 {
+	if err != nil {
 		return nil, err
 	}
 	out := make([][]byte, 0, r.size)
-	err = s.ReadRegisterRange(name, 0, uint64(r.size-1), func(_ uint64, v []byte) error {
+	if r.size == 0 {
+		return out, nil
+	}
+	err = s.readRegisters(name, 0, uint64(r.size-1), uint64(r.size), func(_ uint64, v []byte) error {
 		out = append(out, bytes.Clone(v))
 		return nil
 	})
@@ -148,8 +152,14 @@ const registerChunk = 1024
 // call; an error from fn ends the read with it. The array is locked while
 // a chunk of cells is copied, never while fn runs: a slow reader (a
 // P4Runtime client on the other end of fn) does not hold up the packets
-// that use the register.
+// that use the register, and the cells of different chunks may be read at
+// different instants, as packets go on changing them.
 func (s *Switch) ReadRegisterRange(name string, first, last uint64, fn func(index uint64, value []byte) error) error {
+	return s.readRegisters(name, first, last, registerChunk, fn)
+}
+
+// readRegisters is ReadRegisterRange copying chunk cells under each lock.
+func (s *Switch) readRegisters(name string, first, last, chunk uint64, fn func(index uint64, value []byte) error) error {
 	r, info, err := s.register(name)
 	if err != nil {
 		return err
@@ -161,9 +171,9 @@ func (s *Switch) ReadRegisterRange(name string, first, last uint64, fn func(inde
 		return nil
 	}
 	n := nbytes(info.Bitwidth)
-	buf := make([]byte, min(last-first+1, registerChunk)*uint64(n))
-	for lo := first; lo <= last; lo += registerChunk {
-		hi := min(lo+registerChunk-1, last)
+	buf := make([]byte, min(last-first+1, chunk)*uint64(n))
+	for lo := first; lo <= last; lo += chunk {
+		hi := min(lo+chunk-1, last)
 		r.mu.Lock()
 		for i := lo; i <= hi; i++ {
 			r.putCell(buf[int(i-lo)*n:int(i-lo+1)*n], i)
@@ -173,6 +183,9 @@ func (s *Switch) ReadRegisterRange(name string, first, last uint64, fn func(inde
 			if err := fn(i, buf[int(i-lo)*n:int(i-lo+1)*n]); err != nil {
 				return err
 			}
+		}
+		if hi == last {
+			break // lo+chunk could wrap around
 		}
 	}
 	return nil

@@ -17,7 +17,7 @@ func TestReadRegisterRange(t *testing.T) {
 		states:  []string{pstate("start", []string{extract("h")}, nil, tr("default", "", ""))},
 		deparse: []string{"h"},
 		top: map[string]string{"register_arrays": `[{"name":"narrow","id":0,"size":3000,"bitwidth":20},
-			{"name":"wide","id":1,"size":2100,"bitwidth":100}]`},
+			{"name":"wide","id":1,"size":2100,"bitwidth":100},{"name":"none","id":2,"size":0,"bitwidth":8}]`},
 	}
 	sw := New(s.load(t), Options{})
 	for _, c := range []struct {
@@ -77,4 +77,8 @@ func TestReadRegisterRange(t *testing.T) {
 	mustErr(t, sw.ReadRegisterRange("narrow", 0, 3000, func(uint64, []byte) error { return nil }), ErrNotFound)
 	mustErr(t, sw.ReadRegisterRange("nope", 0, 0, func(uint64, []byte) error { return nil }), ErrNotFound)
 	must(t, sw.ReadRegisterRange("narrow", 7, 6, func(uint64, []byte) error { t.Fatal("a cell of an empty range"); return nil }))
+	// An array of no cells reads as no cells.
+	if all, err := sw.ReadRegisters("none"); err != nil || all == nil || len(all) != 0 {
+		t.Fatalf("ReadRegisters of no cells: %v %v", all, err)
+	}
 }
