@@ -17,6 +17,18 @@ import (
 // test, naming the file, when either does not read or parse.
 func Config(t testing.TB, fx fixtures.Pipeline, cookie uint64) *p4v1.ForwardingPipelineConfig {
 	t.Helper()
+	p := P4Info(t, fx)
+	js, err := os.ReadFile(fx.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &p4v1.ForwardingPipelineConfig{P4Info: p, P4DeviceConfig: js, Cookie: &p4v1.ForwardingPipelineConfig_Cookie{Cookie: cookie}}
+}
+
+// P4Info reads the fixture's P4Info, failing the test, naming the file,
+// when it does not read or parse.
+func P4Info(t testing.TB, fx fixtures.Pipeline) *p4configv1.P4Info {
+	t.Helper()
 	text, err := os.ReadFile(fx.P4Info)
 	if err != nil {
 		t.Fatal(err)
@@ -25,11 +37,7 @@ func Config(t testing.TB, fx fixtures.Pipeline, cookie uint64) *p4v1.ForwardingP
 	if err != nil {
 		t.Fatalf("%s: %v", fx.P4Info, err)
 	}
-	js, err := os.ReadFile(fx.JSON)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &p4v1.ForwardingPipelineConfig{P4Info: p, P4DeviceConfig: js, Cookie: &p4v1.ForwardingPipelineConfig_Cookie{Cookie: cookie}}
+	return p
 }
 
 // Index indexes p with [info.New], failing the test on an error.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,7 +16,6 @@ import (
 	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/entity"
-	"github.com/lime-p4/lime/p4/info"
 )
 
 // aheadSource answers a read of multicast group g with n[g] groups (ids
@@ -183,15 +181,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // program's plan, counters and registers come last.
 func TestPlanPutsArraysLast(t *testing.T) {
 	for _, fx := range fixtures.All(t) {
-		text, err := os.ReadFile(fx.P4Info)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := info.ParseText(text)
-		if err != nil {
-			t.Fatalf("%s: %v", fx.P4Info, err)
-		}
-		in := p4test.Index(t, p)
+		in := p4test.Index(t, p4test.P4Info(t, fx))
 		cells := false
 		for _, req := range snapshot.Plan(in) {
 			if snapshot.CellsOf(req.Kind) {
