@@ -25,9 +25,7 @@ type DeviceFlags struct {
 	ElectionLow  uint64
 	Role         string
 	Insecure     bool
-	CAFile       string
-	CertFile     string
-	KeyFile      string
+	TLSFiles     ClientTLSFlags
 	ServerName   string
 	Timeout      time.Duration
 	Thrift       string
@@ -42,9 +40,7 @@ func (d *DeviceFlags) Register(fs *pflag.FlagSet, prefix, what string) {
 	fs.Uint64Var(&d.ElectionLow, prefix+"election-low", 1, "low 64 bits of the election id used with the "+what)
 	fs.StringVar(&d.Role, prefix+"role", "", "P4Runtime role name with the "+what+" (empty: default role)")
 	fs.BoolVar(&d.Insecure, prefix+"insecure", true, "plaintext connection to the "+what+" (set false and give a CA for TLS)")
-	fs.StringVar(&d.CAFile, prefix+"ca", "", "PEM CA bundle that verifies the "+what+"'s certificate (enables TLS)")
-	fs.StringVar(&d.CertFile, prefix+"cert", "", "client certificate (PEM) for mutual TLS with the "+what)
-	fs.StringVar(&d.KeyFile, prefix+"key", "", "client key (PEM) for mutual TLS with the "+what)
+	d.TLSFiles.Register(fs, prefix, what)
 	fs.StringVar(&d.ServerName, prefix+"server-name", "", "server name expected in the "+what+"'s certificate")
 	fs.DurationVar(&d.Timeout, prefix+"timeout", 10*time.Second, "how long to wait for the "+what+" to answer")
 	fs.StringVar(&d.Thrift, prefix+"thrift", "", "bmv2 Thrift address (host:port) of the "+what+": registers travel over it where P4Runtime answers UNIMPLEMENTED")
@@ -54,9 +50,7 @@ func (d *DeviceFlags) Register(fs *pflag.FlagSet, prefix, what string) {
 func (d *DeviceFlags) Options() (client.DialOptions, error) {
 	o := client.DialOptions{DeviceID: d.DeviceID, Role: d.Role,
 		ElectionID: &client.ElectionID{High: d.ElectionHigh, Low: d.ElectionLow}}
-	if d.CAFile != "" || d.CertFile != "" || d.ServerName != "" {
-		o.TLS = &client.TLSOptions{CAFile: d.CAFile, CertFile: d.CertFile, KeyFile: d.KeyFile, ServerName: d.ServerName}
-	} else {
+	if o.TLS = d.TLSFiles.TLS(d.ServerName); o.TLS == nil {
 		o.Insecure = d.Insecure
 	}
 	if !o.Insecure && o.TLS == nil {

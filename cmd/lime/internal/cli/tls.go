@@ -8,8 +8,33 @@ import (
 	"os"
 
 	"github.com/spf13/pflag"
+
+	"github.com/lime-p4/lime/p4/client"
 	"google.golang.org/grpc/credentials"
 )
+
+// ClientTLSFlags are a client's TLS files towards a server: PREFIXca,
+// PREFIXcert and PREFIXkey.
+type ClientTLSFlags struct {
+	CAFile, CertFile, KeyFile string
+}
+
+// Register adds the flags, each name prefixed and each help text naming
+// the server (what).
+func (f *ClientTLSFlags) Register(fs *pflag.FlagSet, prefix, what string) {
+	fs.StringVar(&f.CAFile, prefix+"ca", "", "PEM CA bundle that verifies the certificate of the "+what+" (enables TLS)")
+	fs.StringVar(&f.CertFile, prefix+"cert", "", "client certificate (PEM) for mutual TLS with the "+what)
+	fs.StringVar(&f.KeyFile, prefix+"key", "", "client key (PEM) for mutual TLS with the "+what)
+}
+
+// TLS is the TLS the flags (and serverName, the name expected in the
+// server's certificate) ask for; nil when none is given: plaintext.
+func (f *ClientTLSFlags) TLS(serverName string) *client.TLSOptions {
+	if f.CAFile == "" && f.CertFile == "" && f.KeyFile == "" && serverName == "" {
+		return nil
+	}
+	return &client.TLSOptions{CAFile: f.CAFile, CertFile: f.CertFile, KeyFile: f.KeyFile, ServerName: serverName}
+}
 
 // ServerTLSFlags are a gRPC server's --tls-cert, --tls-key and
 // --tls-client-ca.

@@ -31,21 +31,21 @@ type flags struct {
 	ports                  cli.PortFlags
 	timeout                time.Duration
 	tls                    cli.ServerTLSFlags       // towards the controllers
-	switchTLS              client.TLSOptions        // towards the switches
+	switchTLS              cli.ClientTLSFlags       // towards the switches
 	serving                func(p4rt, admin string) // told once the proxy serves
 }
 
 // switches is the TLS towards the switches; nil (plaintext) when no
 // --switch-* flag is given.
 func (f *flags) switches() (*client.TLSOptions, error) {
-	t := f.switchTLS
-	if t.CAFile == "" && t.CertFile == "" && t.KeyFile == "" {
+	t := f.switchTLS.TLS("")
+	if t == nil {
 		return nil, nil
 	}
 	if _, err := t.Config(); err != nil {
 		return nil, fmt.Errorf("--switch-ca/--switch-cert/--switch-key: %w", err)
 	}
-	return &t, nil
+	return t, nil
 }
 
 // New returns the command.
@@ -117,9 +117,7 @@ mutual TLS).`,
 	fs.Uint64Var(&f.electionLow, "election-low", 0, "low 64 bits of the proxy's election id towards the switches")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for each switch to answer at start")
 	f.tls.Register(fs, "P4Runtime and gNMI")
-	fs.StringVar(&f.switchTLS.CAFile, "switch-ca", "", "PEM CA bundle that verifies the switches' certificates: TLS towards the switches (P4Runtime and gNMI)")
-	fs.StringVar(&f.switchTLS.CertFile, "switch-cert", "", "client certificate (PEM) for mutual TLS with the switches")
-	fs.StringVar(&f.switchTLS.KeyFile, "switch-key", "", "private key (PEM) of --switch-cert")
+	f.switchTLS.Register(fs, "switch-", "switches (P4Runtime and gNMI)")
 	f.ports.RegisterRules(fs) // the port map comes with each migration (lime migrate)
 	return cmd
 }
