@@ -143,6 +143,11 @@ func (m *Machine) Succeeded(a Action) error {
 	}
 	st := &m.st
 	switch a.Step {
+	case CatchUp:
+		st.Step = Verify
+		if st.Aborting { // a resumed abort: the mirror is live again
+			st.Step = m.afterUndo()
+		}
 	case Verify:
 		st.Step = m.afterMoves()
 	case MoveHost:
@@ -152,9 +157,7 @@ func (m *Machine) Succeeded(a Action) error {
 		st.Step = Done
 	case MoveBack:
 		st.Moved = st.Moved[:len(st.Moved)-1]
-		if len(st.Moved) == 0 {
-			st.Step = Detach
-		}
+		st.Step = m.afterUndo()
 	case Detach:
 		st.Step = Clear
 	case Clear:
@@ -163,6 +166,14 @@ func (m *Machine) Succeeded(a Action) error {
 		st.Step++
 	}
 	return nil
+}
+
+// afterUndo is MoveBack while hosts are on the target, else Detach.
+func (m *Machine) afterUndo() Step {
+	if len(m.st.Moved) > 0 {
+		return MoveBack
+	}
+	return Detach
 }
 
 // afterMoves is MoveHost while hosts are left to move, else CutOver.
@@ -221,21 +232,30 @@ func (m *Machine) Abort() error {
 		st.Step = Aborted // nothing written
 	case st.Step == Pipeline:
 		st.Step = Clear // the pipeline may be set
-	case len(st.Moved) > 0:
-		st.Step = MoveBack
-	default:
+	case st.Step == Mirror || st.Step == Clone || st.Step == CatchUp:
+		if len(st.Moved) > 0 { // resumed with hosts on the target: the mirror first
+			return nil
+		}
 		st.Step = Detach
+	default:
+		st.Step = m.afterUndo()
 	}
 	return nil
 }
 
 // Resume is what a restarted migrator does with a journalled state: the
 // proxy's record of writes and its mirror lived in the stopped process, so
-// a migration between Mirror and CutOver attaches the mirror again, clones
-// again (quickly: the clone skips what the target holds) and catches up;
-// the hosts already moved stay moved. An abort goes on where it stood.
+// a migration between Mirror and CutOver attaches the mirror again (with
+// the hosts already moved, which stay moved), clones again (quickly: the
+// clone skips what the target holds) and catches up. An abort goes on
+// where it stood; one that was moving hosts back attaches the mirror
+// again, clones and catches up first.
 func (m *Machine) Resume() {
-	if st := &m.st; !st.Aborting && st.Step > Mirror && st.Step <= CutOver {
+	st := &m.st
+	switch {
+	case !st.Aborting && st.Step > Mirror && st.Step <= CutOver:
+		st.Step = Mirror
+	case st.Aborting && st.Step == MoveBack:
 		st.Step = Mirror
 	}
 }
