@@ -106,10 +106,13 @@ func (r *runner) progress(force bool) {
 	r.opts.Progress(Progress{Phase: r.phase, Kind: r.cur.Kind, Object: r.cur.Name(), Done: r.done, Total: r.total, Elapsed: time.Since(r.start)})
 }
 
-// plan is the snapshot to read: every kind, without the counters when
-// they are skipped.
+// plan is the snapshot to read: every kind, without the counters and the
+// registers when they are skipped.
 func (r *runner) plan() []snapshot.Request {
 	plan := snapshot.Plan(r.tr.From)
+	if r.opts.SkipRegisters {
+		plan = slices.DeleteFunc(plan, func(req snapshot.Request) bool { return req.Kind == entity.KindRegister })
+	}
 	if !r.opts.SkipCounters {
 		return plan
 	}

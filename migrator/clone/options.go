@@ -40,6 +40,10 @@ type Options struct {
 	// target has them: a migration sums the two devices' counters instead
 	// of copying them.
 	SkipCounters bool
+	// SkipRegisters leaves register values as the target has them: a
+	// migration whose hosts are on the target already merges them instead
+	// (their traffic writes the target's).
+	SkipRegisters bool
 	// MaxReported bounds the failures and extras kept with their entities
 	// in the Result (counts are always complete); default 1000.
 	MaxReported int

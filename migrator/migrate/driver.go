@@ -14,7 +14,6 @@ import (
 	"github.com/lime-p4/lime/migrator/diff"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/snapshot"
-	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -56,11 +55,22 @@ type Driver struct {
 	// registers there. nil: the backends' P4Runtime clients.
 	SourceReader, TargetReader snapshot.Reader
 	TargetRegisters            clone.RegisterWriter
+	// SourceRegisters writes the source's registers where P4Runtime cannot
+	// (bmv2: Thrift), for an abort that brings hosts back; nil: over
+	// P4Runtime.
+	SourceRegisters clone.RegisterWriter
 	// SourcePorts and TargetPorts switch the host ports of each device.
 	// Trunk ports are enabled before the first host moves and disabled at
 	// the cut over, when both are set.
 	SourcePorts, TargetPorts PortSwitch
-	Journal                  Journal
+	// Links are the virtual device's ports that join other devices of a
+	// network migration (package plan): never moved nor sent to the trunk;
+	// their fabric is switched by FabricUp, Teardown and FabricDown.
+	Links []uint64
+	// InPlan: a network migration drives this one; the trunk stays up at
+	// the cut over (Teardown takes it down once every device cut over).
+	InPlan  bool
+	Journal Journal
 	Log                      *slog.Logger
 	// Progress, when set, is told of each step as it starts.
 	Progress func(Action)
@@ -103,7 +113,7 @@ func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 	}
 	d.Log.Info("migration step", "device", d.Device.ID(), "step", a.String())
 	start := time.Now()
-	err = d.do(ctx, a)
+	err = d.Do(ctx, a, m.State())
 	if err != nil {
 		if ctx.Err() != nil {
 			return true, ctx.Err() // not a failure of the step: it runs again
@@ -129,16 +139,23 @@ func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 	return true, nil
 }
 
-func (d *Driver) do(ctx context.Context, a Action) error {
+// Do runs action a of a migration whose state is st (what a Machine's
+// Next gave), without recording its outcome: Step does, or a network
+// migration's driver.
+func (d *Driver) Do(ctx context.Context, a Action, st State) error {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
 	switch a.Step {
 	case Validate:
 		return d.validate(ctx)
 	case Pipeline:
 		return d.pipeline(ctx)
 	case Mirror:
-		return d.Device.AttachMirror(d.Target, d.Ports)
+		// With the hosts moved before a restart, which stay moved.
+		return d.Device.Reattach(ctx, d.Target, d.Ports, st.Moved)
 	case Clone:
-		return d.clone(ctx)
+		return d.clone(ctx, len(st.Moved) > 0)
 	case CatchUp:
 		_, err := d.Device.CatchUp(ctx)
 		return err
@@ -165,6 +182,10 @@ func (d *Driver) sourceReader() snapshot.Reader {
 	}
 	return d.Device.Authoritative().Client()
 }
+
+// controllerSource reads the source as the controller wrote it: what it
+// sends to moved hosts through the trunk reads as sent to them.
+func (d *Driver) controllerSource() snapshot.Reader { return d.Device.ControllerReader(d.sourceReader()) }
 
 func (d *Driver) targetReader() snapshot.Reader {
 	if d.TargetReader != nil {
@@ -204,7 +225,7 @@ func (d *Driver) validate(ctx context.Context) error {
 			return fmt.Errorf("the target holds %d table entries already (force to migrate onto it anyway)", n)
 		}
 	}
-	res, err := clone.Check(ctx, d.sourceReader(), clone.Options{Translator: tr, SkipCounters: true})
+	res, err := clone.Check(ctx, d.controllerSource(), clone.Options{Translator: tr, SkipCounters: true})
 	if err != nil {
 		if errors.Is(err, clone.ErrUntranslatable) && len(res.Failures) > 0 {
 			return fmt.Errorf("%w: %d entities, %s", err, res.Total().Failed, firstFailure(res))
@@ -250,14 +271,20 @@ func (d *Driver) pipeline(ctx context.Context) error {
 	return nil
 }
 
-func (d *Driver) clone(ctx context.Context) error {
+// clone copies the source onto the target: what the target holds and the
+// source lacks is deleted (the target becomes a copy: left there, it would
+// forward otherwise than the device). With hosts on the target (a resumed
+// migration) registers are merged, not copied: the moved hosts' traffic
+// writes the target's.
+func (d *Driver) clone(ctx context.Context, moved bool) error {
 	tr := d.Device.MirrorTranslator()
 	if tr == nil {
 		return errors.New("no mirror attached")
 	}
-	o := clone.Options{Translator: tr, SkipCounters: true, TargetReader: d.TargetReader, TargetRegisters: d.TargetRegisters, TargetEmpty: d.fresh}
+	o := clone.Options{Translator: tr, SkipCounters: true, TargetReader: d.TargetReader, TargetRegisters: d.TargetRegisters,
+		TargetEmpty: d.fresh, Prune: true, SkipRegisters: moved}
 	d.fresh = false // a clone that runs again must look at what this one wrote
-	res, err := clone.Run(ctx, d.sourceReader(), d.Target.Client(), o)
+	res, err := clone.Run(ctx, d.controllerSource(), d.Target.Client(), o)
 	if err != nil {
 		return err
 	}
@@ -272,6 +299,9 @@ func (d *Driver) clone(ctx context.Context) error {
 			return fmt.Errorf("the target holds %d entities the source lacks", t.Extra-t.Deleted)
 		}
 	}
+	if moved {
+		return d.syncRegisters(ctx)
+	}
 	return nil
 }
 
@@ -284,7 +314,7 @@ func (d *Driver) verify(ctx context.Context) error {
 		return fmt.Errorf("%d writes did not reach the target, first %s", len(reps), reps[0].Error)
 	}
 	tr := d.Device.MirrorTranslator()
-	rep, err := diff.Run(ctx, d.sourceReader(), d.targetReader(), diff.Options{Translator: tr})
+	rep, err := diff.Run(ctx, d.controllerSource(), d.targetReader(), diff.Options{Translator: tr})
 	if err != nil {
 		return err
 	}
@@ -329,7 +359,7 @@ func (d *Driver) same(ctx context.Context, tr, back *translate.Translator, k *p4
 		}
 		return got, nil
 	}
-	s, err := read(d.sourceReader(), entity.Query(sk))
+	s, err := read(d.controllerSource(), entity.Query(sk))
 	if err != nil {
 		return err
 	}
@@ -355,7 +385,10 @@ func (d *Driver) same(ctx context.Context, tr, back *translate.Translator, k *p4
 }
 
 // moveHost moves one host, make before break: its port on the target goes
-// up, the state follows, its port on the source goes down.
+// up, the state follows, its port on the source goes down. Registers are
+// merged into the target's before the state follows (what the source's
+// traffic wrote since the clone) and once more after the source's port is
+// down (what the host's last packets through the source wrote).
 func (d *Driver) moveHost(ctx context.Context, p uint64) error {
 	if err := d.trunk(ctx, true); err != nil {
 		return err
@@ -367,15 +400,21 @@ func (d *Driver) moveHost(ctx context.Context, p uint64) error {
 	if err := setPort(ctx, d.TargetPorts, "target", tp, true); err != nil {
 		return err
 	}
-	if err := d.Device.MoveHost(ctx, p); err != nil {
-		return err
-	}
 	if err := d.syncRegisters(ctx); err != nil {
 		return err
 	}
-	return setPort(ctx, d.SourcePorts, "source", p, false)
+	if err := d.Device.MoveHost(ctx, p); err != nil {
+		return err
+	}
+	if err := setPort(ctx, d.SourcePorts, "source", p, false); err != nil {
+		return err
+	}
+	return d.syncRegisters(ctx)
 }
 
+// moveBack returns one host to the source (an abort), as moveHost the
+// other way: the target's registers are merged into the source's before
+// and after.
 func (d *Driver) moveBack(ctx context.Context, p uint64) error {
 	tp, err := d.Ports.Map.Number(p)
 	if err != nil {
@@ -384,10 +423,16 @@ func (d *Driver) moveBack(ctx context.Context, p uint64) error {
 	if err := setPort(ctx, d.SourcePorts, "source", p, true); err != nil {
 		return err
 	}
+	if err := d.syncRegistersBack(ctx); err != nil {
+		return err
+	}
 	if err := d.Device.MoveBack(ctx, p); err != nil {
 		return err
 	}
-	return setPort(ctx, d.TargetPorts, "target", tp, false)
+	if err := setPort(ctx, d.TargetPorts, "target", tp, false); err != nil {
+		return err
+	}
+	return d.syncRegistersBack(ctx)
 }
 
 // trunk turns the trunk's ports on or off.
@@ -428,85 +473,11 @@ func (d *Driver) cutOver(ctx context.Context) error {
 			d.Log.Error("cut over, but the journal did not keep it: a restarted proxy would stand for the old switch", "err", err)
 		}
 	}
+	if d.InPlan {
+		return nil // the plan's teardown takes the trunk down
+	}
 	if err := d.trunk(ctx, false); err != nil {
 		d.Log.Warn("cut over, but the trunk stays up", "err", err)
-	}
-	return nil
-}
-
-// syncRegisters brings to the target what the source's traffic wrote in
-// its registers since the clone: each target cell takes the larger of the
-// two values, so that bloom-filter bits, timestamps and counts, which only
-// grow, keep their meaning whichever switch the packets crossed.
-func (d *Driver) syncRegisters(ctx context.Context) error {
-	tr := d.Device.MirrorTranslator()
-	if tr == nil {
-		return errors.New("no mirror attached")
-	}
-	for _, req := range snapshot.Plan(tr.From) {
-		if req.Kind != entity.KindRegister {
-			continue
-		}
-		f, err := tr.Entity(req.Filter)
-		if err != nil {
-			return err
-		}
-		tgt := map[int64][]byte{}
-		for c, err := range snapshot.Cells(ctx, d.targetReader(), snapshot.Request{Kind: req.Kind, Object: req.Object, Filter: f}) {
-			if err != nil {
-				return fmt.Errorf("reading the target: %w", err)
-			}
-			if c.Kind != entity.KindUnknown {
-				tgt[c.Index] = slices.Clone(c.Value)
-			}
-		}
-		var ups []*p4v1.Update
-		for c, err := range snapshot.Cells(ctx, d.sourceReader(), req) {
-			if err != nil {
-				return fmt.Errorf("reading the source: %w", err)
-			}
-			if c.Kind == entity.KindUnknown {
-				continue // not a bitstring: no order to merge by
-			}
-			tc, err := tr.Cell(c.Cell)
-			if err != nil {
-				continue // a cell of a port the map leaves out
-			}
-			if canon.Compare(c.Value, tgt[tc.Index]) <= 0 {
-				continue
-			}
-			e, err := c.Entity()
-			if err != nil {
-				return err
-			}
-			if err := tr.EntityInPlace(e); err != nil {
-				return err
-			}
-			ups = append(ups, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: e})
-		}
-		if err := d.writeRegisters(ctx, ups); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writeRegisters writes register cells to the target: over Thrift when
-// given (bmv2), else over P4Runtime.
-func (d *Driver) writeRegisters(ctx context.Context, ups []*p4v1.Update) error {
-	if len(ups) == 0 {
-		return nil
-	}
-	if d.TargetRegisters != nil {
-		for _, u := range ups {
-			if err := d.TargetRegisters.WriteRegister(ctx, u.Entity); err != nil {
-				return fmt.Errorf("writing %s: %w", entity.Describe(u.Entity, d.Target.Info()), err)
-			}
-		}
-		return nil
-	}
-	if err := d.Target.Client().Write(ctx, ups); err != nil {
-		return fmt.Errorf("writing the target's registers: %w", err)
 	}
 	return nil
 }

@@ -255,6 +255,21 @@ func (m *Machine) Next() []Task {
 	return out
 }
 
+// Take hands out task t alone, when the plan allows it now: a restarted
+// proxy attaches again, before it serves, the mirrors of the devices whose
+// hosts moved (their source reads otherwise than the controller wrote
+// until then).
+func (m *Machine) Take(t Task) bool {
+	if m.running[t] || len(m.Failed()) > 0 {
+		return false
+	}
+	if slices.Contains(m.ready(), t) {
+		m.running[t] = true
+		return true
+	}
+	return false
+}
+
 // ready lists the tasks the phase allows, running ones included.
 func (m *Machine) ready() []Task {
 	var out []Task

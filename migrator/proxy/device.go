@@ -79,6 +79,9 @@ type Device struct {
 	// target port), for the interfaces served over gNMI.
 	cutMap *translate.PortMap
 
+	// held, when set, is why the device answers nothing (Hold).
+	held string
+
 	listening    map[*Backend]context.CancelFunc
 	portWatchers watchers.List[func()]
 	vports       vports
@@ -224,6 +227,34 @@ func (d *Device) DetachMirror() (*Backend, error) {
 	b.setTranslators(nil)
 	d.log.Info("mirror detached", "mirror", b.Name)
 	return b, nil
+}
+
+// Hold makes the device answer every Write, Read and pipeline request
+// with UNAVAILABLE, saying why, until Release: a restarted proxy holds a
+// device whose migration had hosts on the target until its mirror is
+// attached again, for until then the source's state reads otherwise than
+// the controller wrote it.
+func (d *Device) Hold(why string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.held = why
+}
+
+// Release ends a Hold.
+func (d *Device) Release() { d.Hold("") }
+
+// Held is why the device is held, "" when it is not.
+func (d *Device) Held() string {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.held
+}
+
+func (d *Device) checkHeld() error {
+	if why := d.Held(); why != "" {
+		return fmt.Errorf("device %d: %w: %s", d.id, ErrHeld, why)
+	}
+	return nil
 }
 
 // Paused runs f while no write reaches either device (writes wait), for a

@@ -27,6 +27,10 @@ var (
 	// ErrBackend: a backend answered something the proxy cannot pass on
 	// (INTERNAL).
 	ErrBackend = errors.New("backend failure")
+	// ErrHeld: the device is held while the proxy restores its migration
+	// (UNAVAILABLE): answering from the switches now could show the
+	// controller a state it did not write.
+	ErrHeld = errors.New("device unavailable")
 )
 
 // toStatus turns an error into the gRPC status a controller receives: a
@@ -51,6 +55,8 @@ func codeOf(err error) codes.Code {
 		return codes.InvalidArgument
 	case errors.Is(err, ErrPermission):
 		return codes.PermissionDenied
+	case errors.Is(err, ErrHeld):
+		return codes.Unavailable
 	case errors.Is(err, context.Canceled):
 		return codes.Canceled
 	case errors.Is(err, context.DeadlineExceeded):

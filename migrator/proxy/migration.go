@@ -8,7 +8,6 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -279,25 +278,8 @@ func rewritten(old, now *translate.Translator, e *p4v1.Entity) (*p4v1.Entity, bo
 // default entries, members, multicast groups, clone sessions) from the
 // source, in the controller's form.
 func (d *Device) virtualState(ctx context.Context, auth *Backend) ([]*p4v1.Entity, error) {
-	filters := []*p4v1.Entity{
-		{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{}}},
-		{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
-			Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}},
-		{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
-			Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}},
-	}
-	for _, t := range d.vinfo.Tables {
-		if t.IsConst {
-			continue
-		}
-		// With their meter configs, which a MODIFY would reset.
-		filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: snapshot.TableFilter(t)}})
-		if t.ConstDefault == nil && t.Profile == nil {
-			filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: t.ID, IsDefaultAction: true}}})
-		}
-	}
 	var out []*p4v1.Entity
-	for _, f := range filters {
+	for _, f := range d.outputFilters() {
 		err := d.readFrom(ctx, auth, []*p4v1.Entity{f}, func(r *p4v1.ReadResponse) error {
 			for _, e := range r.GetEntities() {
 				if e.GetTableEntry().GetIsConst() {

@@ -14,6 +14,9 @@ func (d *Device) GetPipeline(ctx context.Context, req *p4v1.GetForwardingPipelin
 	if req.GetDeviceId() != d.id {
 		return nil, fmt.Errorf("%w: device %d (this is device %d)", ErrUnknownDevice, req.GetDeviceId(), d.id)
 	}
+	if err := d.checkHeld(); err != nil {
+		return nil, err
+	}
 	d.mu.RLock()
 	auth, origin, virtual := d.auth, d.origin, d.virtual
 	d.mu.RUnlock()
@@ -40,6 +43,9 @@ func (d *Device) GetPipeline(ctx context.Context, req *p4v1.GetForwardingPipelin
 // of it): only VERIFY passes.
 func (d *Device) SetPipeline(ctx context.Context, req *p4v1.SetForwardingPipelineConfigRequest) error {
 	if err := d.arb.CheckWriter(req.GetDeviceId(), req.GetRole(), req.GetElectionId()); err != nil {
+		return err
+	}
+	if err := d.checkHeld(); err != nil {
 		return err
 	}
 	d.writeMu.Lock()

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/entity"
 )
 
@@ -18,6 +20,9 @@ import (
 func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v1.ReadResponse) error) error {
 	if req.GetDeviceId() != d.id {
 		return fmt.Errorf("%w: device %d (this is device %d)", ErrUnknownDevice, req.GetDeviceId(), d.id)
+	}
+	if err := d.checkHeld(); err != nil {
+		return err
 	}
 	add, err := d.mirrorCounters(ctx, req.GetEntities())
 	if err != nil {
@@ -79,6 +84,30 @@ func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entit
 			return err
 		}
 	}
+}
+
+// ControllerReader reads the authoritative device through r (which reads
+// it in its own terms: its P4Runtime client, or a reader that takes
+// registers over Thrift) as the controller wrote it: an entity it holds in
+// another form (sending to a moved host through the trunk) reads as the
+// controller's. A clone or a diff of a device whose hosts moved reads the
+// source so.
+func (d *Device) ControllerReader(r snapshot.Reader) snapshot.Reader {
+	return snapshot.ReadFunc(func(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
+		return func(yield func(*p4v1.Entity, error) bool) {
+			auth := d.Authoritative()
+			for e, err := range r.Read(ctx, filters...) {
+				if err == nil {
+					if v := d.fromShadow(auth, e); v != nil {
+						e = v
+					}
+				}
+				if !yield(e, err) {
+					return
+				}
+			}
+		}
+	})
 }
 
 // fromShadow is the controller's form of e, read from b, when b is the

@@ -27,6 +27,9 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if err := d.arb.CheckWriter(req.GetDeviceId(), req.GetRole(), req.GetElectionId()); err != nil {
 		return err
 	}
+	if err := d.checkHeld(); err != nil {
+		return err
+	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	d.mu.RLock()
