@@ -71,7 +71,7 @@ type Driver struct {
 	// the cut over (Teardown takes it down once every device cut over).
 	InPlan  bool
 	Journal Journal
-	Log                      *slog.Logger
+	Log     *slog.Logger
 	// Progress, when set, is told of each step as it starts.
 	Progress func(Action)
 
@@ -185,7 +185,9 @@ func (d *Driver) sourceReader() snapshot.Reader {
 
 // controllerSource reads the source as the controller wrote it: what it
 // sends to moved hosts through the trunk reads as sent to them.
-func (d *Driver) controllerSource() snapshot.Reader { return d.Device.ControllerReader(d.sourceReader()) }
+func (d *Driver) controllerSource() snapshot.Reader {
+	return d.Device.ControllerReader(d.sourceReader())
+}
 
 func (d *Driver) targetReader() snapshot.Reader {
 	if d.TargetReader != nil {

@@ -9,7 +9,9 @@ import (
 // host of a network migration moves (package plan): the target's link
 // ports (to the other new switches) and both ends of the trunk, through
 // which the new network reaches hosts still on the old one.
-func (d *Driver) FabricUp(ctx context.Context) error { return d.fabric(ctx, d.TargetPorts, "target", true) }
+func (d *Driver) FabricUp(ctx context.Context) error {
+	return d.fabric(ctx, d.TargetPorts, "target", true)
+}
 
 // FabricDown takes this device's part of the new network down again (an
 // abort, once every host is back on the old network).
@@ -19,7 +21,9 @@ func (d *Driver) FabricDown(ctx context.Context) error {
 
 // Teardown takes this device's part of the old network down, once every
 // device of the plan cut over: the source's link ports and the trunk.
-func (d *Driver) Teardown(ctx context.Context) error { return d.fabric(ctx, d.SourcePorts, "source", false) }
+func (d *Driver) Teardown(ctx context.Context) error {
+	return d.fabric(ctx, d.SourcePorts, "source", false)
+}
 
 func (d *Driver) fabric(ctx context.Context, s PortSwitch, what string, up bool) error {
 	var errs []error

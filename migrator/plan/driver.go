@@ -128,4 +128,3 @@ func failures(m *Machine) error {
 	}
 	return fmt.Errorf("plan stopped at %v: %s", m.State().Phase, strings.Join(parts, "; "))
 }
-
