@@ -14,7 +14,7 @@ import (
 // works whether or not its compiled files are there yet. Add a new program's
 // folder to this directive.
 //
-//go:embed lime_l2
+//go:embed lime_l2 lime_router
 var programs embed.FS
 
 // builtin is the catalog of embedded programs.

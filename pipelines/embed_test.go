@@ -13,7 +13,7 @@ import (
 )
 
 func TestNames(t *testing.T) {
-	if got, want := Names(), []string{LimeL2}; !reflect.DeepEqual(got, want) {
+	if got, want := Names(), []string{LimeL2, LimeRouter}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}
 }

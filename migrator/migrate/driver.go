@@ -152,8 +152,13 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 	case Pipeline:
 		return d.pipeline(ctx)
 	case Mirror:
-		// With the hosts moved before a restart, which stay moved.
-		return d.Device.Reattach(ctx, d.Target, d.Ports, st.Moved)
+		// With the hosts moved before a restart, which stay moved; a
+		// device held until then answers again.
+		if err := d.Device.Reattach(ctx, d.Target, d.Ports, st.Moved); err != nil {
+			return err
+		}
+		d.Device.Release()
+		return nil
 	case Clone:
 		return d.clone(ctx, len(st.Moved) > 0)
 	case CatchUp:

@@ -3,6 +3,7 @@ package migrate
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,7 +15,11 @@ import (
 // here). It is safe for concurrent use.
 type BoltJournal struct{ db *bolt.DB }
 
-var bucket = []byte("migrations")
+var (
+	bucket     = []byte("migrations")
+	planBucket = []byte("plans")
+	planKey    = []byte("plan")
+)
 
 // Record is a journalled migration.
 type Record struct {
@@ -34,7 +39,10 @@ func OpenJournal(path string) (*BoltJournal, error) {
 		return nil, fmt.Errorf("journal %s: %w (is another lime proxy using it?)", path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
+		if _, err := tx.CreateBucketIfNotExists(bucket); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(planBucket)
 		return err
 	}); err != nil {
 		db.Close()
@@ -78,26 +86,28 @@ func (j *BoltJournal) SaveCutOver(device uint64, v any) error {
 
 // update changes device's record with f, in one transaction.
 func (j *BoltJournal) update(device uint64, f func(*Record) error) error {
-	return j.db.Update(func(tx *bolt.Tx) error {
-		bk := tx.Bucket(bucket)
-		b := bk.Get(key(device))
-		if b == nil {
-			return fmt.Errorf("journal: no migration of device %d was started", device)
-		}
-		var r Record
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("journal: device %d: %w", device, err)
-		}
-		if err := f(&r); err != nil {
-			return err
-		}
-		r.Updated = time.Now()
-		out, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		return bk.Put(key(device), out)
-	})
+	return j.db.Update(func(tx *bolt.Tx) error { return updateIn(tx, device, f) })
+}
+
+func updateIn(tx *bolt.Tx, device uint64, f func(*Record) error) error {
+	bk := tx.Bucket(bucket)
+	b := bk.Get(key(device))
+	if b == nil {
+		return fmt.Errorf("journal: no migration of device %d was started", device)
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("journal: device %d: %w", device, err)
+	}
+	if err := f(&r); err != nil {
+		return err
+	}
+	r.Updated = time.Now()
+	out, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return bk.Put(key(device), out)
 }
 
 func (j *BoltJournal) put(r Record) error {
@@ -143,4 +153,94 @@ func (j *BoltJournal) All() ([]Record, error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	return out, nil
+}
+
+// PlanRecord is the journalled network migration: package plan's Plan and
+// State, opaque here. Its devices' migrations have records of their own,
+// written in the same transactions.
+type PlanRecord struct {
+	Plan    json.RawMessage `json:"plan"`
+	State   json.RawMessage `json:"state"`
+	Started time.Time       `json:"started"`
+	Updated time.Time       `json:"updated"`
+}
+
+// StartPlan records a new network migration (replacing the last one, which
+// must have ended) with the migrations of its devices, in one transaction.
+func (j *BoltJournal) StartPlan(plan, st any, devices []Record) error {
+	pb, err := json.Marshal(plan)
+	if err != nil {
+		return fmt.Errorf("journal: plan: %w", err)
+	}
+	sb, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("journal: plan state: %w", err)
+	}
+	now := time.Now()
+	rec, err := json.Marshal(PlanRecord{Plan: pb, State: sb, Started: now, Updated: now})
+	if err != nil {
+		return err
+	}
+	return j.db.Update(func(tx *bolt.Tx) error {
+		for _, r := range devices {
+			r.Updated = now
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			if err := tx.Bucket(bucket).Put(key(r.Device), b); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(planBucket).Put(planKey, rec)
+	})
+}
+
+// SavePlan records the plan's state and its devices' (by device), in one
+// transaction.
+func (j *BoltJournal) SavePlan(st any, devices map[uint64]State) error {
+	sb, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("journal: plan state: %w", err)
+	}
+	return j.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(planBucket)
+		b := bk.Get(planKey)
+		if b == nil {
+			return errors.New("journal: no plan was started")
+		}
+		var r PlanRecord
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("journal: plan: %w", err)
+		}
+		r.State, r.Updated = sb, time.Now()
+		out, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		for dev, st := range devices {
+			if err := updateIn(tx, dev, func(rec *Record) error { rec.State = st; return nil }); err != nil {
+				return err
+			}
+		}
+		return bk.Put(planKey, out)
+	})
+}
+
+// Plan returns the journalled network migration, if any.
+func (j *BoltJournal) Plan() (PlanRecord, bool, error) {
+	var r PlanRecord
+	var found bool
+	err := j.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(planBucket).Get(planKey)
+		if b == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(b, &r)
+	})
+	if err != nil {
+		return PlanRecord{}, false, fmt.Errorf("journal: plan: %w", err)
+	}
+	return r, found, nil
 }

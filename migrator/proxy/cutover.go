@@ -77,19 +77,33 @@ func (d *Device) counters(ctx context.Context, b *Backend) (map[entity.Key]*p4v1
 }
 
 // readCounters reads what filters select from b and keeps the counter
-// values, by counterKey (with skipZero, only those that are not zero).
+// values, by counterKey in the controller's terms (with skipZero, only
+// those that are not zero). Only keys are translated back: what an entry
+// does (it may send to the trunk) does not name its counter.
 func (d *Device) readCounters(ctx context.Context, b *Backend, filters []*p4v1.Entity, skipZero bool) (map[entity.Key]*p4v1.CounterData, error) {
 	out := map[entity.Key]*p4v1.CounterData{}
 	for _, f := range filters {
-		err := d.readFrom(ctx, b, []*p4v1.Entity{f}, func(r *p4v1.ReadResponse) error {
-			for _, e := range r.GetEntities() {
-				c := counterOf(e)
-				if c == nil || skipZero && c.GetByteCount() == 0 && c.GetPacketCount() == 0 {
-					continue
+		if tr := b.phys(); tr != nil {
+			var err error
+			if f, err = tr.Filter(f); err != nil {
+				return nil, fmt.Errorf("device %d: %w: counter filter: %w", d.id, ErrInvalid, err)
+			}
+		}
+		err := readRaw(ctx, b, f, func(e *p4v1.Entity) error {
+			c := counterOf(e)
+			if c == nil || skipZero && c.GetByteCount() == 0 && c.GetPacketCount() == 0 {
+				return nil
+			}
+			k := counterQuery(e)
+			if back := b.virt(); back != nil {
+				var err error
+				if k, err = back.Entity(k); err != nil {
+					return fmt.Errorf("%w: %s answered %s, which has no counterpart on the virtual device: %w",
+						ErrBackend, b.Name, entity.Describe(e, b.info), err)
 				}
-				if k, err := counterKey(e); err == nil {
-					out[k] = c
-				}
+			}
+			if key, err := counterKey(k); err == nil {
+				out[key] = c
 			}
 			return nil
 		})
@@ -98,6 +112,15 @@ func (d *Device) readCounters(ctx context.Context, b *Backend, filters []*p4v1.E
 		}
 	}
 	return out, nil
+}
+
+// counterQuery is what names e's counter: its table entry's key for a
+// direct counter, its cell's for an indirect one.
+func counterQuery(e *p4v1.Entity) *p4v1.Entity {
+	if dc := e.GetDirectCounterEntry(); dc != nil {
+		return entity.Query(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: dc.GetTableEntry()}})
+	}
+	return entity.Query(e)
 }
 
 // counterOf is the counter value an entity carries (a table entry's direct

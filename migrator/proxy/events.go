@@ -2,10 +2,13 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/lime-p4/lime/p4/client"
 )
 
 // pump passes b's stream messages (packet-ins, digests, idle-timeout
@@ -18,7 +21,11 @@ func (d *Device) pump(ctx context.Context, b *Backend) {
 		case <-ctx.Done():
 			return
 		case <-s.Done():
-			d.log.Error("the proxy's stream to a backend ended", "backend", b.Name, "err", s.Err())
+			if errors.Is(s.Err(), client.ErrSessionClosed) {
+				d.log.Debug("the proxy closed its stream to a backend", "backend", b.Name)
+			} else {
+				d.log.Error("the proxy's stream to a backend ended", "backend", b.Name, "err", s.Err())
+			}
 			return
 		case pi, ok := <-s.PacketIns():
 			if ok {

@@ -84,6 +84,10 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 	if got := readOne(t, c, a); !proto.Equal(entity.Config(got), entity.Config(a)) {
 		t.Fatalf("after the move the controller reads %v, wrote %v", got, a)
 	}
+	// Counters sum both devices', the target's entry sending to the trunk.
+	if got := readOne(t, c, withCounter(b)); got.GetTableEntry().GetCounterData().GetPacketCount() < 2 {
+		t.Fatalf("counter of an entry the target sends to the trunk: %v", got.GetTableEntry().GetCounterData())
+	}
 	// A write after the move reaches both devices in their own terms.
 	a3 := proto.Clone(a).(*p4v1.Entity)
 	a3.GetTableEntry().ControllerMetadata = 7

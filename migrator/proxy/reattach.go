@@ -102,6 +102,7 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 			return nil, fmt.Errorf("device %d: %w", d.id, err)
 		}
 		err = readRaw(ctx, b, pf, func(e *p4v1.Entity) error {
+			stripValues(e)
 			v, err := back.Entity(e)
 			if err != nil {
 				return fmt.Errorf("%s holds %s: %w", b.Name, entity.Describe(e, b.info), err)
@@ -120,6 +121,7 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 	shadow := map[entity.Key]*p4v1.Entity{}
 	for _, f := range filters {
 		err := readRaw(ctx, auth, f, func(e *p4v1.Entity) error {
+			stripValues(e)
 			if !sendsTo(e.ProtoReflect(), trunk, ports.Trunk.Source) {
 				return nil
 			}
@@ -187,6 +189,15 @@ func (d *Device) outputFilters() []*p4v1.Entity {
 	return filters
 }
 
+// stripValues leaves what a rewrite of e writes: no read-only fields, no
+// counter values (a rewrite leaves them as they are).
+func stripValues(e *p4v1.Entity) {
+	entity.StripReadOnly(e)
+	if te := e.GetTableEntry(); te != nil {
+		te.CounterData, te.MeterCounterData = nil, nil
+	}
+}
+
 // readRaw reads filter f from b as b answers it, untranslated; const
 // entries are left out.
 func readRaw(ctx context.Context, b *Backend, f *p4v1.Entity, each func(*p4v1.Entity) error) error {
@@ -205,10 +216,6 @@ func readRaw(ctx context.Context, b *Backend, f *p4v1.Entity, each func(*p4v1.En
 		for _, e := range resp.GetEntities() {
 			if e.GetTableEntry().GetIsConst() {
 				continue
-			}
-			entity.StripReadOnly(e)
-			if te := e.GetTableEntry(); te != nil {
-				te.CounterData, te.MeterCounterData = nil, nil // a rewrite leaves them as they are
 			}
 			if err := each(e); err != nil {
 				return err

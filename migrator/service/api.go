@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/lime-p4/lime/migrator/migrate"
+	"github.com/lime-p4/lime/migrator/plan"
 	"github.com/lime-p4/lime/migrator/proxy"
 )
 
@@ -97,6 +98,46 @@ func (s *Service) Handler() http.Handler {
 	}
 	mux.HandleFunc("POST /v1/devices/{id}/abort", device(s.Abort))
 	mux.HandleFunc("POST /v1/devices/{id}/retry", device(s.Retry))
+	mux.HandleFunc("GET /v1/plan", func(w http.ResponseWriter, _ *http.Request) {
+		if st := s.PlanStatus(); st != nil {
+			reply(w, http.StatusOK, st)
+			return
+		}
+		fail(w, http.StatusNotFound, ErrNoPlan)
+	})
+	mux.HandleFunc("POST /v1/plan", func(w http.ResponseWriter, r *http.Request) {
+		var p plan.Plan
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 256<<20)).Decode(&p); err != nil {
+			fail(w, http.StatusBadRequest, fmt.Errorf("plan: %w", err))
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 60*time.Second)
+		defer cancel()
+		if err := s.MigratePlan(ctx, &p); err != nil {
+			code := http.StatusBadRequest
+			if errors.Is(err, ErrBusy) {
+				code = http.StatusConflict
+			}
+			fail(w, code, err)
+			return
+		}
+		reply(w, http.StatusAccepted, s.PlanStatus())
+	})
+	planChange := func(f func() error) http.HandlerFunc {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			if err := f(); err != nil {
+				code := http.StatusConflict
+				if errors.Is(err, ErrNoPlan) {
+					code = http.StatusNotFound
+				}
+				fail(w, code, err)
+				return
+			}
+			reply(w, http.StatusAccepted, s.PlanStatus())
+		}
+	}
+	mux.HandleFunc("POST /v1/plan/abort", planChange(s.AbortPlan))
+	mux.HandleFunc("POST /v1/plan/retry", planChange(s.RetryPlan))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector{s})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

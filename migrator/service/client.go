@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/lime-p4/lime/migrator/plan"
 )
 
 // Client talks to a lime proxy's admin API.
@@ -25,17 +27,24 @@ func (c *Client) url(path string) string {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, body any) ([]DeviceStatus, error) {
+	var out []DeviceStatus
+	err := c.call(ctx, method, path, body, &out)
+	return out, err
+}
+
+// call sends body (JSON, nil for none) and decodes the answer into out.
+func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.url(path), rd)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -46,25 +55,27 @@ func (c *Client) do(ctx context.Context, method, path string, body any) ([]Devic
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("lime proxy admin API at %s: %w", c.Addr, err)
+		return fmt.Errorf("lime proxy admin API at %s: %w", c.Addr, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if resp.StatusCode >= 300 {
 		var e Error
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			return nil, fmt.Errorf("lime proxy: %s", e.Error)
+			if resp.StatusCode == http.StatusNotFound && e.Error == ErrNoPlan.Error() {
+				return ErrNoPlan
+			}
+			return fmt.Errorf("lime proxy: %s", e.Error)
 		}
-		return nil, fmt.Errorf("lime proxy admin API: %s: %s", resp.Status, bytes.TrimSpace(b))
+		return fmt.Errorf("lime proxy admin API: %s: %s", resp.Status, bytes.TrimSpace(b))
 	}
-	var out []DeviceStatus
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("lime proxy admin API: %w", err)
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("lime proxy admin API: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // Status reads every device's status.
@@ -95,4 +106,28 @@ func Of(sts []DeviceStatus, device uint64) (DeviceStatus, bool) {
 		}
 	}
 	return DeviceStatus{}, false
+}
+
+// StartPlan starts a network migration.
+func (c *Client) StartPlan(ctx context.Context, p *plan.Plan) (*PlanStatus, error) {
+	var st PlanStatus
+	return &st, c.call(ctx, http.MethodPost, "/v1/plan", p, &st)
+}
+
+// Plan reads where the network migration stands (ErrNoPlan: none).
+func (c *Client) Plan(ctx context.Context) (*PlanStatus, error) {
+	var st PlanStatus
+	return &st, c.call(ctx, http.MethodGet, "/v1/plan", nil, &st)
+}
+
+// AbortPlan undoes the network migration.
+func (c *Client) AbortPlan(ctx context.Context) (*PlanStatus, error) {
+	var st PlanStatus
+	return &st, c.call(ctx, http.MethodPost, "/v1/plan/abort", nil, &st)
+}
+
+// RetryPlan runs the network migration's failed tasks again.
+func (c *Client) RetryPlan(ctx context.Context) (*PlanStatus, error) {
+	var st PlanStatus
+	return &st, c.call(ctx, http.MethodPost, "/v1/plan/retry", nil, &st)
 }

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -94,6 +93,7 @@ type Service struct {
 	mu        sync.Mutex
 	runs      map[uint64]*run
 	preparing map[uint64]bool // devices whose migration is being set up
+	plan      *planRun        // the network migration, the last one
 }
 
 // New makes the service of proxy p.
@@ -153,6 +153,11 @@ type run struct {
 	// device are the closers of what the virtual device keeps using once
 	// cut over (the target and its gNMI), until the service closes.
 	device []func()
+
+	// plan is the network migration the device moves with (nil: alone).
+	plan *planRun
+	// restored: taken up from the journal, to be started (Start).
+	restored bool
 
 	mu      sync.Mutex
 	state   migrate.State // the latest, for status
@@ -320,6 +325,7 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 	} else if t != nil {
 		auth := dev.Authoritative()
 		drv.SourceReader = &regs.Reader{P4: auth.Client(), Thrift: t, Info: auth.Info()}
+		drv.SourceRegisters = &regs.Writer{Thrift: t, Info: auth.Info()}
 	}
 	if t, err := thriftOf(spec.Target.Thrift, "target"); err != nil {
 		return fail(err)
@@ -424,6 +430,9 @@ func (s *Service) Abort(device uint64) error {
 	if err != nil {
 		return err
 	}
+	if r.plan != nil {
+		return fmt.Errorf("device %d moves with the plan %s: abort the plan (lime abort --plan)", device, r.plan.plan.File)
+	}
 	r.stop()
 	if err := r.m.Abort(); err != nil {
 		return err
@@ -441,85 +450,15 @@ func (s *Service) Retry(device uint64) error {
 	if err != nil {
 		return err
 	}
+	if r.plan != nil {
+		return fmt.Errorf("device %d moves with the plan %s: retry the plan (lime migrate --retry --plan)", device, r.plan.plan.File)
+	}
 	r.stop()
 	if err := r.m.Retry(); err != nil {
 		return err
 	}
 	s.start(r)
 	return nil
-}
-
-// Resume picks up the journalled migrations that had not ended when the
-// proxy stopped.
-func (s *Service) Resume(ctx context.Context) error {
-	j := s.opts.Journal
-	if j == nil {
-		return nil
-	}
-	recs, err := j.All()
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, rec := range recs {
-		if rec.State.Step == migrate.Done || rec.State.Step == migrate.Aborted {
-			continue
-		}
-		var spec Spec
-		if err := json.Unmarshal(rec.Spec, &spec); err != nil {
-			errs = append(errs, fmt.Errorf("journal: device %d: %w", rec.Device, err))
-			continue
-		}
-		r, err := s.prepare(ctx, spec)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if st := &rec.State; len(st.Moved) > 0 && st.Failed == "" {
-			// The proxy's record of how the source sends to moved hosts
-			// (through the trunk) died with it.
-			st.Failed = fmt.Sprintf("the proxy stopped while hosts %v were on the target; move them back to the source by hand (enable their source ports), then abort", st.Moved)
-		}
-		r.m = migrate.Restore(rec.State)
-		r.m.Resume()
-		r.state = r.m.State()
-		s.mu.Lock()
-		s.runs[spec.Device] = r
-		s.mu.Unlock()
-		if r.state.Failed == "" {
-			s.opts.Log.Info("resuming a migration", "device", spec.Device, "step", r.state.Step.String())
-			s.start(r)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Migrated reaches the switch a journalled migration cut device vid over
-// onto, and returns it with what the device keeps from its former switch,
-// for proxy.AddMigratedDevice: a restarted proxy stands for the device
-// there. It returns nil, nil, nil when vid was not migrated.
-func Migrated(ctx context.Context, j *migrate.BoltJournal, vid uint64, opts Options) (*proxy.Backend, *proxy.CutOverState, error) {
-	rec, ok, err := j.Get(vid)
-	if err != nil || !ok || rec.State.Step != migrate.Done {
-		return nil, nil, err
-	}
-	if len(rec.CutOver) == 0 {
-		return nil, nil, fmt.Errorf("device %d was cut over, but the journal lacks what it kept from its source", vid)
-	}
-	var spec Spec
-	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
-		return nil, nil, fmt.Errorf("journal: device %d: %w", vid, err)
-	}
-	var st proxy.CutOverState
-	if err := json.Unmarshal(rec.CutOver, &st); err != nil {
-		return nil, nil, fmt.Errorf("journal: device %d: %w", vid, err)
-	}
-	// The gNMI client lives as long as the proxy runs.
-	b, _, err := opts.DialBackend(ctx, spec.Target.Addr, spec.Target.DeviceID, spec.Target.GNMI)
-	if err != nil {
-		return nil, nil, fmt.Errorf("device %d was migrated onto %s: %w", vid, spec.Target.Addr, err)
-	}
-	return b, &st, nil
 }
 
 // Close stops the running migrations (they resume from the journal) and
@@ -531,5 +470,9 @@ func (s *Service) Close() {
 	for _, r := range runs {
 		r.stop()
 		r.close(false)
+	}
+	if pr := s.plan; pr != nil {
+		pr.stop()
+		pr.close(false)
 	}
 }

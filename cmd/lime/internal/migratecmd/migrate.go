@@ -13,6 +13,7 @@ import (
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/migrator/migrate"
+	"github.com/lime-p4/lime/migrator/plan"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
 )
@@ -26,6 +27,7 @@ type flags struct {
 	hosts                      []uint
 	cpuPort                    uint64
 	trunk, pipeline            string
+	planFile                   string
 	force, wait, retry, asJSON bool
 }
 
@@ -33,9 +35,35 @@ type flags struct {
 func New(deps cli.Deps) *cobra.Command {
 	f := &flags{}
 	cmd := &cobra.Command{
-		Use:   "migrate --device VID --to-addr HOST:PORT --port-map MAP [--trunk S=T] ...",
-		Short: "Live-migrate a virtual device of a lime proxy onto another switch",
-		Long: `Migrate asks the lime proxy (--admin) to move virtual device --device from
+		Use:   "migrate --plan FILE | --device VID --to-addr HOST:PORT --port-map MAP [--trunk S=T] ...",
+		Short: "Live-migrate a network, or one virtual device, of a lime proxy onto new switches",
+		Long: `Migrate --plan FILE moves a whole network: every virtual device the plan
+names onto its new switch, and their hosts in host groups, as one ensemble
+(DESIGN.md, "Migration of a network"). The plan (YAML) is checked whole
+before anything is written, each problem named with its line:
+
+  devices:
+    - vid: 1                                # the virtual device at the proxy
+      to: {addr: 127.0.0.1:50011, device_id: 11, gnmi: 127.0.0.1:50011, thrift: 127.0.0.1:9111}
+      from: {gnmi: 127.0.0.1:50001, thrift: 127.0.0.1:9101}
+      pipeline: pipelines/lime_router       # the target's compilation (relative to the file)
+      ports: {1: 11, 2: 12, 3: 13, 255: 255}  # every port: virtual -> target
+      hosts: [1, 2]                         # ports whose hosts move
+      links: {3: "2:3"}                     # ports to another device of the plan (vid:port)
+      cpu: 255                              # the CPU port (default 255 when mapped)
+      trunk: "9=19"                         # source port = target port of the link joining them
+  groups: [["1:1", "2:1"], ["1:2", "2:2"]]  # host groups in order (default: device by device)
+  parallel: 4                               # device steps at once
+
+Every device is validated first (all or nothing), then prepared (pipeline,
+mirror, clone, catch-up, verify) concurrently; the new switches' link ports
+and trunks come up; the host groups move in order (a group may span
+switches; each host make before break); every device cuts over once every
+host moved; the old network's links and trunks go down. lime status shows
+the plan by device and by host group; lime abort --plan undoes it (before
+any device cut over), lime migrate --retry runs its failed tasks again.
+
+Migrate --device asks the lime proxy (--admin) to move virtual device --device from
 its switch onto the switch at --to-addr, while its controller keeps working
 and traffic flows (DESIGN.md, "Migration of one virtual device"):
 
@@ -83,7 +111,8 @@ undoes it; lime migrate --retry runs the failed step again), 2 on error.`,
 	fs.StringVar(&f.pipeline, "pipeline", "", "folder with the target's own compilation of the program (bmv2 JSON and P4Info), set on it")
 	fs.BoolVar(&f.force, "force", false, "migrate onto a target that holds state already")
 	fs.BoolVar(&f.wait, "wait", true, "follow the migration until it ends")
-	fs.BoolVar(&f.retry, "retry", false, "run the failed step of --device's migration again")
+	fs.BoolVar(&f.retry, "retry", false, "run the failed step of --device's migration again (without --device: the plan's failed tasks)")
+	fs.StringVar(&f.planFile, "plan", "", "a plan file (YAML): migrate the network it describes")
 	fs.BoolVar(&f.asJSON, "json", false, "print the final status as JSON")
 	return cmd
 }
@@ -135,6 +164,9 @@ func (f *flags) spec() (service.Spec, error) {
 }
 
 func run(ctx context.Context, deps cli.Deps, f *flags) error {
+	if f.planFile != "" || (f.retry && f.device == 0) {
+		return runPlan(ctx, deps, f)
+	}
 	c := f.admin.Client()
 	from := 0
 	if f.retry {
@@ -186,4 +218,64 @@ func outcome(st service.DeviceStatus) error {
 		return &cli.ExitError{Code: 1, Err: fmt.Errorf("device %d: migration aborted", st.Device)}
 	}
 	return &cli.ExitError{Code: 1, Err: fmt.Errorf("device %d: migration at %v", st.Device, m.State.Step)}
+}
+
+// runPlan starts (or retries) a network migration and follows it.
+func runPlan(ctx context.Context, deps cli.Deps, f *flags) error {
+	c := f.admin.Client()
+	from := 0
+	if f.retry {
+		before, err := c.Plan(ctx)
+		if errors.Is(err, service.ErrNoPlan) {
+			return &cli.ExitError{Code: 2, Err: errors.New("--retry: the proxy runs no plan (and no --device was given)")}
+		}
+		if err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+		from = len(before.History)
+		if _, err := c.RetryPlan(ctx); err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+	} else {
+		if f.device != 0 || f.to.Addr != "" {
+			return &cli.ExitError{Code: 2, Err: errors.New("--plan names every device and its target: leave out --device and --to-*")}
+		}
+		p, err := cli.LoadPlan(f.planFile)
+		if err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+		fmt.Fprintf(deps.Err, "plan %s: %d devices, %d host groups\n", p.File, len(p.Devices), len(p.Groups))
+		if _, err := c.StartPlan(ctx, p); err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+	}
+	if !f.wait {
+		return nil
+	}
+	st, err := cli.FollowPlan(ctx, c, from, deps.Err)
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
+	if f.asJSON {
+		if err := deps.PrintJSON(st); err != nil {
+			return &cli.ExitError{Code: 2, Err: err}
+		}
+	}
+	return planOutcome(st)
+}
+
+// planOutcome is the exit status of a plan that stopped: nil when every
+// device cut over, exit 1 otherwise.
+func planOutcome(st *service.PlanStatus) error {
+	switch st.State.Phase {
+	case plan.PhaseDone:
+		return nil
+	case plan.PhaseAborted:
+		return &cli.ExitError{Code: 1, Err: fmt.Errorf("plan %s: aborted", st.File)}
+	}
+	why := st.Error
+	if why == "" {
+		why = "stopped"
+	}
+	return &cli.ExitError{Code: 1, Err: fmt.Errorf("plan %s: %s (lime migrate --retry, or lime abort --plan)", st.File, why)}
 }

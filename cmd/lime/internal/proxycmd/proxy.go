@@ -226,6 +226,12 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	svc := service.New(p, svcOpts)
 	defer svc.Close()
+	// Migrations the journal holds take up where they stood before the
+	// proxy serves: a device whose hosts were on its target reads as the
+	// controller wrote it only once its mirror is attached again.
+	if err := svc.Restore(ctx); err != nil {
+		deps.Log.Warn("restoring journalled migrations", "err", err)
+	}
 
 	lis, err := net.Listen("tcp", f.listen)
 	if err != nil {
@@ -259,9 +265,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	if f.serving != nil {
 		f.serving(lis.Addr().String(), alis.Addr().String())
 	}
-	if err := svc.Resume(ctx); err != nil {
-		deps.Log.Warn("resuming journalled migrations", "err", err)
-	}
+	svc.Start()
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

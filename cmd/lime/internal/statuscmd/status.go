@@ -3,12 +3,14 @@
 package statuscmd
 
 import (
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/migrator/service"
 )
 
 // New returns the command.
@@ -17,17 +19,33 @@ func New(deps cli.Deps) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:           "status",
-		Short:         "Show a lime proxy's devices and migrations",
+		Short:         "Show a lime proxy's devices, migrations and plan",
+		Long: `Status shows each virtual device of the lime proxy (--admin): its switch,
+the mirror and mode during a migration, the moved hosts, the controller's
+writes and where its migration stands. With a network migration (lime
+migrate --plan), the plan follows: by device (done, running, failed or
+waiting, with the time each step took) and by host group.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sts, err := admin.Client().Status(cmd.Context())
+			c := admin.Client()
+			sts, err := c.Status(cmd.Context())
+			if err != nil {
+				return &cli.ExitError{Code: 2, Err: err}
+			}
+			pl, err := c.Plan(cmd.Context())
+			if errors.Is(err, service.ErrNoPlan) {
+				pl, err = nil, nil
+			}
 			if err != nil {
 				return &cli.ExitError{Code: 2, Err: err}
 			}
 			if asJSON {
-				return deps.PrintJSON(sts)
+				return deps.PrintJSON(struct {
+					Devices []service.DeviceStatus `json:"devices"`
+					Plan    *service.PlanStatus    `json:"plan,omitempty"`
+				}{sts, pl})
 			}
 			w := tabwriter.NewWriter(deps.Out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "DEVICE\tSWITCH\tMIRROR\tMODE\tMOVED\tWRITES\tMIGRATION")
@@ -48,7 +66,11 @@ func New(deps cli.Deps) *cobra.Command {
 				}
 				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%v\t%d\t%s\n", s.Device, s.Authoritative, mirror, s.Stats.Mode, s.Moved, s.Stats.Writes, mig)
 			}
-			return w.Flush()
+			if err := w.Flush(); err != nil || pl == nil {
+				return err
+			}
+			fmt.Fprintln(deps.Out)
+			return cli.PrintPlan(deps.Out, pl)
 		},
 	}
 	admin.Register(cmd.Flags())

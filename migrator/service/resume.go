@@ -1,0 +1,149 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/lime-p4/lime/migrator/migrate"
+	"github.com/lime-p4/lime/migrator/proxy"
+)
+
+// Restore takes up the journalled migrations (of one device, or a plan)
+// that had not ended when the proxy stopped; call it before the proxy
+// serves, and Start once it does. Each device's target is reached again
+// and its machine resumes (migrate.Machine.Resume). A device whose hosts
+// were on its target gets its mirror attached again here, with them: until
+// then its source reads otherwise than the controller wrote it (what it
+// sends to the trunk). When that fails the device is held (its controllers
+// get UNAVAILABLE, saying why) until a retry attaches it.
+func (s *Service) Restore(ctx context.Context) error {
+	j := s.opts.Journal
+	if j == nil {
+		return nil
+	}
+	var errs []error
+	inPlan, err := s.restorePlan(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	recs, err := j.All()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, rec := range recs {
+		if rec.State.Step == migrate.Done || rec.State.Step == migrate.Aborted || inPlan[rec.Device] {
+			continue
+		}
+		if err := s.restoreOne(ctx, rec); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// restoreOne takes up one device's journalled migration.
+func (s *Service) restoreOne(ctx context.Context, rec migrate.Record) error {
+	var spec Spec
+	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
+		return fmt.Errorf("journal: device %d: %w", rec.Device, err)
+	}
+	r, err := s.prepare(ctx, spec)
+	if err != nil {
+		s.hold(rec.Device, rec.State.Moved, spec.Target.Addr, err)
+		return err
+	}
+	r.m = migrate.Restore(rec.State)
+	r.m.Resume()
+	r.state, r.restored = r.m.State(), true
+	s.mu.Lock()
+	s.runs[spec.Device] = r
+	s.mu.Unlock()
+	if a, ok := r.m.Next(); ok && a.Step == migrate.Mirror && len(r.state.Moved) > 0 {
+		s.hold(spec.Device, r.state.Moved, spec.Target.Addr, errors.New("attaching it again"))
+		r.mu.Lock()
+		r.step = a.String()
+		r.mu.Unlock()
+		if _, err := r.drv.Step(ctx, r.m); err != nil {
+			s.hold(spec.Device, r.state.Moved, spec.Target.Addr, err)
+			return err
+		}
+	}
+	return nil
+}
+
+// hold makes device answer UNAVAILABLE while its hosts on the target are
+// not reachable through the proxy's record (see Restore); nothing when no
+// host moved.
+func (s *Service) hold(device uint64, moved []uint64, target string, why error) {
+	d := s.proxy.Device(device)
+	if d == nil || len(moved) == 0 {
+		return
+	}
+	d.Hold(fmt.Sprintf("the proxy restarted while hosts %v of device %d were on %s, and has not attached it again (%v): lime migrate --retry once it answers, or lime abort",
+		moved, device, target, why))
+}
+
+// Start runs the migrations Restore took up (those not stopped on a
+// failure: they wait for retry or abort).
+func (s *Service) Start() {
+	s.mu.Lock()
+	var runs []*run
+	for _, r := range s.runs {
+		if r.restored && r.plan == nil {
+			r.restored = false
+			runs = append(runs, r)
+		}
+	}
+	pr := s.plan
+	s.mu.Unlock()
+	for _, r := range runs {
+		if r.m.State().Failed == "" {
+			s.opts.Log.Info("resuming a migration", "device", r.spec.Device, "step", r.m.State().Step.String())
+			s.start(r)
+		}
+	}
+	if pr != nil && pr.restored {
+		pr.restored = false
+		if len(pr.m.Failed()) == 0 && !pr.m.Over() {
+			s.opts.Log.Info("resuming a plan", "file", pr.plan.File, "phase", pr.m.State().Phase.String())
+			s.startPlan(pr)
+		}
+	}
+}
+
+// Resume is Restore, then Start.
+func (s *Service) Resume(ctx context.Context) error {
+	err := s.Restore(ctx)
+	s.Start()
+	return err
+}
+
+// Migrated reaches the switch a journalled migration cut device vid over
+// onto, and returns it with what the device keeps from its former switch,
+// for proxy.AddMigratedDevice: a restarted proxy stands for the device
+// there. It returns nil, nil, nil when vid was not migrated.
+func Migrated(ctx context.Context, j *migrate.BoltJournal, vid uint64, opts Options) (*proxy.Backend, *proxy.CutOverState, error) {
+	rec, ok, err := j.Get(vid)
+	if err != nil || !ok || rec.State.Step != migrate.Done {
+		return nil, nil, err
+	}
+	if len(rec.CutOver) == 0 {
+		return nil, nil, fmt.Errorf("device %d was cut over, but the journal lacks what it kept from its source", vid)
+	}
+	var spec Spec
+	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
+		return nil, nil, fmt.Errorf("journal: device %d: %w", vid, err)
+	}
+	var st proxy.CutOverState
+	if err := json.Unmarshal(rec.CutOver, &st); err != nil {
+		return nil, nil, fmt.Errorf("journal: device %d: %w", vid, err)
+	}
+	// The gNMI client lives as long as the proxy runs.
+	b, _, err := opts.DialBackend(ctx, spec.Target.Addr, spec.Target.DeviceID, spec.Target.GNMI)
+	if err != nil {
+		return nil, nil, fmt.Errorf("device %d was migrated onto %s: %w", vid, spec.Target.Addr, err)
+	}
+	return b, &st, nil
+}

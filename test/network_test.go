@@ -1,0 +1,309 @@
+//go:build linux
+
+package test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lime-p4/lime/internal/netdemo"
+	"github.com/lime-p4/lime/pipelines"
+	"github.com/lime-p4/lime/test/lab"
+)
+
+// networkRate is the traffic between the hosts during a plan, datagrams per
+// second in all (every ordered pair of the six hosts in turn).
+const networkRate = 1200
+
+// network is the scenario of internal/netdemo running on the simulator in
+// this process, with lime proxy standing for s1..s3 and a controller
+// writing through it as ONOS does.
+type network struct {
+	t       *testing.T
+	ctx     context.Context
+	net     *netdemo.SimNet
+	ctl     *netdemo.Controller
+	admin   string
+	addr    string
+	journal string
+	proxy   *lab.Daemon
+	plan    string // the plan file
+	traffic *netdemo.Traffic
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+	churn   error
+}
+
+func startNetwork(t *testing.T, ctx context.Context) *network {
+	t.Helper()
+	sn, err := netdemo.StartSim(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sn.Close)
+	n := &network{t: t, ctx: ctx, net: sn, journal: filepath.Join(t.TempDir(), "journal.db")}
+	n.startProxy()
+	prog, err := pipelines.Get(pipelines.LimeRouter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ctl, err = netdemo.NewController(ctx, n.addr, prog, 0x1ee7, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.ctl.Close)
+	if err := n.ctl.Install(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var senders []netdemo.Sender
+	for i, h := range sn.Hosts {
+		senders = append(senders, h)
+		lctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { h.Listen(lctx, func(f []byte) { n.deliver(i, f) }); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	n.traffic = netdemo.NewTraffic(senders, netdemo.AllPairs())
+	dir, err := filepath.Abs("../pipelines/lime_router")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.plan = filepath.Join(t.TempDir(), "plan.yaml")
+	if err := os.WriteFile(n.plan, []byte(netdemo.PlanFile(sn.OldT, sn.NewT, dir, netdemo.Groups)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// deliver passes what host i received to the traffic, and the probes'
+// frames to whoever waits for them.
+func (n *network) deliver(i int, f []byte) {
+	if d, ok := netdemo.Parse(f); ok && d.Seq >= probeSeq {
+		probes.got(i, d)
+		return
+	}
+	n.traffic.Deliver(i, f)
+}
+
+// startProxy starts lime proxy (again) on the journal, standing for
+// s1..s3.
+func (n *network) startProxy() {
+	args := []string{"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", n.journal}
+	if n.addr != "" { // the same addresses again, for the controller
+		args = []string{"proxy", "--listen", n.addr, "--admin", n.admin, "--journal", n.journal}
+	}
+	for s := 1; s <= netdemo.Switches; s++ {
+		o := n.net.OldT[s]
+		args = append(args, "--device", fmt.Sprintf("vid=%d,addr=%s,gnmi=%s", s, o.Addr, o.GNMI))
+	}
+	for _, f := range pipelines.RouterPortFields {
+		args = append(args, "--port-field", f)
+	}
+	d, m := limeTool(n.t).Start(n.t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`), args...)
+	n.proxy, n.addr, n.admin = d, m[1], m[2]
+}
+
+// startLoad starts the traffic between every pair of hosts and the
+// controller's churn; stopLoad ends them.
+func (n *network) startLoad() {
+	ctx, cancel := context.WithCancel(n.ctx)
+	n.stop = cancel
+	n.wg.Add(2)
+	go func() { defer n.wg.Done(); n.traffic.Run(ctx, networkRate) }()
+	go func() { defer n.wg.Done(); n.churn = n.ctl.Churn(ctx, 5*time.Millisecond) }()
+}
+
+func (n *network) stopLoad() netdemo.Report {
+	n.t.Helper()
+	n.stop()
+	n.wg.Wait()
+	time.Sleep(300 * time.Millisecond) // what is in flight arrives
+	if n.churn != nil {
+		n.t.Fatalf("the controller: %v", n.churn)
+	}
+	return n.traffic.Report()
+}
+
+// openFlows has the guarded host send to every other host first: its
+// firewall lets their datagrams in from then on. A datagram to it on a
+// port it never used is dropped.
+func (n *network) openFlows() {
+	n.t.Helper()
+	g := netdemo.HostByName("h21")
+	for _, h := range netdemo.Hosts {
+		if h.Name != g.Name {
+			n.probe(g.Name, h.Name, h.UDPPort, true, "the guarded host opens a flow")
+		}
+	}
+	n.probe("h11", "h21", 7777, false, "a flow the guarded host never opened")
+	n.probe("h32", "h21", g.UDPPort, true, "the reply of a flow it opened")
+}
+
+// probe sends one datagram and checks its fate.
+func (n *network) probe(from, to string, dport uint16, want bool, why string) {
+	n.t.Helper()
+	a, b := netdemo.HostByName(from), netdemo.HostByName(to)
+	got, err := probes.send(n.net.Hosts[a.Index()], *a, *b, dport, want)
+	if err != nil {
+		n.t.Fatalf("%s -> %s (%s): %v", from, to, why, err)
+	}
+	verdict := map[bool]string{true: "delivered", false: "dropped"}
+	n.t.Logf("%s -> %s udp/%d: %s (%s)", from, to, dport, verdict[got], why)
+	if got != want {
+		n.t.Fatalf("%s -> %s udp/%d (%s): %s, want %s", from, to, dport, why, verdict[got], verdict[want])
+	}
+}
+
+// DESIGN.md "Migration of a network", on the simulator: three switches in
+// a line (h11 -> h31 crosses two links), two hosts on each, the stateful
+// firewall of s2 guarding h21, a controller writing through the proxy to
+// every device as ONOS does, and traffic between every pair of hosts at
+// 1,200 datagrams/s; lime migrate --plan moves it all onto t1..t3 in three
+// host groups. Nothing is lost: no datagram, no controller write; every
+// virtual device reads back what the controller wrote, and lime diff finds
+// each new switch equal to its virtual device. Afterwards the old network's
+// ports are down and the new one carries everything, the flows the guarded
+// host opened on the old network included.
+func TestSimNetworkMigration(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
+	defer cancel()
+	n := startNetwork(t, ctx)
+	n.openFlows()
+	n.startLoad()
+	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
+	rep := n.stopLoad()
+	t.Logf("lime migrate --plan:\n%s", r.Stderr)
+	t.Logf("traffic: %d datagrams sent, %d delivered, %d lost; the controller wrote %d updates", rep.Sent, rep.Delivered, rep.Lost, n.ctl.Writes)
+	if err := rep.Clean(); err != nil {
+		t.Fatal(err)
+	}
+	for _, phase := range []string{"[validate]", "[prepare]", "[fabric]", "[hosts] group 1: 1:1 3:1", "[hosts] group 2: 2:1 2:2", "[hosts] group 3: 1:2 3:2", "[cut-over]", "[teardown]"} {
+		if !strings.Contains(r.Stderr, phase) {
+			t.Errorf("lime migrate --plan did not report %q", phase)
+		}
+	}
+	n.checkMigrated()
+	st := runLime(t, ctx, 0, "status", "--admin", n.admin)
+	for _, want := range []string{`PLAN \S+: done, ended`, `(?m)^1\s+1:1 3:1\s+done`, `(?m)^3\s+1:2 3:2\s+done`,
+		`(?m)^2\s+\S+\s+done\s+done\s+\[1 2\]\s+validate \S+, pipeline`} {
+		if !regexp.MustCompile(want).MatchString(st.Stdout) {
+			t.Errorf("lime status does not say %q:\n%s", want, st.Stdout)
+		}
+	}
+}
+
+// checkMigrated checks the network after its plan: what the controller
+// wrote reads back; each new switch equals its virtual device; the old
+// network is down and the new one forwards, the guarded host's flows
+// included.
+func (n *network) checkMigrated() {
+	t := n.t
+	if err := n.ctl.Check(n.ctx); err != nil {
+		t.Fatal(err)
+	}
+	for s := 1; s <= netdemo.Switches; s++ {
+		nt := n.net.NewT[s]
+		args := []string{"diff", "--from-addr", n.addr, "--from-device-id", fmt.Sprint(s), "--from-thrift", nt.Thrift,
+			"--to-addr", nt.Addr, "--to-device-id", fmt.Sprint(nt.DeviceID), "--to-thrift", nt.Thrift,
+			"--port-map", portMapOf(s)}
+		for _, f := range pipelines.RouterPortFields {
+			args = append(args, "--port-field", f)
+		}
+		runLime(t, n.ctx, 0, args...)
+		old, nw := n.net.Old[s], n.net.New[s]
+		for _, p := range old.Ports().List() {
+			if p.Enabled() {
+				t.Errorf("s%d port %s is still up after the plan", s, p.Name())
+			}
+		}
+		for _, p := range nw.Ports().List() {
+			if up := p.Name() != "trunk"; p.Enabled() != up {
+				t.Errorf("t%d port %s: enabled %v after the plan", s, p.Name(), p.Enabled())
+			}
+		}
+	}
+	n.probe("h11", "h21", 7777, false, "still a flow the guarded host never opened")
+	for _, h := range netdemo.Hosts {
+		if h.Name != "h21" {
+			n.probe(h.Name, "h21", netdemo.HostByName("h21").UDPPort, true, "a flow opened on the old network")
+		}
+	}
+	n.probe("h11", "h32", netdemo.HostByName("h32").UDPPort, true, "across the new network's two links")
+}
+
+// portMapOf is old switch s's port map onto its new switch.
+func portMapOf(s int) string {
+	var parts []string
+	for _, p := range netdemo.HostPorts {
+		parts = append(parts, fmt.Sprintf("%d=%d", p, p+netdemo.NewOffset))
+	}
+	for p := range netdemo.LinkPorts(s) {
+		parts = append(parts, fmt.Sprintf("%d=%d", p, p+netdemo.NewOffset))
+	}
+	return strings.Join(parts, ",")
+}
+
+// probeSeq is the first sequence number of probes, above any the traffic
+// reaches.
+const probeSeq = 1 << 40
+
+// probes are single datagrams sent to see whether they pass.
+var probes = &probeSet{waiting: map[uint64]chan int{}, next: probeSeq}
+
+type probeSet struct {
+	mu      sync.Mutex
+	waiting map[uint64]chan int // seq -> the host it arrived at
+	next    uint64
+}
+
+// send sends one datagram from a to b on dport and reports whether it
+// reached b (an error when it reached another host).
+func (ps *probeSet) send(from netdemo.Sender, a, b netdemo.Host, dport uint16, want bool) (bool, error) {
+	ps.mu.Lock()
+	seq := ps.next
+	ps.next++
+	ch := make(chan int, 4)
+	ps.waiting[seq] = ch
+	ps.mu.Unlock()
+	defer func() {
+		ps.mu.Lock()
+		delete(ps.waiting, seq)
+		ps.mu.Unlock()
+	}()
+	if err := from.Send(netdemo.UDPPorts(a, b, a.UDPPort, dport, seq)); err != nil {
+		return false, err
+	}
+	wait := dropWait
+	if want {
+		wait = deliverWait
+	}
+	select {
+	case at := <-ch:
+		if at != b.Index() {
+			return false, fmt.Errorf("arrived at %s", netdemo.Hosts[at].Name)
+		}
+		return true, nil
+	case <-time.After(wait):
+		return false, nil
+	}
+}
+
+// got takes a probe host i received.
+func (ps *probeSet) got(i int, d netdemo.Datagram) {
+	ps.mu.Lock()
+	ch := ps.waiting[d.Seq]
+	ps.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- i:
+		default:
+		}
+	}
+}
