@@ -472,4 +472,3 @@ func (s *Service) restorePlan(ctx context.Context) (map[uint64]bool, error) {
 	}
 	return inPlan, errors.Join(errs...)
 }
-

@@ -18,8 +18,8 @@ func New(deps cli.Deps) *cobra.Command {
 	var admin cli.AdminFlags
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:           "status",
-		Short:         "Show a lime proxy's devices, migrations and plan",
+		Use:   "status",
+		Short: "Show a lime proxy's devices, migrations and plan",
 		Long: `Status shows each virtual device of the lime proxy (--admin): its switch,
 the mirror and mode during a migration, the moved hosts, the controller's
 writes and where its migration stands. With a network migration (lime
