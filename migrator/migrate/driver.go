@@ -146,6 +146,13 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
+	if !Stoppable(a.Step) {
+		// Half done, it would leave the switches in a state the journal
+		// does not know: a stop waits for it.
+		var cancel context.CancelFunc
+		ctx, cancel = d.unstoppable(ctx)
+		defer cancel()
+	}
 	switch a.Step {
 	case Validate:
 		return d.validate(ctx)
@@ -154,7 +161,11 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 	case Mirror:
 		// With the hosts moved before a restart, which stay moved; a
 		// device held until then answers again.
-		if err := d.Device.Reattach(ctx, d.Target, d.Ports, st.Moved); err != nil {
+		var moving *uint64
+		if p, ok := st.Moving(); ok {
+			moving = &p
+		}
+		if err := d.Device.Reattach(ctx, d.Target, d.Ports, st.Moved, moving); err != nil {
 			return err
 		}
 		d.Device.Release()
@@ -179,6 +190,20 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 		return d.clear(ctx)
 	}
 	return fmt.Errorf("no such action %v", a)
+}
+
+// Stoppable reports whether a step may be stopped halfway (its context
+// canceled) and run again: it only reads, or writes what running it again
+// finds and completes. Host moves, the cut over, the undo steps and the
+// fabric's are not: a stop lets them end.
+func Stoppable(s Step) bool { return s >= Validate && s <= Verify }
+
+// StepTimeout bounds a step that a stop waits for.
+const StepTimeout = 5 * time.Minute
+
+// unstoppable is ctx without its cancellation, bounded by StepTimeout.
+func (d *Driver) unstoppable(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), StepTimeout)
 }
 
 func (d *Driver) sourceReader() snapshot.Reader {

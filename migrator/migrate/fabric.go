@@ -26,6 +26,8 @@ func (d *Driver) Teardown(ctx context.Context) error {
 }
 
 func (d *Driver) fabric(ctx context.Context, s PortSwitch, what string, up bool) error {
+	ctx, cancel := d.unstoppable(ctx) // a stop waits for it
+	defer cancel()
 	var errs []error
 	for _, l := range d.Links {
 		p := l

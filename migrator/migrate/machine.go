@@ -96,6 +96,19 @@ type State struct {
 	// Failed is why the migration stopped at Step ("" while it runs);
 	// Retry or Abort go on from there.
 	Failed string `json:"failed,omitempty"`
+	// ResumedFrom is the step a restarted migrator found the migration at,
+	// until its mirror is attached again: a MoveHost may have stopped
+	// halfway.
+	ResumedFrom Step `json:"resumed_from,omitempty"`
+}
+
+// Moving is the host whose move may have stopped halfway when the
+// migrator stopped, and whether there is one.
+func (st State) Moving() (uint64, bool) {
+	if st.ResumedFrom != MoveHost || st.Aborting || len(st.Moved) >= len(st.Hosts) {
+		return 0, false
+	}
+	return st.Hosts[len(st.Moved)], true
 }
 
 // Machine decides a migration's steps. It does no I/O.
@@ -153,6 +166,8 @@ func (m *Machine) Succeeded(a Action) error {
 	case MoveHost:
 		st.Moved = append(st.Moved, a.Port)
 		st.Step = m.afterMoves()
+	case Mirror:
+		st.Step, st.ResumedFrom = Clone, StepNone
 	case CutOver:
 		st.Step = Done
 	case MoveBack:
@@ -253,9 +268,7 @@ func (m *Machine) Abort() error {
 func (m *Machine) Resume() {
 	st := &m.st
 	switch {
-	case !st.Aborting && st.Step > Mirror && st.Step <= CutOver:
-		st.Step = Mirror
-	case st.Aborting && st.Step == MoveBack:
-		st.Step = Mirror
+	case !st.Aborting && st.Step > Mirror && st.Step <= CutOver, st.Aborting && st.Step == MoveBack:
+		st.ResumedFrom, st.Step = st.Step, Mirror
 	}
 }

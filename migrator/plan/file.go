@@ -30,6 +30,11 @@ type Plan struct {
 	Groups []Group `json:"groups"`
 	// GroupLines are the file lines of the groups' hosts (none: defaulted).
 	GroupLines [][]int `json:"group_lines,omitempty"`
+	// PauseAfter are the groups (from 1) after which the plan stops and
+	// waits (lime migrate --retry goes on): a canary group to check, or a
+	// last look before the cut over.
+	PauseAfter     []int `json:"pause_after,omitempty"`
+	PauseAfterLine int   `json:"pause_after_line,omitempty"`
 }
 
 // DefaultParallel bounds the device steps that run at once when a plan
@@ -181,10 +186,11 @@ type fileDevice struct {
 }
 
 type filePlan struct {
-	Parallel int          `yaml:"parallel"`
-	Pipeline string       `yaml:"pipeline"`
-	Devices  []fileDevice `yaml:"devices"`
-	Groups   [][]string   `yaml:"groups"`
+	Parallel   int          `yaml:"parallel"`
+	PauseAfter []int        `yaml:"pause_after"`
+	Pipeline   string       `yaml:"pipeline"`
+	Devices    []fileDevice `yaml:"devices"`
+	Groups     [][]string   `yaml:"groups"`
 }
 
 // portList is a port or a list of ports.
@@ -246,7 +252,7 @@ func Parse(data []byte, name string) (*Plan, error) {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		doc = doc.Content[0]
 	}
-	p := &Plan{File: name, Parallel: fp.Parallel}
+	p := &Plan{File: name, Parallel: fp.Parallel, PauseAfter: fp.PauseAfter, PauseAfterLine: line(value(doc, "pause_after"))}
 	var probs problems
 	devNodes := seq(value(doc, "devices"))
 	for i, fd := range fp.Devices {

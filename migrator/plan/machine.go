@@ -112,6 +112,11 @@ type State struct {
 	Group    int           `json:"group"`
 	Devices  []DeviceState `json:"devices"`
 	Aborting bool          `json:"aborting,omitempty"`
+	// Paused is the group (from 1) after which the plan waits, as told
+	// (Plan.PauseAfter); 0 when it does not. Passed is the last such pause
+	// it went on from.
+	Paused int `json:"paused,omitempty"`
+	Passed int `json:"passed,omitempty"`
 }
 
 // DeviceState is where one device of a plan stands.
@@ -141,6 +146,7 @@ func (d *DeviceState) Failure() string {
 type Machine struct {
 	st       State
 	groups   []Group
+	pauses   []int
 	parallel int
 	devs     []*migrate.Machine
 	running  map[Task]bool
@@ -177,7 +183,7 @@ func RestoreMachine(p *Plan, st State) (*Machine, error) {
 }
 
 func (m *Machine) configure(p *Plan) {
-	m.groups, m.parallel, m.running = p.Groups, p.Parallel, map[Task]bool{}
+	m.groups, m.pauses, m.parallel, m.running = p.Groups, p.PauseAfter, p.Parallel, map[Task]bool{}
 	if m.parallel <= 0 {
 		m.parallel = DefaultParallel
 	}
@@ -235,14 +241,18 @@ func (m *Machine) Failed() map[uint64]string {
 func (m *Machine) Over() bool { return m.st.Phase == PhaseDone || m.st.Phase == PhaseAborted }
 
 // Next hands out the tasks that may start now, in plan order, at most as
-// many as the bound leaves; none once a task failed (the plan waits for
-// Retry or Abort while what runs finishes).
+// many as the bound leaves. Once a task failed or the plan paused, it waits
+// for Retry or Abort while what runs finishes; only a device whose target
+// carries traffic (its hosts moved, or the new fabric is up) and whose
+// mirror came back after a restart goes on catching up (until it does, the
+// controller's writes reach its target late).
 func (m *Machine) Next() []Task {
-	if len(m.Failed()) > 0 {
-		return nil
-	}
+	held := len(m.Failed()) > 0 || m.st.Paused != 0
 	var out []Task
 	for _, t := range m.ready() {
+		if held && !m.catchingUp(t) {
+			continue
+		}
 		if len(m.running) >= m.parallel {
 			break
 		}
@@ -323,6 +333,18 @@ func (m *Machine) ready() []Task {
 	return out
 }
 
+// catchingUp: t brings in line the target of a device that carries
+// traffic: its hosts moved, or the new fabric is up (the other devices'
+// moved hosts reach the old network through it).
+func (m *Machine) catchingUp(t Task) bool {
+	i := m.index(t.Device)
+	if t.Fabric != FabricNone || !preparing(t.Action.Step) || i < 0 {
+		return false
+	}
+	st := m.devs[i].State()
+	return st.Failed == "" && (len(st.Moved) > 0 || m.st.Devices[i].FabricUp)
+}
+
 // preparing: the steps that bring a device's target in line with its
 // source.
 func preparing(s migrate.Step) bool { return s >= migrate.Pipeline && s <= migrate.Verify }
@@ -400,7 +422,11 @@ func (m *Machine) advance() {
 				next, m.st.Group = PhaseHosts, 0
 			}
 		case PhaseHosts:
-			for m.st.Group < len(m.groups) && m.groupMoved(m.st.Group) {
+			for m.st.Group < len(m.groups) && m.groupMoved(m.st.Group) && m.st.Paused == 0 {
+				if g := m.st.Group + 1; slices.Contains(m.pauses, g) && m.st.Passed < g {
+					m.st.Paused = g // as told: the operator looks, then goes on
+					break
+				}
 				m.st.Group++
 			}
 			if m.st.Group >= len(m.groups) {
@@ -473,12 +499,17 @@ func (m *Machine) groupHasMoved(g int) bool {
 	return false
 }
 
-// Retry runs the failed tasks again.
+// Retry runs the failed tasks again, or goes on from a pause.
 func (m *Machine) Retry() error {
 	if len(m.running) > 0 {
 		return fmt.Errorf("plan: tasks %v are running: stop them first", m.Running())
 	}
 	failed := m.Failed()
+	if len(failed) == 0 && m.st.Paused != 0 {
+		m.st.Passed, m.st.Paused = m.st.Paused, 0
+		m.advance()
+		return nil
+	}
 	if len(failed) == 0 {
 		return fmt.Errorf("plan: nothing failed to retry (at %v)", m.st.Phase)
 	}
@@ -536,7 +567,7 @@ func (m *Machine) Abort() error {
 		m.advance()
 		return nil
 	}
-	m.st.Aborting = true
+	m.st.Aborting, m.st.Paused = true, 0
 	for i, dm := range m.devs {
 		m.st.Devices[i].Failed = ""
 		if m.st.Phase == PhaseValidate {

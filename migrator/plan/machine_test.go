@@ -139,6 +139,9 @@ func describe(m *Machine) string {
 	if st.Aborting {
 		b.WriteString(" aborting")
 	}
+	if st.Paused != 0 {
+		fmt.Fprintf(&b, " paused after group %d", st.Paused)
+	}
 	if r := m.Running(); len(r) > 0 {
 		fmt.Fprintf(&b, " running=%v", r)
 	}

@@ -52,7 +52,13 @@ func (p *Plan) validate() problems {
 			ps = append(ps, p.validateLink(d, lp, byVID)...)
 		}
 	}
-	return append(ps, p.validateGroups(devs, byVID)...)
+	ps = append(ps, p.validateGroups(devs, byVID)...)
+	for _, g := range p.PauseAfter {
+		if g < 1 || g > len(p.Groups) {
+			ps.add(p.Where(p.PauseAfterLine), "pause_after %d: the plan has groups 1 to %d", g, len(p.Groups))
+		}
+	}
+	return ps
 }
 
 // validateDevice checks one device's target, ports, roles and trunk.

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,11 +9,11 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/p4/translate"
 )
 
@@ -24,10 +23,13 @@ import (
 // translations of those moves, and with what the source holds in another
 // form than the controller wrote it — entities that send to a moved host
 // through the trunk — rebuilt from the two switches: where the source
-// sends to the trunk, the target says to which host. Writes wait while it
-// reads. Without moved hosts it is AttachMirror.
-func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []uint64) error {
-	if len(moved) == 0 {
+// sends to the trunk, the target says to which host. moving, when set, is
+// the host whose move may have stopped halfway: where the target does not
+// know the host either (it still sends to the trunk), the source sent to
+// that one. Writes wait while it reads. Without moved hosts nor moving it
+// is AttachMirror.
+func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []uint64, moving *uint64) error {
+	if len(moved) == 0 && moving == nil {
 		return d.AttachMirror(b, ports)
 	}
 	d.writeMu.Lock()
@@ -44,6 +46,8 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 		return fmt.Errorf("device %d: %w: a mirror needs pipelines on both devices", d.id, ErrNoPipeline)
 	case ports.Trunk == nil:
 		return fmt.Errorf("device %d: %w: hosts %v were moved without a trunk", d.id, ErrInvalid, moved)
+	case moving != nil && !slices.Contains(ports.Hosts, *moving):
+		return fmt.Errorf("device %d: %w: moving port %d is not a host port of the migration", d.id, ErrInvalid, *moving)
 	}
 	if err := ports.check(); err != nil {
 		return fmt.Errorf("device %d: %w", d.id, err)
@@ -59,7 +63,7 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 	if err != nil {
 		return err
 	}
-	shadow, err := d.rebuildShadow(ctx, auth, b, src, dst, &ports)
+	shadow, err := d.rebuildShadow(ctx, auth, b, src, dst, &ports, moving)
 	if err != nil {
 		return err
 	}
@@ -82,9 +86,10 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 // the controller's (they send to the trunk in place of a moved host) and
 // gives their controller's form, by key: the source's entity with each
 // output to the trunk replaced by the target's output in the same place,
-// taken back to the virtual device's port. Each result is checked: its
-// translation for either switch must be what that switch holds.
-func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *translate.Translator, ports *Ports) (map[entity.Key]*p4v1.Entity, error) {
+// taken back to the virtual device's port. Where the source holds another
+// form than the moved hosts give (a host move stopped halfway), it is put
+// back as they give; the target is set right by the clone that follows.
+func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *translate.Translator, ports *Ports, moving *uint64) (map[entity.Key]*p4v1.Entity, error) {
 	inv, err := ports.Map.Inverse()
 	if err != nil {
 		return nil, fmt.Errorf("device %d: %w", d.id, err)
@@ -117,12 +122,13 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 			return nil, fmt.Errorf("device %d: reading %s: %w", d.id, b.Name, err)
 		}
 	}
-	trunk := canon.FromUint64(ports.Trunk.Source)
+	fill := trunkFill{src: ports.Trunk.Source, dst: ports.Trunk.Target, moving: moving}
 	shadow := map[entity.Key]*p4v1.Entity{}
+	var repairs []*p4v1.Update
 	for _, f := range filters {
 		err := readRaw(ctx, auth, f, func(e *p4v1.Entity) error {
 			stripValues(e)
-			if !sendsTo(e.ProtoReflect(), trunk, ports.Trunk.Source) {
+			if !fill.sendsTo(e, d.vinfo) {
 				return nil
 			}
 			k, err := entity.Of(e)
@@ -134,35 +140,37 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 				return fmt.Errorf("%s sends to the trunk, and %s lacks it: which host it sends to is lost", entity.Describe(e, d.vinfo), b.Name)
 			}
 			v := proto.Clone(e).(*p4v1.Entity)
-			if err := fillTrunk(v.ProtoReflect(), t.ProtoReflect(), trunk, ports.Trunk.Source); err != nil {
+			if err := fill.in(v, t, d.vinfo); err != nil {
 				return fmt.Errorf("%s: %w", entity.Describe(e, d.vinfo), err)
 			}
-			if !heldOtherwise(v, e) {
-				return nil // the trunk's number in a field that is no output
+			want := v
+			if src != nil {
+				if want, err = src.Entity(v); err != nil {
+					return fmt.Errorf("%s: %w", entity.Describe(e, d.vinfo), err)
+				}
 			}
-			if err := sameThrough(src, v, e); err != nil {
-				return fmt.Errorf("%s: the source holds another form: %w", entity.Describe(e, d.vinfo), err)
+			if !entity.Equal(want, e) {
+				// A host move stopped halfway: its source sends to the
+				// trunk, but the move did not end. Back as the journal
+				// says; the move runs again.
+				repairs = append(repairs, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: want})
 			}
-			shadow[k] = v
+			if heldOtherwise(v, want) {
+				shadow[k] = v
+			}
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("device %d: rebuilding what %s sends to moved hosts: %w", d.id, auth.Name, err)
 		}
 	}
+	if len(repairs) > 0 {
+		if err := auth.client.Write(ctx, repairs); err != nil {
+			return nil, fmt.Errorf("device %d: putting back on %s what a host move stopped halfway changed: %w", d.id, auth.Name, err)
+		}
+		d.log.Warn("a host move had stopped halfway: the source's entities put back", "entities", len(repairs))
+	}
 	return shadow, nil
-}
-
-// sameThrough checks that tr takes v to what a switch holds, held.
-func sameThrough(tr *translate.Translator, v, held *p4v1.Entity) error {
-	got, err := tr.Entity(v)
-	if err != nil {
-		return err
-	}
-	if fields := entity.Diff(got, held); len(fields) > 0 {
-		return fmt.Errorf("%v", fields)
-	}
-	return nil
 }
 
 // outputFilters read (in the controller's ids) what carries ports a packet
@@ -224,93 +232,113 @@ func readRaw(ctx context.Context, b *Backend, f *p4v1.Entity, each func(*p4v1.En
 	}
 }
 
-// sendsTo reports whether some bytes or integer field of m holds port p
-// (trunk, its canonical bytes): whether the entity may send to it.
-func sendsTo(m protoreflect.Message, trunk []byte, p uint64) bool {
-	found := false
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		check := func(v protoreflect.Value) {
-			switch fd.Kind() {
-			case protoreflect.MessageKind:
-				found = found || sendsTo(v.Message(), trunk, p)
-			case protoreflect.BytesKind:
-				found = found || bytes.Equal(canon.Canonical(v.Bytes()), trunk)
-			case protoreflect.Uint32Kind, protoreflect.Uint64Kind:
-				found = found || v.Uint() == p
-			}
-		}
-		if fd.IsList() {
-			for i := 0; i < v.List().Len(); i++ {
-				check(v.List().Get(i))
-			}
-		} else if !fd.IsMap() {
-			check(v)
-		}
-		return !found
-	})
-	return found
+// output is one place an entity names a port a packet is sent to (a
+// port-typed action parameter, a watch port, a replica's port), as the
+// translator's output map takes them.
+type output struct {
+	get func() uint64 // the port (a string port reads as none)
+	set func(uint64)
 }
 
-// fillTrunk replaces in v, field by field, each value that is the trunk
-// port with t's value in the same place (v and t: one entity as the source
-// and the target hold it, taken back to the controller's terms). Values
-// that differ otherwise keep v's (the source is the truth); a difference
-// of shape is an error.
-func fillTrunk(v, t protoreflect.Message, trunk []byte, p uint64) error {
-	fields := v.Descriptor().Fields()
-	for i := 0; i < fields.Len(); i++ {
-		fd := fields.Get(i)
-		if fd.IsMap() {
-			continue
+// outputs lists e's outputs, in the order of its fields; in is the P4Info
+// whose ids e uses.
+func outputs(e *p4v1.Entity, in *info.Info) []output {
+	var out []output
+	bytesAt := func(b *[]byte) {
+		out = append(out, output{get: func() uint64 { v, _ := canon.ToUint64(*b); return v },
+			set: func(p uint64) { *b = canon.FromUint64(p) }})
+	}
+	action := func(a *p4v1.Action) {
+		if a == nil {
+			return
 		}
-		if v.Has(fd) != t.Has(fd) && (fd.Kind() == protoreflect.MessageKind || fd.IsList()) {
-			return fmt.Errorf("the switches hold it in two shapes (%s)", fd.Name())
-		}
-		if fd.IsList() {
-			lv, lt := v.Get(fd).List(), t.Get(fd).List()
-			if lv.Len() != lt.Len() {
-				return fmt.Errorf("the switches hold %d and %d %s", lv.Len(), lt.Len(), fd.Name())
+		act := in.Action(a.ActionId)
+		for _, p := range a.Params {
+			if act != nil && act.Param(p.ParamId) != nil && act.Param(p.ParamId).IsPort && !act.Param(p.ParamId).IsString {
+				bytesAt(&p.Value)
 			}
-			for j := 0; j < lv.Len(); j++ {
-				if fd.Kind() == protoreflect.MessageKind {
-					if err := fillTrunk(lv.Get(j).Message(), lt.Get(j).Message(), trunk, p); err != nil {
-						return err
-					}
-					continue
+		}
+	}
+	replicas := func(rs []*p4v1.Replica) {
+		for _, r := range rs {
+			switch p := r.PortKind.(type) {
+			case *p4v1.Replica_EgressPort:
+				out = append(out, output{get: func() uint64 { return uint64(p.EgressPort) }, set: func(q uint64) { p.EgressPort = uint32(q) }})
+			case *p4v1.Replica_Port:
+				bytesAt(&p.Port)
+			}
+			for _, b := range r.BackupReplicas {
+				bytesAt(&b.Port)
+			}
+		}
+	}
+	switch x := e.GetEntity().(type) {
+	case *p4v1.Entity_TableEntry:
+		switch a := x.TableEntry.GetAction().GetType().(type) {
+		case *p4v1.TableAction_Action:
+			action(a.Action)
+		case *p4v1.TableAction_ActionProfileActionSet:
+			for _, pa := range a.ActionProfileActionSet.ActionProfileActions {
+				action(pa.Action)
+				if w, ok := pa.WatchKind.(*p4v1.ActionProfileAction_WatchPort); ok {
+					bytesAt(&w.WatchPort)
 				}
-				if x, ok := trunked(fd, lv.Get(j), lt.Get(j), trunk, p); ok {
-					lv.Set(j, x)
-				}
 			}
-			continue
 		}
-		if !v.Has(fd) {
-			continue
-		}
-		if fd.Kind() == protoreflect.MessageKind {
-			if err := fillTrunk(v.Mutable(fd).Message(), t.Get(fd).Message(), trunk, p); err != nil {
-				return err
+	case *p4v1.Entity_ActionProfileMember:
+		action(x.ActionProfileMember.Action)
+	case *p4v1.Entity_ActionProfileGroup:
+		for _, m := range x.ActionProfileGroup.Members {
+			if w, ok := m.WatchKind.(*p4v1.ActionProfileGroup_Member_WatchPort); ok {
+				bytesAt(&w.WatchPort)
 			}
+		}
+	case *p4v1.Entity_PacketReplicationEngineEntry:
+		replicas(x.PacketReplicationEngineEntry.GetMulticastGroupEntry().GetReplicas())
+		replicas(x.PacketReplicationEngineEntry.GetCloneSessionEntry().GetReplicas())
+	}
+	return out
+}
+
+// trunkFill says how to fill in the controller's form of an entity the
+// source sends to its trunk, from the target's (taken back to the
+// controller's terms, its own trunk kept): the target's port where it
+// names one, else the host that was moving.
+type trunkFill struct {
+	src, dst uint64
+	moving   *uint64
+}
+
+// sendsTo reports whether e sends to the source's trunk.
+func (f trunkFill) sendsTo(e *p4v1.Entity, in *info.Info) bool {
+	for _, o := range outputs(e, in) {
+		if o.get() == f.src {
+			return true
+		}
+	}
+	return false
+}
+
+// in replaces in v each output that is the source's trunk with t's output
+// in the same place (v and t: one entity as the source and the target hold
+// it, in the controller's ids).
+func (f trunkFill) in(v, t *p4v1.Entity, in *info.Info) error {
+	ov, ot := outputs(v, in), outputs(t, in)
+	if len(ov) != len(ot) {
+		return fmt.Errorf("the switches hold it with %d and %d outputs", len(ov), len(ot))
+	}
+	for i, o := range ov {
+		if o.get() != f.src {
 			continue
 		}
-		if x, ok := trunked(fd, v.Get(fd), t.Get(fd), trunk, p); ok {
-			v.Set(fd, x)
+		switch q := ot[i].get(); {
+		case q != f.dst:
+			o.set(q)
+		case f.moving != nil:
+			o.set(*f.moving)
+		default:
+			return errors.New("both switches send it to their trunk: to which host is lost")
 		}
 	}
 	return nil
-}
-
-// trunked gives t's value where v's is the trunk port and t's differs.
-func trunked(fd protoreflect.FieldDescriptor, v, t protoreflect.Value, trunk []byte, p uint64) (protoreflect.Value, bool) {
-	switch fd.Kind() {
-	case protoreflect.BytesKind:
-		if bytes.Equal(canon.Canonical(v.Bytes()), trunk) && !bytes.Equal(canon.Canonical(t.Bytes()), trunk) {
-			return protoreflect.ValueOfBytes(slices.Clone(t.Bytes())), true
-		}
-	case protoreflect.Uint32Kind, protoreflect.Uint64Kind:
-		if v.Uint() == p && t.Uint() != p {
-			return t, true
-		}
-	}
-	return protoreflect.Value{}, false
 }

@@ -21,9 +21,10 @@ import (
 // keeps nothing of how the source reaches them (through the trunk, the
 // same port for every moved host). Started again, it attaches the mirror
 // again with the moved hosts and rebuilds the controller's form of what
-// the source sends to the trunk from the two switches: the controller
-// reads back what it wrote, traffic keeps crossing the trunk both ways,
-// and the migration goes on (a host moves) or back (hosts return).
+// the source sends to the trunk from the two switches (putting back what a
+// move that stopped halfway changed): the controller reads back what it
+// wrote, traffic keeps crossing the trunk both ways, and the migration goes
+// on (a host moves) or back (hosts return).
 func TestReattachWithMovedHosts(t *testing.T) {
 	r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules,
 		srcPorts: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "eth3", ID: 3}, {Name: "trunk", ID: 9}},
@@ -66,6 +67,13 @@ func TestReattachWithMovedHosts(t *testing.T) {
 		}
 	}
 
+	// Host 3's move stops halfway: the source sends its traffic to the
+	// trunk already, but the move did not end.
+	xt := proto.Clone(x).(*p4v1.Entity)
+	xt.GetTableEntry().GetAction().GetAction().Params[0].Value = []byte{9}
+	if err := r.srcB.Client().Write(ctx, []*p4v1.Update{{Type: p4v1.Update_MODIFY, Entity: xt}}); err != nil {
+		t.Fatal(err)
+	}
 	// The proxy stops: its sessions with both switches end.
 	r.p.Close()
 	r.srcB.Close()
@@ -76,7 +84,8 @@ func TestReattachWithMovedHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dev.Reattach(ctx, dstB, ports, []uint64{1, 2}); err != nil {
+	three := uint64(3)
+	if err := dev.Reattach(ctx, dstB, ports, []uint64{1, 2}, &three); err != nil {
 		t.Fatal(err)
 	}
 	c2, _ := proxytest.Controller(t, proxytest.Serve(t, p), vid, 1)
@@ -87,6 +96,9 @@ func TestReattachWithMovedHosts(t *testing.T) {
 	}
 	if got := dev.Moved(); len(got) != 2 {
 		t.Fatalf("moved after the restart: %v", got)
+	}
+	if got, err := r.src.Client.ReadAll(ctx, entity.Query(x)); err != nil || len(got) != 1 || !proto.Equal(entity.Config(got[0]), entity.Config(x)) {
+		t.Fatalf("the source holds %v (%v) after the restart; the half move of host 3 was to be undone", got, err)
 	}
 	simtest.Pass(t, x1, a2, 0xa, 0xc) // source -> trunk -> the right moved host
 	simtest.Pass(t, x1, b2, 0xb, 0xc)

@@ -95,6 +95,8 @@ func groupNote(st *service.PlanStatus, h service.TaskRecord) string {
 func PrintPlan(out io.Writer, st *service.PlanStatus) error {
 	state := "stopped"
 	switch {
+	case st.State.Paused != 0 && !st.Active:
+		state = "paused"
 	case st.Active:
 		state = "running"
 	case st.Phase == plan.PhaseDone.String() || st.Phase == plan.PhaseAborted.String():
@@ -103,6 +105,9 @@ func PrintPlan(out io.Writer, st *service.PlanStatus) error {
 	fmt.Fprintf(out, "PLAN %s: %s, %s", st.File, st.Phase, state)
 	if st.State.Phase == plan.PhaseHosts || st.State.Phase == plan.PhaseMoveBack {
 		fmt.Fprintf(out, " (group %d of %d)", st.State.Group+1, len(st.Groups))
+	}
+	if st.State.Paused != 0 {
+		fmt.Fprintf(out, ", paused after group %d (lime migrate --retry goes on)", st.State.Paused)
 	}
 	if !st.Started.IsZero() {
 		fmt.Fprintf(out, ", started %s", st.Started.Format(time.DateTime))

@@ -53,6 +53,7 @@ before anything is written, each problem named with its line:
       cpu: 255                              # the CPU port (default 255 when mapped)
       trunk: "9=19"                         # source port = target port of the link joining them
   groups: [["1:1", "2:1"], ["1:2", "2:2"]]  # host groups in order (default: device by device)
+  pause_after: [1]                          # stop after these groups (lime migrate --retry goes on)
   parallel: 4                               # device steps at once
 
 Every device is validated first (all or nothing), then prepared (pipeline,
@@ -61,7 +62,9 @@ and trunks come up; the host groups move in order (a group may span
 switches; each host make before break); every device cuts over once every
 host moved; the old network's links and trunks go down. lime status shows
 the plan by device and by host group; lime abort --plan undoes it (before
-any device cut over), lime migrate --retry runs its failed tasks again.
+any device cut over), lime migrate --retry runs its failed tasks again or
+goes on from a pause. Exit status: 0 when every device cut over or the plan
+paused as it says, 1 when a task failed or it was aborted, 2 on error.
 
 Migrate --device asks the lime proxy (--admin) to move virtual device --device from
 its switch onto the switch at --to-addr, while its controller keeps working
@@ -261,16 +264,19 @@ func runPlan(ctx context.Context, deps cli.Deps, f *flags) error {
 			return &cli.ExitError{Code: 2, Err: err}
 		}
 	}
-	return planOutcome(st)
+	return planOutcome(deps, st)
 }
 
 // planOutcome is the exit status of a plan that stopped: nil when every
-// device cut over, exit 1 otherwise.
-func planOutcome(st *service.PlanStatus) error {
-	switch st.State.Phase {
-	case plan.PhaseDone:
+// device cut over or it paused where it was told to, exit 1 otherwise.
+func planOutcome(deps cli.Deps, st *service.PlanStatus) error {
+	switch {
+	case st.State.Phase == plan.PhaseDone:
 		return nil
-	case plan.PhaseAborted:
+	case st.State.Paused != 0 && st.Error == "":
+		fmt.Fprintf(deps.Err, "plan %s: paused after host group %d, as it says: lime migrate --retry goes on, lime abort --plan undoes it\n", st.File, st.State.Paused)
+		return nil
+	case st.State.Phase == plan.PhaseAborted:
 		return &cli.ExitError{Code: 1, Err: fmt.Errorf("plan %s: aborted", st.File)}
 	}
 	why := st.Error
