@@ -13,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
 	"github.com/lime-p4/lime/internal/netdemo"
+	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/pipelines"
 	"github.com/lime-p4/lime/test/lab"
 )
@@ -306,4 +309,149 @@ func (ps *probeSet) got(i int, d netdemo.Datagram) {
 		default:
 		}
 	}
+}
+
+// withPause writes the plan again with pause_after groups.
+func (n *network) withPause(groups ...int) {
+	n.t.Helper()
+	b, err := os.ReadFile(n.plan)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	var g []string
+	for _, x := range groups {
+		g = append(g, fmt.Sprint(x))
+	}
+	b = append(b, []byte("pause_after: ["+strings.Join(g, ", ")+"]\n")...)
+	if err := os.WriteFile(n.plan, b, 0o644); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
+// DESIGN.md "Migration of a network": abort at any point reverses all of
+// it on every device. Two of the three host groups moved (the plan pauses
+// there, as its file says), then lime abort --plan: every host comes back
+// to the old network (newest group first, each make before break), the new
+// fabric goes down, the new switches are cleared. Traffic between every
+// pair of hosts and the controller's writes go on throughout: nothing is
+// lost, and the old network forwards as before, the guarded host's flows
+// included.
+func TestSimNetworkAbort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
+	defer cancel()
+	n := startNetwork(t, ctx)
+	n.withPause(2)
+	n.openFlows()
+	n.startLoad()
+	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
+	if !strings.Contains(r.Stderr, "paused after host group 2") {
+		t.Fatalf("the plan did not pause after group 2:\n%s", r)
+	}
+	moved := 0
+	for _, h := range n.net.Hosts {
+		if !h.OnOld() {
+			moved++
+		}
+	}
+	if moved != 4 {
+		t.Fatalf("%d hosts on the new network after two groups, want 4", moved)
+	}
+	a := runLime(t, ctx, 0, "abort", "--admin", n.admin, "--plan")
+	rep := n.stopLoad()
+	t.Logf("lime abort --plan:\n%s", a.Stderr)
+	t.Logf("traffic: %d datagrams sent, %d delivered, %d lost; the controller wrote %d updates", rep.Sent, rep.Delivered, rep.Lost, n.ctl.Writes)
+	if err := rep.Clean(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[move-back] group 2: 2:1 2:2", "[move-back] group 1: 1:1 3:1", "[fabric-down]", "[undo]", "device 1: clear"} {
+		if !strings.Contains(a.Stderr, want) {
+			t.Errorf("lime abort --plan did not report %q", want)
+		}
+	}
+	if err := n.ctl.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for s := 1; s <= netdemo.Switches; s++ {
+		for _, p := range n.net.Old[s].Ports().List() {
+			if up := p.Name() != "trunk"; p.Enabled() != up {
+				t.Errorf("s%d port %s: enabled %v after the abort", s, p.Name(), p.Enabled())
+			}
+		}
+		for _, p := range n.net.New[s].Ports().List() {
+			if p.Enabled() {
+				t.Errorf("t%d port %s is up after the abort", s, p.Name())
+			}
+		}
+		if held := n.entries(n.net.NewT[s]); held != 0 {
+			t.Errorf("t%d holds %d table entries after the abort", s, held)
+		}
+	}
+	for _, h := range n.net.Hosts {
+		if !h.OnOld() {
+			t.Errorf("%s is not back on the old network", h.Host.Name)
+		}
+	}
+	for _, h := range netdemo.Hosts {
+		if h.Name != "h21" {
+			n.probe(h.Name, "h21", netdemo.HostByName("h21").UDPPort, true, "a flow opened before the plan")
+		}
+	}
+	n.probe("h11", "h21", 7777, false, "still a flow the guarded host never opened")
+}
+
+// DESIGN.md "Faults" and "Migration of a network": a proxy killed
+// (SIGKILL) between two host groups — the first moved, the plan paused —
+// and started again on its journal stands for the devices as before (the
+// hosts of group 1 stay on the new network, what the old switches send to
+// them through the trunks reads as the controller wrote it), and lime
+// migrate --retry takes the plan to its end. Traffic flows throughout
+// (the switches forward without the proxy); the controller reconnects and
+// goes on writing; nothing is lost.
+func TestSimNetworkRestartBetweenGroups(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
+	defer cancel()
+	n := startNetwork(t, ctx)
+	n.withPause(1)
+	n.openFlows()
+	n.startLoad()
+	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
+	if !strings.Contains(r.Stderr, "paused after host group 1") {
+		t.Fatalf("the plan did not pause after group 1:\n%s", r)
+	}
+	n.proxy.Kill()
+	time.Sleep(200 * time.Millisecond) // the controller finds it gone
+	n.startProxy()
+	st := runLime(t, ctx, 0, "status", "--admin", n.admin)
+	if !regexp.MustCompile(`PLAN \S+: hosts, paused.* \(group 1 of 3\), paused after group 1`).MatchString(st.Stdout) {
+		t.Fatalf("after the restart, lime status says:\n%s", st.Stdout)
+	}
+	r = runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--retry")
+	rep := n.stopLoad()
+	t.Logf("lime migrate --retry:\n%s", r.Stderr)
+	t.Logf("traffic: %d datagrams sent, %d delivered, %d lost; the controller wrote %d updates", rep.Sent, rep.Delivered, rep.Lost, n.ctl.Writes)
+	if err := rep.Clean(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[hosts] group 2: 2:1 2:2", "[hosts] group 3: 1:2 3:2", "[teardown]"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("lime migrate --retry did not report %q", want)
+		}
+	}
+	n.checkMigrated()
+}
+
+// entries counts the table entries a switch holds (read directly, as any
+// client may).
+func (n *network) entries(sw netdemo.Target) int {
+	n.t.Helper()
+	c, err := client.Dial(n.ctx, sw.Addr, client.DialOptions{DeviceID: sw.DeviceID, Insecure: true})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer c.Close()
+	got, err := c.ReadAll(n.ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{}}})
+	if err != nil {
+		n.t.Fatalf("reading %s: %v", sw.Addr, err)
+	}
+	return len(got)
 }

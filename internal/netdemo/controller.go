@@ -218,7 +218,16 @@ func (c *Controller) reconnect(ctx context.Context, d *ctlDevice) error {
 	}
 }
 
+// errSessionEnded: the controller's stream with the device ended (the
+// proxy went away); as ONOS, it arbitrates again before it writes.
+var errSessionEnded = status.Error(codes.Unavailable, "controller: the stream to the device ended")
+
 func (c *Controller) churnOnce(ctx context.Context, d *ctlDevice) error {
+	select {
+	case <-d.s.Done():
+		return errSessionEnded
+	default:
+	}
 	if err := c.settle(ctx, d); err != nil {
 		return err
 	}

@@ -187,6 +187,10 @@ func (d *DualHost) Send(frame []byte) error {
 	return fmt.Errorf("%s: %w", d.Host.Name, ErrNoLink)
 }
 
+// OnOld reports whether the host sends through its link to its old
+// switch (that switch's port is up).
+func (d *DualHost) OnOld() bool { return d.links[0].LinkUp() }
+
 // Listen passes every frame the host receives, on either link, to f,
 // until ctx ends; it returns once the links' readers stopped.
 func (d *DualHost) Listen(ctx context.Context, f func([]byte)) {

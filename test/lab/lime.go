@@ -153,6 +153,18 @@ func (d *Daemon) Stop() {
 	}
 }
 
+// Kill ends the daemon at once (SIGKILL), as a crash would, and waits
+// until it is gone.
+func (d *Daemon) Kill() {
+	select {
+	case <-d.done:
+		return
+	default:
+	}
+	d.cmd.Process.Kill()
+	<-d.done
+}
+
 // Output is what the daemon printed so far.
 func (d *Daemon) Output() string {
 	return "stdout:\n" + d.stdout.String() + "\nstderr:\n" + d.stderr.String()

@@ -95,7 +95,9 @@ func groupNote(st *service.PlanStatus, h service.TaskRecord) string {
 func PrintPlan(out io.Writer, st *service.PlanStatus) error {
 	state := "stopped"
 	switch {
-	case st.State.Paused != 0 && !st.Active:
+	case st.State.Paused != 0 && st.Active:
+		state = "paused, targets catching up"
+	case st.State.Paused != 0:
 		state = "paused"
 	case st.Active:
 		state = "running"
