@@ -201,3 +201,22 @@ func (r Report) LostBetween(host string, from, to time.Time) int {
 	}
 	return n
 }
+
+// Window counts the datagrams sent between from and to, and how many of
+// them were delivered; call it once the traffic stopped.
+func (t *Traffic) Window(from, to time.Time) (sent, delivered int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := range t.pairs {
+		for seq, at := range t.sentAt[i] {
+			if at.Before(from) || !at.Before(to) {
+				continue
+			}
+			sent++
+			if t.got[i][uint64(seq)] > 0 {
+				delivered++
+			}
+		}
+	}
+	return sent, delivered
+}

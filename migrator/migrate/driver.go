@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -78,7 +79,13 @@ type Driver struct {
 	// fresh: this driver set the target's pipeline and nothing was cloned
 	// onto it since (the clone need not read it).
 	fresh bool
+	// cloned counts the entities the last clone read from the source.
+	cloned atomic.Int64
 }
+
+// Cloned is how many entities the last clone copied (read from the
+// source; those the target held already included).
+func (d *Driver) Cloned() int64 { return d.cloned.Load() }
 
 // Run runs the machine's actions until it ends, fails or ctx ends; every
 // transition is journalled. It returns the error of a failed step (the
@@ -320,6 +327,7 @@ func (d *Driver) clone(ctx context.Context, moved bool) error {
 	if err != nil {
 		return err
 	}
+	d.cloned.Store(res.Total().Read)
 	if !res.OK() {
 		t := res.Total()
 		switch {

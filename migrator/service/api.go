@@ -36,6 +36,8 @@ type MigrationStatus struct {
 	Error   string        `json:"error,omitempty"`
 	// History lists the steps run, in order.
 	History []StepRecord `json:"history,omitempty"`
+	// Cloned is how many entities the last clone copied.
+	Cloned int64 `json:"cloned"`
 }
 
 // Status describes every device of the proxy.
@@ -52,7 +54,7 @@ func (s *Service) Status() []DeviceStatus {
 		if r != nil {
 			r.mu.Lock()
 			st.Migration = &MigrationStatus{Target: r.spec.Target.Addr, State: r.state, Running: r.step, Error: r.err,
-				History: slices.Clone(r.history)}
+				History: slices.Clone(r.history), Cloned: r.drv.Cloned()}
 			r.mu.Unlock()
 		}
 		out = append(out, st)

@@ -1,13 +1,13 @@
-// Package democmd is `lime demo`: the main job on the embedded simulator.
-// Two simulated bmv2 switches run in this process, joined by a trunk, with
-// four hosts that each have a link to either switch. A controller,
-// connected to lime proxy, programs the first with a stateful firewall and
-// traffic flows through it; then lime migrate moves the switch, its whole
-// state (table entries and the register values packets wrote) and its
-// hosts, one at a time, onto the second switch, whose ports are numbered
-// differently, while the controller keeps writing and traffic keeps
-// flowing; the loss is counted, and the second switch ends up forwarding
-// exactly as the first did.
+// Package democmd is `lime demo`: the main job on the embedded simulator,
+// the live migration of a whole network (DESIGN.md, "Migration of a
+// network"). Three simulated bmv2 switches in a line, s1 -- s2 -- s3, run
+// lime_router with two hosts each; s2's stateful firewall guards h21 (its
+// register values decide what reaches it). A controller writes through
+// lime proxy as ONOS does, every host talks to every other, and lime migrate
+// --plan moves the network, host group by host group, onto three new
+// switches cabled the same way, while the controller keeps writing and the
+// traffic keeps flowing; the demo counts what was lost, and shows the new
+// network carrying everything, the flows opened on the old one included.
 package democmd
 
 import (
@@ -16,66 +16,64 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
+	"text/tabwriter"
 	"time"
 
-	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"github.com/spf13/cobra"
 
-	"github.com/lime-p4/lime/bmv2/sim"
-	"github.com/lime-p4/lime/bmv2/sim/p4rt"
-	"github.com/lime-p4/lime/bmv2/sim/port"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/cmd/lime/internal/migratecmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/statuscmd"
-	"github.com/lime-p4/lime/internal/fixtures"
-	"github.com/lime-p4/lime/internal/fwdemo"
-	"github.com/lime-p4/lime/p4/client"
-	"github.com/lime-p4/lime/p4/info"
+	"github.com/lime-p4/lime/internal/netdemo"
+	"github.com/lime-p4/lime/migrator/service"
 	"github.com/lime-p4/lime/pipelines"
 )
 
+// rate is the traffic between the hosts, datagrams per second in all.
+const rate = 1200
+
 // New returns the command.
 func New(deps cli.Deps) *cobra.Command {
-	var dir string
-	cmd := &cobra.Command{
+	return &cobra.Command{
 		Use:   "demo",
-		Short: "Live-migrate a running simulated switch and its hosts onto another, with traffic",
-		Long: `Demo runs two simulated bmv2 switches in this process, s1 and s2, joined by a
-trunk; four hosts each have a link to either switch (s2's are down). lime proxy
-stands for s1 before a controller, which programs it with p4lang's stateful
-firewall (registers-firewall): a TCP flow opened from inside sets register bits
-that let its replies in. Then lime migrate moves it all onto s2, whose ports
-are numbered 11-14 instead of 1-4: s2 gets its own pipeline, the proxy records
-the controller's writes, the state is cloned (registers over bmv2's Thrift API,
-as on real bmv2), the writes are replayed and mirrored, the hosts move one at
-a time (their s2 port up over gNMI, the state follows, their s1 port down),
-and the proxy cuts over to s2. Traffic and the controller's writes go on
-throughout; the demo counts what was lost.`,
+		Short: "Live-migrate a running network of simulated switches and its hosts onto new switches, with traffic",
+		Long: `Demo runs, in this process, three simulated bmv2 switches in a line, s1 -- s2
+-- s3, each with two hosts, running lime's lime_router program: a route per
+host, and on s2 a stateful firewall that lets datagrams reach h21 only on
+flows h21 opened (two bloom-filter register bits per flow). A controller
+connects to lime proxy, which stands for the three switches, and programs them
+as ONOS would; every host sends to every other host, 1,200 datagrams per
+second in all.
+
+Then lime migrate --plan moves the whole network onto three new switches,
+t1 -- t2 -- t3, cabled the same way with ports numbered +10, each joined to
+its old switch by a trunk: every device is validated, then prepared (its own
+pipeline, mirror, clone with the register values, catch-up, verify), the new
+fabric comes up, the hosts move in three groups that span the switches
+(make before break), every device cuts over, and the old network goes down.
+The controller keeps writing and the traffic keeps flowing throughout; the
+demo counts every datagram and ends with a report.`,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := run(cmd.Context(), deps, dir); err != nil {
+			if err := run(cmd.Context(), deps); err != nil {
 				return &cli.ExitError{Code: 1, Err: err}
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dir, "pipeline", "", "folder of the compiled registers-firewall program (default: shared/pipelines/registers-firewall beside the checkout)")
-	return cmd
 }
 
 type demo struct {
 	ctx  context.Context
 	out  io.Writer
-	deps cli.Deps
 	step int
 }
 
@@ -86,190 +84,128 @@ func (d *demo) section(format string, args ...any) {
 	fmt.Fprintf(d.out, "\n[%d] %s\n", d.step, fmt.Sprintf(format, args...))
 }
 
-// switchUp starts a simulated switch serving P4Runtime, gNMI and Thrift on
-// loopback ports of its own: host ports eth<first>..eth<first+3> with the
-// given ids, and a trunk port.
-func switchUp(id uint64, name, first string, ids []uint32, trunk uint32) (*sim.Device, string, string, error) {
-	var specs []sim.PortSpec
-	for i, p := range ids {
-		specs = append(specs, sim.PortSpec{Name: fmt.Sprintf("eth%s%d", first, i+1), ID: p})
-	}
-	specs = append(specs, sim.PortSpec{Name: "trunk", ID: trunk})
-	dev, err := sim.New(sim.Options{Name: name, DeviceID: id, Profile: p4rt.ProfileBMv2, Ports: specs,
-		CPUPort: 255, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, "", "", err
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", "", err
-	}
-	tl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", "", err
-	}
-	go dev.Serve(lis)
-	go dev.ServeThrift(tl)
-	return dev, lis.Addr().String(), tl.Addr().String(), nil
-}
-
-func run(ctx context.Context, deps cli.Deps, dir string) error {
-	if dir == "" {
-		shared, err := fixtures.Dir()
-		if err != nil {
-			return fmt.Errorf("the demo needs the compiled registers-firewall program: %w (or give --pipeline)", err)
-		}
-		dir = filepath.Join(shared, fwdemo.Pipeline)
-	}
-	prog, err := pipelines.LoadDir(dir)
-	if err != nil {
-		return err
-	}
+func run(ctx context.Context, deps cli.Deps) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	d := &demo{ctx: ctx, out: deps.Out, deps: deps}
-	d.say("lime demo: live-migrate a running switch, its whole state and its hosts, onto a new switch,")
-	d.say("while its controller keeps working and traffic keeps flowing")
+	d := &demo{ctx: ctx, out: deps.Out}
+	d.say("lime demo: live-migrate a whole network, three switches and their six hosts, onto three new")
+	d.say("switches, while its controller keeps writing and every host keeps talking to every other")
+	quiet := slog.New(slog.DiscardHandler)
+	prog, err := pipelines.Get(pipelines.LimeRouter)
+	if err != nil {
+		return err
+	}
+	sn, err := netdemo.StartSim(quiet)
+	if err != nil {
+		return err
+	}
+	defer sn.Close()
+	d.showNetwork(sn)
 
-	s1, s1Addr, s1Thrift, err := switchUp(1, "s1", "", []uint32{1, 2, 3, 4}, 9)
-	if err != nil {
-		return err
-	}
-	defer s1.Close()
-	s2, s2Addr, s2Thrift, err := switchUp(2, "s2", "1", []uint32{11, 12, 13, 14}, 19)
-	if err != nil {
-		return err
-	}
-	defer s2.Close()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		s1.Shutdown(sctx)
-		s2.Shutdown(sctx)
-	}()
-	if _, err := port.Connect(s1.Port("trunk"), s2.Port("trunk")); err != nil {
-		return err
-	}
-	for i := 1; i <= 4; i++ {
-		s2.Port(fmt.Sprintf("eth1%d", i)).SetEnabled(false) // the hosts are not on s2 yet
-	}
-	hosts, err := fwdemo.AttachDual(s1, s2, "1")
-	if err != nil {
-		return err
-	}
-	defer hosts.Close()
-	d.section("Two simulated bmv2 switches, joined by a trunk (s1 port 9 to s2 port 19)")
-	d.say("    s1: P4Runtime+gNMI %s, Thrift %s, host ports 1-4", s1Addr, s1Thrift)
-	d.say("    s2: P4Runtime+gNMI %s, Thrift %s, host ports 11-14 (down), no pipeline yet", s2Addr, s2Thrift)
-	d.say("    hosts: h1 10.0.1.1, h2 10.0.2.2 inside; h3 10.0.3.3, h4 10.0.4.4 outside; host i has a link to")
-	d.say("    s1 port i and to s2 port 1i, and sends through the one whose switch port is up")
-
-	rules := "MyIngress.ipv4_forward/port"
 	tmp, err := os.MkdirTemp("", "lime-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	proxyAddr, admin, stopProxy, err := d.proxy([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
-		"--device", "vid=1,addr=" + s1Addr, "--port-field", rules, "--journal", filepath.Join(tmp, "journal.db")})
+	args := []string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(tmp, "journal.db")}
+	for s := 1; s <= netdemo.Switches; s++ {
+		args = append(args, "--device", fmt.Sprintf("vid=%d,addr=%s,gnmi=%s", s, sn.OldT[s].Addr, sn.OldT[s].GNMI))
+	}
+	for _, f := range pipelines.RouterPortFields {
+		args = append(args, "--port-field", f)
+	}
+	proxyAddr, admin, stopProxy, err := d.proxy(args)
 	if err != nil {
 		return err
 	}
 	defer stopProxy()
 
-	ctl, in, err := controller(ctx, proxyAddr, prog, rules)
+	ctl, err := netdemo.NewController(ctx, proxyAddr, prog, 0x1ee7, quiet)
 	if err != nil {
 		return err
 	}
 	defer ctl.Close()
-	ups, err := fwdemo.Entries(in, []uint32{1, 2, 3, 4})
+	if err := ctl.Install(ctx); err != nil {
+		return err
+	}
+	d.section("A controller connects to the proxy (%s) as devices 1, 2 and 3, as ONOS would to s1..s3", proxyAddr)
+	d.say("    it probes the cookie, sets lime_router (cookie 0x1ee7) and writes %d entries: on each switch a /32 route", ctl.Writes)
+	d.say("    per host (its own port, or the link towards its switch), and on s2 the firewall's guard of h21's port")
+
+	traffic := d.listen(sn)
+	d.section("Traffic through the old network")
+	if err := d.openFlows(sn); err != nil {
+		return err
+	}
+
+	planFile, err := d.writePlan(tmp, sn, prog)
 	if err != nil {
 		return err
 	}
-	if err := ctl.Write(ctx, ups); err != nil {
-		return fmt.Errorf("controller writing through the proxy: %w", err)
-	}
-	d.section("A controller connects to the proxy (%s) as device 1, as it would to s1", proxyAddr)
-	d.say("    it sets the pipeline: %s (cookie 0x1ee7), p4lang's stateful firewall: TCP from outside", dir)
-	d.say("    passes only if a SYN from inside set its two bloom-filter register bits")
-	d.say("    and writes %d table entries: a /32 route per host, the direction of every pair of ports", len(ups))
-
-	d.section("Traffic through s1")
-	if err := d.traffic(hosts, []flow{
-		{"h3", "h1", fwdemo.SYN | fwdemo.ACK, false, "unsolicited, from outside"},
-		{"h1", "h3", fwdemo.SYN, true, "opens a flow: packets set two register bits"},
-		{"h3", "h1", fwdemo.SYN | fwdemo.ACK, true, "the reply of that flow"},
-		{"h4", "h1", fwdemo.SYN, false, "another outsider"},
-		{"h2", "h4", fwdemo.SYN, true, "h2 opens a flow to h4"},
-	}); err != nil {
-		return err
-	}
-
-	// During the migration: traffic of the open flows both ways, a new flow
-	// opened, and the controller writing.
-	var sent, delivered, writes atomic.Int64
-	stop := make(chan struct{})
+	d.say("\n    from now on every host sends to every other host, %d datagrams/s in all, each numbered;", rate)
+	d.say("    the controller modifies routes (DELETE then INSERT, as ONOS does) and polls their counters")
+	lctx, stopLoad := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	var trafficErr, writeErr error
+	var churnErr error
 	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		trafficErr = d.background(hosts, stop, &sent, &delivered)
-	}()
-	go func() {
-		defer wg.Done()
-		writeErr = d.churn(ctl, in, stop, &writes)
-	}()
-	migrateErr := d.lime(migratecmd.New, "migrate", []string{"--admin", admin, "--device", "1",
-		"--to-addr", s2Addr, "--to-device-id", "2", "--pipeline", dir,
-		"--port-map", "1=11,2=12,3=13,4=14", "--trunk", "9=19",
-		"--from-gnmi", s1Addr, "--to-gnmi", s2Addr, "--from-thrift", s1Thrift, "--to-thrift", s2Thrift})
-	close(stop)
+	go func() { defer wg.Done(); traffic.Run(lctx, rate) }()
+	go func() { defer wg.Done(); churnErr = ctl.Churn(lctx, 5*time.Millisecond) }()
+	time.Sleep(time.Second) // the network at work before the plan, and after
+	migrateErr := d.lime(deps, migratecmd.New, "migrate", []string{"--admin", admin, "--plan", planFile})
+	if migrateErr == nil {
+		time.Sleep(time.Second)
+	}
+	stopLoad()
 	wg.Wait()
-	if migrateErr != nil {
-		return migrateErr
-	}
-	if err := errors.Join(trafficErr, writeErr); err != nil {
+	time.Sleep(200 * time.Millisecond) // what is in flight arrives
+	if err := errors.Join(migrateErr, churnErr); err != nil {
 		return err
 	}
-	lost := sent.Load() - delivered.Load()
-	d.say("    meanwhile: %d TCP segments of open flows sent both ways, %d delivered, %d lost;", sent.Load(), delivered.Load(), lost)
-	d.say("    the controller wrote %d times through the proxy: recorded while s2 was cloned, replayed, then", writes.Load())
-	d.say("    written to both switches until the cut over")
-	if err := d.lime(statuscmd.New, "status", []string{"--admin", admin}); err != nil {
+	rep := traffic.Report()
+	if err := d.report(admin, traffic, rep, ctl); err != nil {
 		return err
 	}
-
-	hosts.Drain()
-	d.section("After the migration: s1's host ports are down; traffic goes through s2")
-	for i := 1; i <= 4; i++ {
-		if s1.Port(fmt.Sprintf("eth%d", i)).Enabled() {
-			return fmt.Errorf("s1 port %d is still up", i)
-		}
-	}
-	if err := d.traffic(hosts, []flow{
-		{"h3", "h1", fwdemo.ACK, true, "the flow h1 opened on s1: its register bits came along"},
-		{"h4", "h2", fwdemo.ACK, true, "the flow h2 opened on s1"},
-		{"h3", "h2", fwdemo.ACK, true, "the flow h2 opened during the migration"},
-		{"h4", "h1", fwdemo.SYN, false, "an outsider is still blocked"},
-		{"h1", "h4", fwdemo.SYN, true, "a new flow opened on s2"},
-		{"h4", "h1", fwdemo.SYN | fwdemo.ACK, true, "and its reply"},
-	}); err != nil {
+	if err := d.lime(deps, statuscmd.New, "status", []string{"--admin", admin}); err != nil {
 		return err
 	}
-	if lost > 0 {
-		d.say("\ndemo OK: s2 is the switch now, with s1's whole state; %d of %d segments were lost on the way", lost, sent.Load())
-	} else {
-		d.say("\ndemo OK: s2 is the switch now, with s1's whole state; no segment was lost on the way")
+	if err := ctl.Check(ctx); err != nil {
+		return err
 	}
+	if err := d.after(sn); err != nil {
+		return err
+	}
+	if err := rep.Clean(); err != nil {
+		return err
+	}
+	d.say("\ndemo OK: t1..t3 are the network now, with s1..s3's whole state; %d datagrams sent, none lost; the", rep.Sent)
+	d.say("controller's %d writes all read back as it wrote them", ctl.Writes)
 	return nil
+}
+
+// showNetwork draws the network.
+func (d *demo) showNetwork(sn *netdemo.SimNet) {
+	d.section("Six simulated bmv2 switches in this process (P4Runtime and gNMI, Thrift for registers)")
+	d.say("    old:  s1 3 ---- 3 s2 4 ---- 3 s3     lime_router; s2's firewall guards h21")
+	d.say("    new:  t1 13 -- 13 t2 14 -- 13 t3     the same cabling, ports +10, all down; no program yet")
+	d.say("    trunks: s1:9 -- t1:19, s2:9 -- t2:19, s3:9 -- t3:19 (down)")
+	for s := 1; s <= netdemo.Switches; s++ {
+		d.say("    s%d %s   t%d %s", s, sn.OldT[s].Addr, s, sn.NewT[s].Addr)
+	}
+	var hs []string
+	for _, h := range netdemo.Hosts {
+		hs = append(hs, fmt.Sprintf("%s %s (s%d:%d, t%d:%d)", h.Name, h.IP, h.Switch, h.Port, h.Switch, h.Port+netdemo.NewOffset))
+	}
+	d.say("    hosts, each with a link to its old and its new switch, using the one whose port is up:")
+	for i := 0; i < len(hs); i += 2 {
+		d.say("      %s   %s", hs[i], hs[i+1])
+	}
 }
 
 // proxy runs `lime proxy` in the background, its output indented in the
 // demo's, and returns its P4Runtime and admin addresses, and how to stop it.
 func (d *demo) proxy(args []string) (string, string, func(), error) {
 	d.section("$ lime proxy %s", strings.Join(args, " "))
-	out := indented{d.out}
+	out := newIndented(d.out)
 	ctx, cancel := context.WithCancel(d.ctx)
 	addr, admin, wait, err := proxycmd.Run(ctx, cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)}, args...)
 	if err != nil {
@@ -279,148 +215,281 @@ func (d *demo) proxy(args []string) (string, string, func(), error) {
 	return addr, admin, func() { cancel(); wait() }, nil
 }
 
-// indented writes what it is given with each line indented.
-type indented struct{ w io.Writer }
-
-func (x indented) Write(p []byte) (int, error) {
-	for _, l := range strings.SplitAfter(string(p), "\n") {
-		if l != "" {
-			if _, err := io.WriteString(x.w, "    "+l); err != nil {
-				return 0, err
-			}
-		}
-	}
-	return len(p), nil
-}
-
-// background sends the open flows' segments both ways until stop, and
-// opens a new flow (h2 to h3) at the start.
-func (d *demo) background(n *fwdemo.Net, stop <-chan struct{}, sent, delivered *atomic.Int64) error {
-	if ok, err := n.Send(d.ctx, "h2", "h3", 40000, 80, fwdemo.SYN, time.Second); err != nil || !ok {
-		return fmt.Errorf("h2 opening a flow to h3: delivered %v, %v", ok, err)
-	}
-	pairs := [][2]string{{"h1", "h3"}, {"h3", "h1"}, {"h2", "h4"}, {"h4", "h2"}, {"h3", "h2"}}
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return nil
-		case <-time.After(500 * time.Microsecond):
-		}
-		p := pairs[i%len(pairs)]
-		sport, dport := uint16(40000), uint16(80)
-		if !fwdemo.HostByName(p[0]).Internal {
-			sport, dport = dport, sport
-		}
-		sent.Add(1)
-		ok, err := n.Send(d.ctx, p[0], p[1], sport, dport, fwdemo.ACK, 200*time.Millisecond)
-		if err != nil {
-			return err
-		}
-		if ok {
-			delivered.Add(1)
-		}
-	}
-}
-
-// churn has the controller add and remove a route through the proxy until
-// stop.
-func (d *demo) churn(c *client.Client, in *info.Info, stop <-chan struct{}, writes *atomic.Int64) error {
-	lpm := in.TableByName("MyIngress.ipv4_lpm")
-	drop := in.ActionByName("MyIngress.drop")
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			return nil
-		case <-time.After(2 * time.Millisecond):
-		}
-		e := &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: lpm.ID,
-			Match:  []*p4v1.FieldMatch{{FieldId: lpm.Fields[0].ID, FieldMatchType: &p4v1.FieldMatch_Lpm{Lpm: &p4v1.FieldMatch_LPM{Value: []byte{10, 9, byte(i >> 8), byte(i)}, PrefixLen: 32}}}},
-			Action: &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: &p4v1.Action{ActionId: drop.ID}}}}}}
-		typ := p4v1.Update_INSERT
-		if i%2 == 1 {
-			typ = p4v1.Update_DELETE
-			e.GetTableEntry().Match[0].GetLpm().Value = []byte{10, 9, byte((i - 1) >> 8), byte(i - 1)}
-			e.GetTableEntry().Action = nil
-		}
-		if err := c.Write(d.ctx, []*p4v1.Update{{Type: typ, Entity: e}}); err != nil {
-			return fmt.Errorf("the controller's write %d through the proxy: %w", i, err)
-		}
-		writes.Add(1)
-	}
-}
-
-// controller plays the controller: primary of device 1 at the proxy, sets
-// the pipeline.
-func controller(ctx context.Context, addr string, prog *pipelines.Program, portField string) (*client.Client, *info.Info, error) {
-	c, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: 1, Insecure: true, ElectionID: &client.ElectionID{High: 1},
-		Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := c.Arbitrate(ctx); err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	if err := c.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, prog.P4Info, prog.JSON, 0x1ee7); err != nil {
-		c.Close()
-		return nil, nil, fmt.Errorf("setting the pipeline through the proxy: %w", err)
-	}
-	in, err := info.New(prog.P4Info, info.WithPortRules(info.DefaultPortRules.Merge(info.PortRules{Names: []string{portField}})))
-	if err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	return c, in, nil
-}
-
-type flow struct {
+// probe is a single datagram whose fate the demo shows.
+type probe struct {
 	from, to string
-	flags    byte
+	dport    uint16
 	want     bool
 	why      string
 }
 
-func (d *demo) traffic(n *fwdemo.Net, flows []flow) error {
-	for _, f := range flows {
-		sport, dport := uint16(40000), uint16(80)
-		if !fwdemo.HostByName(f.from).Internal {
-			sport, dport = dport, sport
+// prober sends probes and sees where they arrive.
+type prober struct {
+	mu      sync.Mutex
+	waiting map[uint64]chan int
+	seq     uint64
+}
+
+// probeSeq is the first sequence number of probes, above any the traffic
+// reaches.
+const probeSeq = 1 << 40
+
+// listen has every host pass what it receives to the traffic (or to the
+// prober), and returns the traffic.
+func (d *demo) listen(sn *netdemo.SimNet) *netdemo.Traffic {
+	var senders []netdemo.Sender
+	for _, h := range sn.Hosts {
+		senders = append(senders, h)
+	}
+	t := netdemo.NewTraffic(senders, netdemo.AllPairs())
+	for i, h := range sn.Hosts {
+		go h.Listen(d.ctx, func(f []byte) {
+			if dg, ok := netdemo.Parse(f); ok && dg.Seq >= probeSeq {
+				probes.got(i, dg)
+				return
+			}
+			t.Deliver(i, f)
+		})
+	}
+	return t
+}
+
+var probes = &prober{waiting: map[uint64]chan int{}, seq: probeSeq}
+
+func (p *prober) got(i int, dg netdemo.Datagram) {
+	p.mu.Lock()
+	ch := p.waiting[dg.Seq]
+	p.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- i:
+		default:
 		}
-		got, err := n.Send(d.ctx, f.from, f.to, sport, dport, f.flags, 300*time.Millisecond)
-		if err != nil {
+	}
+}
+
+// send sends the probes in order and shows each one's fate.
+func (d *demo) send(sn *netdemo.SimNet, ps []probe) error {
+	for _, pr := range ps {
+		a, b := netdemo.HostByName(pr.from), netdemo.HostByName(pr.to)
+		probes.mu.Lock()
+		seq := probes.seq
+		probes.seq++
+		ch := make(chan int, 4)
+		probes.waiting[seq] = ch
+		probes.mu.Unlock()
+		if err := sn.Hosts[a.Index()].Send(netdemo.UDPPorts(*a, *b, a.UDPPort, pr.dport, seq)); err != nil {
 			return err
 		}
-		verdict := map[bool]string{true: "delivered", false: "dropped"}[got]
-		d.say("    %s -> %s  TCP %-7s %-10s (%s)", f.from, f.to, flagNames(f.flags), verdict, f.why)
-		if got != f.want {
-			return fmt.Errorf("%s -> %s was %s, expected %s", f.from, f.to, verdict, map[bool]string{true: "delivered", false: "dropped"}[f.want])
+		got := false
+		select {
+		case at := <-ch:
+			if at != b.Index() {
+				return fmt.Errorf("%s -> %s arrived at %s", pr.from, pr.to, netdemo.Hosts[at].Name)
+			}
+			got = true
+		case <-time.After(300 * time.Millisecond):
+		}
+		verdict := map[bool]string{true: "delivered", false: "dropped"}
+		d.say("    %s -> %s  udp/%-5d %-10s (%s)", pr.from, pr.to, pr.dport, verdict[got], pr.why)
+		if got != pr.want {
+			return fmt.Errorf("%s -> %s was %s, expected %s", pr.from, pr.to, verdict[got], verdict[pr.want])
 		}
 	}
 	return nil
 }
 
-func flagNames(f byte) string {
-	var s []string
-	if f&fwdemo.SYN != 0 {
-		s = append(s, "SYN")
+// openFlows has the guarded host open a flow to every other host.
+func (d *demo) openFlows(sn *netdemo.SimNet) error {
+	g := netdemo.HostByName("h21")
+	ps := []probe{{"h11", "h21", g.UDPPort, false, "h21 is guarded: nobody may reach it unasked"}}
+	for _, h := range netdemo.Hosts {
+		if h.Name != g.Name {
+			ps = append(ps, probe{g.Name, h.Name, h.UDPPort, true, "h21 opens a flow: sets two register bits on s2"})
+		}
 	}
-	if f&fwdemo.ACK != 0 {
-		s = append(s, "ACK")
+	ps = append(ps, probe{"h31", "h21", g.UDPPort, true, "a reply on the flow h21 opened, across two links"},
+		probe{"h11", "h21", 7777, false, "another port: a flow h21 never opened"})
+	return d.send(sn, ps)
+}
+
+// writePlan writes the new switches' program and the plan file into dir,
+// and shows the plan.
+func (d *demo) writePlan(dir string, sn *netdemo.SimNet, prog *pipelines.Program) (string, error) {
+	pdir := filepath.Join(dir, "lime_router")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		return "", err
 	}
-	return strings.Join(s, "/")
+	if err := os.WriteFile(filepath.Join(pdir, "lime_router.json"), prog.JSON, 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(pdir, "lime_router.p4info.txt"), prog.P4InfoText, 0o644); err != nil {
+		return "", err
+	}
+	text := netdemo.PlanFile(sn.OldT, sn.NewT, "lime_router", netdemo.Groups)
+	file := filepath.Join(dir, "plan.yaml")
+	if err := os.WriteFile(file, []byte(text), 0o644); err != nil {
+		return "", err
+	}
+	d.section("The plan: %s", file)
+	for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+		d.say("    %s", l)
+	}
+	return file, nil
 }
 
 // lime runs a lime verb in this process, showing its command line.
-func (d *demo) lime(verb func(cli.Deps) *cobra.Command, name string, args []string) error {
+func (d *demo) lime(deps cli.Deps, verb func(cli.Deps) *cobra.Command, name string, args []string) error {
 	d.section("$ lime %s %s", name, strings.Join(args, " "))
-	cmd := verb(cli.Deps{Out: d.out, Err: d.out, Log: slog.New(slog.DiscardHandler)})
+	out := newIndented(d.out)
+	cmd := verb(cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)})
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(d.ctx); err != nil {
-		var ee *cli.ExitError
-		if errors.As(err, &ee) {
-			return fmt.Errorf("lime %s exited %d: %w", name, ee.Code, ee.Err)
-		}
 		return fmt.Errorf("lime %s: %w", name, err)
 	}
 	return nil
+}
+
+// report shows the traffic by host group, and the migration by device and
+// by host.
+func (d *demo) report(admin string, t *netdemo.Traffic, rep netdemo.Report, ctl *netdemo.Controller) error {
+	c := &service.Client{Addr: admin}
+	pl, err := c.Plan(d.ctx)
+	if err != nil {
+		return err
+	}
+	devs, err := c.Status(d.ctx)
+	if err != nil {
+		return err
+	}
+	d.section("Report")
+	d.say("    traffic between every pair of hosts: %d datagrams sent, %d delivered, %d lost; %d controller writes",
+		rep.Sent, rep.Delivered, rep.Lost, ctl.Writes)
+	w := tabwriter.NewWriter(d.out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "    GROUP\tHOSTS\tMOVES TOOK\tSENT MEANWHILE\tDELIVERED\tLOST\t")
+	for g, grp := range pl.Groups {
+		var from, to time.Time
+		for _, h := range pl.History {
+			if h.Phase != "hosts" || !strings.HasPrefix(h.Task, "move-host ") || !inGroup(grp.Hosts, h) {
+				continue
+			}
+			if from.IsZero() || h.Start.Before(from) {
+				from = h.Start
+			}
+			if end := h.Start.Add(h.Took); end.After(to) {
+				to = end
+			}
+		}
+		sent, got := t.Window(from, to)
+		fmt.Fprintf(w, "    %d\t%s\t%v\t%d\t%d\t%d\t\n", g+1, strings.Join(hostNames(grp.Hosts), " "), to.Sub(from).Round(time.Millisecond), sent, got, sent-got)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	d.say("")
+	w = tabwriter.NewWriter(d.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "    DEVICE\tNOW ON\tCLONED\tWRITES MIRRORED\tSTEPS")
+	for _, ds := range pl.Devices {
+		st, _ := service.Of(devs, ds.Device)
+		var steps []string
+		for _, tr := range ds.Took {
+			steps = append(steps, fmt.Sprintf("%s %v", tr.Task, tr.Took.Round(time.Millisecond)))
+		}
+		cloned := int64(0)
+		if st.Migration != nil {
+			cloned = st.Migration.Cloned
+		}
+		fmt.Fprintf(w, "    %d\tt%d\t%d\t%d\t%s\n", ds.Device, ds.Device, cloned, st.Stats.Mirrored, strings.Join(steps, ", "))
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	d.say("")
+	w = tabwriter.NewWriter(d.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "    HOST\tGROUP\tITS MOVE TOOK\tLOST AT ITS MOVE (to or from it)")
+	for _, h := range netdemo.Hosts {
+		for _, tr := range pl.History {
+			if tr.Device == uint64(h.Switch) && tr.Task == fmt.Sprintf("move-host %d", h.Port) && tr.Error == "" {
+				lost := rep.LostBetween(h.Name, tr.Start, tr.Start.Add(tr.Took))
+				fmt.Fprintf(w, "    %s\t%d\t%v\t%d\n", h.Name, groupOf(pl, h), tr.Took.Round(time.Millisecond), lost)
+			}
+		}
+	}
+	return w.Flush()
+}
+
+func inGroup(hosts []string, h service.TaskRecord) bool {
+	var port uint64
+	fmt.Sscanf(h.Task, "move-host %d", &port)
+	return slices.Contains(hosts, fmt.Sprintf("%d:%d", h.Device, port))
+}
+
+// hostNames names the hosts of "vid:port" refs.
+func hostNames(refs []string) []string {
+	var out []string
+	for _, r := range refs {
+		var s, p int
+		fmt.Sscanf(r, "%d:%d", &s, &p)
+		out = append(out, fmt.Sprintf("h%d%d", s, p))
+	}
+	return out
+}
+
+func groupOf(pl *service.PlanStatus, h netdemo.Host) int {
+	ref := fmt.Sprintf("%d:%d", h.Switch, h.Port)
+	for i, g := range pl.Groups {
+		if slices.Contains(g.Hosts, ref) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// after shows the network after the plan: the old one down, the new one
+// carrying everything, the flows opened on the old one included.
+func (d *demo) after(sn *netdemo.SimNet) error {
+	d.section("After the plan: the old network's ports are down; the new network carries everything")
+	for s := 1; s <= netdemo.Switches; s++ {
+		for _, p := range sn.Old[s].Ports().List() {
+			if p.Enabled() {
+				return fmt.Errorf("s%d port %s is still up", s, p.Name())
+			}
+		}
+	}
+	for _, h := range sn.Hosts {
+		if h.OnOld() {
+			return fmt.Errorf("%s is still on the old network", h.Host.Name)
+		}
+	}
+	g := netdemo.HostByName("h21").UDPPort
+	return d.send(sn, []probe{
+		{"h11", "h21", g, true, "the flow h21 opened on s2: its register bits came along to t2"},
+		{"h32", "h21", g, true, "another flow opened on the old network"},
+		{"h11", "h21", 7777, false, "still a flow h21 never opened"},
+		{"h11", "h32", netdemo.HostByName("h32").UDPPort, true, "t1 -> t2 -> t3, the new network's two links"},
+	})
+}
+
+// indented writes what it is given with each line indented.
+type indented struct {
+	w   io.Writer
+	mid *bool // the last write did not end a line
+}
+
+func newIndented(w io.Writer) indented { return indented{w: w, mid: new(bool)} }
+
+func (x indented) Write(p []byte) (int, error) {
+	for _, l := range strings.SplitAfter(string(p), "\n") {
+		if l == "" {
+			continue
+		}
+		if !*x.mid {
+			l = "    " + l
+		}
+		if _, err := io.WriteString(x.w, l); err != nil {
+			return 0, err
+		}
+		*x.mid = !strings.HasSuffix(l, "\n")
+	}
+	return len(p), nil
 }
