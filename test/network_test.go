@@ -16,6 +16,8 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
 	"github.com/lime-p4/lime/internal/netdemo"
+	"github.com/lime-p4/lime/internal/netdemo/kernelhosts"
+	"github.com/lime-p4/lime/migrator/service"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/pipelines"
 	"github.com/lime-p4/lime/test/lab"
@@ -32,6 +34,7 @@ type network struct {
 	t       *testing.T
 	ctx     context.Context
 	net     *netdemo.SimNet
+	hosts   []netdemo.HostPort
 	ctl     *netdemo.Controller
 	admin   string
 	addr    string
@@ -44,14 +47,26 @@ type network struct {
 	churn   error
 }
 
-func startNetwork(t *testing.T, ctx context.Context) *network {
+// startNetwork starts the scenario with hosts on in-memory links (Memory)
+// or Linux hosts in network namespaces (Veth: AF_PACKET, as root).
+func startNetwork(t *testing.T, ctx context.Context, links lab.Links) *network {
 	t.Helper()
-	sn, err := netdemo.StartSim(nil)
+	sn, err := netdemo.StartSim(netdemo.SimOptions{NoHosts: links == lab.Veth})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sn.Close)
-	n := &network{t: t, ctx: ctx, net: sn, journal: filepath.Join(t.TempDir(), "journal.db")}
+	var hosts []netdemo.HostPort
+	if links == lab.Veth {
+		for _, h := range kernelhosts.Attach(t, sn) {
+			hosts = append(hosts, h)
+		}
+	} else {
+		for _, h := range sn.Hosts {
+			hosts = append(hosts, h)
+		}
+	}
+	n := &network{t: t, ctx: ctx, net: sn, hosts: hosts, journal: filepath.Join(t.TempDir(), "journal.db")}
 	n.startProxy()
 	prog, err := pipelines.Get(pipelines.LimeRouter)
 	if err != nil {
@@ -66,11 +81,11 @@ func startNetwork(t *testing.T, ctx context.Context) *network {
 		t.Fatal(err)
 	}
 	var senders []netdemo.Sender
-	for i, h := range sn.Hosts {
+	for i, h := range hosts {
 		senders = append(senders, h)
 		lctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { h.Listen(lctx, func(f []byte) { n.deliver(i, f) }); close(done) }()
+		go func() { h.Listen(lctx, func(d netdemo.Datagram, withMAC bool) { n.deliver(i, d, withMAC) }); close(done) }()
 		t.Cleanup(func() { cancel(); <-done })
 	}
 	n.traffic = netdemo.NewTraffic(senders, netdemo.AllPairs())
@@ -87,12 +102,12 @@ func startNetwork(t *testing.T, ctx context.Context) *network {
 
 // deliver passes what host i received to the traffic, and the probes'
 // frames to whoever waits for them.
-func (n *network) deliver(i int, f []byte) {
-	if d, ok := netdemo.Parse(f); ok && d.Seq >= probeSeq {
+func (n *network) deliver(i int, d netdemo.Datagram, withMAC bool) {
+	if d.Seq >= probeSeq {
 		probes.got(i, d)
 		return
 	}
-	n.traffic.Deliver(i, f)
+	n.traffic.DeliverDatagram(i, d, withMAC)
 }
 
 // startProxy starts lime proxy (again) on the journal, standing for
@@ -145,7 +160,7 @@ func (n *network) openFlows() {
 			n.probe(g.Name, h.Name, h.UDPPort, true, "the guarded host opens a flow")
 		}
 	}
-	n.probe("h11", "h21", 7777, false, "a flow the guarded host never opened")
+	n.probe("h11", "h21", kernelhosts.ProbePort, false, "a flow the guarded host never opened")
 	n.probe("h32", "h21", g.UDPPort, true, "the reply of a flow it opened")
 }
 
@@ -153,7 +168,7 @@ func (n *network) openFlows() {
 func (n *network) probe(from, to string, dport uint16, want bool, why string) {
 	n.t.Helper()
 	a, b := netdemo.HostByName(from), netdemo.HostByName(to)
-	got, err := probes.send(n.net.Hosts[a.Index()], *a, *b, dport, want)
+	got, err := probes.send(n.hosts[a.Index()], *a, *b, dport, want)
 	if err != nil {
 		n.t.Fatalf("%s -> %s (%s): %v", from, to, why, err)
 	}
@@ -164,7 +179,9 @@ func (n *network) probe(from, to string, dport uint16, want bool, why string) {
 	}
 }
 
-// DESIGN.md "Migration of a network", on the simulator: three switches in
+// DESIGN.md "Migration of a network", on the simulator, with hosts on
+// in-memory links and, as root, Linux hosts in network namespaces (their
+// kernels send and receive; AF_PACKET ports): three switches in
 // a line (h11 -> h31 crosses two links), two hosts on each, the stateful
 // firewall of s2 guarding h21, a controller writing through the proxy to
 // every device as ONOS does, and traffic between every pair of hosts at
@@ -175,9 +192,15 @@ func (n *network) probe(from, to string, dport uint16, want bool, why string) {
 // ports are down and the new one carries everything, the flows the guarded
 // host opened on the old network included.
 func TestSimNetworkMigration(t *testing.T) {
+	for _, links := range []lab.Links{lab.Memory, lab.Veth} {
+		t.Run(links.String(), func(t *testing.T) { networkMigration(t, links) })
+	}
+}
+
+func networkMigration(t *testing.T, links lab.Links) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx)
+	n := startNetwork(t, ctx, links)
 	n.openFlows()
 	n.startLoad()
 	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
@@ -185,6 +208,7 @@ func TestSimNetworkMigration(t *testing.T) {
 	t.Logf("lime migrate --plan:\n%s", r.Stderr)
 	t.Logf("traffic: %d datagrams sent, %d delivered, %d lost; the controller wrote %d updates", rep.Sent, rep.Delivered, rep.Lost, n.ctl.Writes)
 	if err := rep.Clean(); err != nil {
+		n.explainLosses(rep)
 		t.Fatal(err)
 	}
 	for _, phase := range []string{"[validate]", "[prepare]", "[fabric]", "[hosts] group 1: 1:1 3:1", "[hosts] group 2: 2:1 2:2", "[hosts] group 3: 1:2 3:2", "[cut-over]", "[teardown]"} {
@@ -232,7 +256,7 @@ func (n *network) checkMigrated() {
 			}
 		}
 	}
-	n.probe("h11", "h21", 7777, false, "still a flow the guarded host never opened")
+	n.probe("h11", "h21", kernelhosts.ProbePort, false, "still a flow the guarded host never opened")
 	for _, h := range netdemo.Hosts {
 		if h.Name != "h21" {
 			n.probe(h.Name, "h21", netdemo.HostByName("h21").UDPPort, true, "a flow opened on the old network")
@@ -280,7 +304,7 @@ func (ps *probeSet) send(from netdemo.Sender, a, b netdemo.Host, dport uint16, w
 		delete(ps.waiting, seq)
 		ps.mu.Unlock()
 	}()
-	if err := from.Send(netdemo.UDPPorts(a, b, a.UDPPort, dport, seq)); err != nil {
+	if err := from.Send(b, dport, seq); err != nil {
 		return false, err
 	}
 	wait := dropWait
@@ -339,7 +363,7 @@ func (n *network) withPause(groups ...int) {
 func TestSimNetworkAbort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx)
+	n := startNetwork(t, ctx, lab.Memory)
 	n.withPause(2)
 	n.openFlows()
 	n.startLoad()
@@ -348,7 +372,7 @@ func TestSimNetworkAbort(t *testing.T) {
 		t.Fatalf("the plan did not pause after group 2:\n%s", r)
 	}
 	moved := 0
-	for _, h := range n.net.Hosts {
+	for _, h := range n.hosts {
 		if !h.OnOld() {
 			moved++
 		}
@@ -386,9 +410,9 @@ func TestSimNetworkAbort(t *testing.T) {
 			t.Errorf("t%d holds %d table entries after the abort", s, held)
 		}
 	}
-	for _, h := range n.net.Hosts {
+	for i, h := range n.hosts {
 		if !h.OnOld() {
-			t.Errorf("%s is not back on the old network", h.Host.Name)
+			t.Errorf("%s is not back on the old network", netdemo.Hosts[i].Name)
 		}
 	}
 	for _, h := range netdemo.Hosts {
@@ -396,7 +420,7 @@ func TestSimNetworkAbort(t *testing.T) {
 			n.probe(h.Name, "h21", netdemo.HostByName("h21").UDPPort, true, "a flow opened before the plan")
 		}
 	}
-	n.probe("h11", "h21", 7777, false, "still a flow the guarded host never opened")
+	n.probe("h11", "h21", kernelhosts.ProbePort, false, "still a flow the guarded host never opened")
 }
 
 // DESIGN.md "Faults" and "Migration of a network": a proxy killed
@@ -410,7 +434,7 @@ func TestSimNetworkAbort(t *testing.T) {
 func TestSimNetworkRestartBetweenGroups(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx)
+	n := startNetwork(t, ctx, lab.Memory)
 	n.withPause(1)
 	n.openFlows()
 	n.startLoad()
@@ -454,4 +478,24 @@ func (n *network) entries(sw netdemo.Target) int {
 		n.t.Fatalf("reading %s: %v", sw.Addr, err)
 	}
 	return len(got)
+}
+
+// explainLosses logs each datagram lost beside the plan's tasks that ran
+// when it was sent.
+func (n *network) explainLosses(rep netdemo.Report) {
+	c := &service.Client{Addr: n.admin}
+	pl, err := c.Plan(n.ctx)
+	if err != nil {
+		n.t.Logf("plan status: %v", err)
+		return
+	}
+	for _, l := range rep.Losses {
+		var during []string
+		for _, h := range pl.History {
+			if !l.Sent.Before(h.Start) && l.Sent.Before(h.Start.Add(h.Took)) {
+				during = append(during, fmt.Sprintf("device %d %s", h.Device, h.Task))
+			}
+		}
+		n.t.Logf("lost %s -> %s #%d sent at %s, during %v", l.From, l.To, l.Seq, l.Sent.Format("15:04:05.000000"), during)
+	}
 }

@@ -37,10 +37,7 @@ func UDPPorts(from, to Host, sport, dport uint16, seq uint64) []byte {
 	binary.BigEndian.PutUint16(udp[0:], sport)
 	binary.BigEndian.PutUint16(udp[2:], dport)
 	binary.BigEndian.PutUint16(udp[4:], uint16(frameLen-34))
-	p := f[42:]
-	copy(p, magic)
-	p[4], p[5] = byte(from.Index()), byte(to.Index())
-	binary.BigEndian.PutUint64(p[6:], seq)
+	copy(f[42:], Payload(from, to, seq))
 	return f
 }
 
@@ -53,6 +50,25 @@ func checksum(b []byte) uint16 {
 		sum = sum&0xffff + sum>>16
 	}
 	return ^uint16(sum)
+}
+
+// Payload is the UDP payload of datagram seq from one host to another (a
+// kernel host's socket sends it as it is).
+func Payload(from, to Host, seq uint64) []byte {
+	p := make([]byte, frameLen-42)
+	copy(p, magic)
+	p[4], p[5] = byte(from.Index()), byte(to.Index())
+	binary.BigEndian.PutUint64(p[6:], seq)
+	return p
+}
+
+// ParsePayload reads a payload built by Payload.
+func ParsePayload(p []byte) (d Datagram, ok bool) {
+	if len(p) != frameLen-42 || !bytes.Equal(p[:4], magic) || int(p[4]) >= len(Hosts) || int(p[5]) >= len(Hosts) {
+		return d, false
+	}
+	d.From, d.To, d.Seq = int(p[4]), int(p[5]), binary.BigEndian.Uint64(p[6:])
+	return d, true
 }
 
 // Datagram is what a received frame of the scenario says.
@@ -70,11 +86,10 @@ func Parse(f []byte) (d Datagram, ok bool) {
 	if len(f) < frameLen || binary.BigEndian.Uint16(f[12:]) != 0x0800 || f[14] != 0x45 || f[23] != 17 {
 		return d, false
 	}
-	p := f[42:]
-	if !bytes.Equal(p[:4], magic) || int(p[4]) >= len(Hosts) || int(p[5]) >= len(Hosts) {
+	d, ok = ParsePayload(f[42:frameLen])
+	if !ok {
 		return d, false
 	}
-	d.From, d.To, d.Seq = int(p[4]), int(p[5]), binary.BigEndian.Uint64(p[6:])
 	d.SPort, d.DPort = binary.BigEndian.Uint16(f[34:]), binary.BigEndian.Uint16(f[36:])
 	copy(d.DstMAC[:], f[0:6])
 	return d, true

@@ -5,8 +5,9 @@
 // what reaches it). The network moves onto three new switches t1..t3, cabled
 // the same way (their ports are the old ones + 10), each joined to its old
 // switch by a trunk (port 9 on the old, 19 on the new). Every host has a
-// link to its old switch and one to its new switch and uses the one whose
-// switch port is up, as an active-backup bond does.
+// link to its old switch and one to its new switch, and uses the one that
+// came up last while it is up, as an active-backup bond that takes a new
+// link at once does: a host moves make before break.
 //
 // The package says what the network is (ports, hosts, routes, the plan
 // file), builds it on the simulator (Sim), plays its traffic with sequence

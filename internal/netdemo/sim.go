@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/lime-p4/lime/bmv2/sim"
@@ -45,9 +46,22 @@ func oldPorts(s int) []uint32 {
 	return append(ps, TrunkPort)
 }
 
+// SimOptions configure StartSim.
+type SimOptions struct {
+	// Log receives the switches' logs; nil discards them.
+	Log *slog.Logger
+	// NoHosts leaves the host ports unattached, for hosts of another kind
+	// (Linux hosts in network namespaces, through AF_PACKET).
+	NoHosts bool
+}
+
+// PortName is the simulator's interface name of port p of a switch.
+func PortName(p uint32) string { return portName(p) }
+
 // StartSim starts the network, its switches without a pipeline (the
 // controller sets the old ones', the plan the new ones').
-func StartSim(log *slog.Logger) (*SimNet, error) {
+func StartSim(o SimOptions) (*SimNet, error) {
+	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -115,6 +129,9 @@ func StartSim(log *slog.Logger) (*SimNet, error) {
 		errs = append(errs, wire(n.Old[s].Port("trunk"), n.New[s].Port("trunk")))
 	}
 	for _, h := range Hosts {
+		if o.NoHosts {
+			break
+		}
 		d, err := dualHost(h, n.Old[h.Switch].Port(portName(h.Port)), n.New[h.Switch].Port(portName(h.Port+NewOffset)))
 		errs = append(errs, err)
 		n.Hosts = append(n.Hosts, d)
@@ -146,17 +163,21 @@ func (n *SimNet) Close() {
 	}
 }
 
-// DualHost is a host with a link to its old switch and one to its new:
-// it sends through the first whose switch port is up, as an active-backup
-// bond that prefers the old switch does, and receives on both.
+// DualHost is a host with a link to its old switch and one to its new. It
+// sends through the link that came up last while it is up, else through
+// the other, and receives on both: an active-backup bond that takes a link
+// as soon as it comes up (a host that moves does so make before break: its
+// new link up, its traffic there, its old link down).
 type DualHost struct {
-	Host  Host
-	links []*port.Host
+	Host    Host
+	links   []*port.Host
+	active  atomic.Int32 // index of the link in use
+	unwatch []func()
 }
 
 func dualHost(h Host, old, new *port.Port) (*DualHost, error) {
 	d := &DualHost{Host: h}
-	for _, p := range []*port.Port{old, new} {
+	for i, p := range []*port.Port{old, new} {
 		if p == nil {
 			return d, fmt.Errorf("netdemo: %s: no port", h.Name)
 		}
@@ -165,6 +186,18 @@ func dualHost(h Host, old, new *port.Port) (*DualHost, error) {
 			return d, err
 		}
 		d.links = append(d.links, l)
+		var up atomic.Bool
+		up.Store(p.Oper() == port.OperUp)
+		d.unwatch = append(d.unwatch, p.Watch(func(_ *port.Port, st port.Status) {
+			if now := st.Oper == port.OperUp; now && !up.Swap(now) {
+				d.active.Store(int32(i)) // a link that comes up takes over
+			} else {
+				up.Store(now)
+			}
+		}))
+	}
+	if !d.links[0].LinkUp() && d.links[1].LinkUp() {
+		d.active.Store(1)
 	}
 	return d, nil
 }
@@ -172,11 +205,17 @@ func dualHost(h Host, old, new *port.Port) (*DualHost, error) {
 // ErrNoLink: neither of a host's links is up.
 var ErrNoLink = errors.New("no link up")
 
-// Send sends a frame through the link in use: the old switch's while its
-// port is up, else the new switch's. A link that goes down under the
-// frame passes it to the other, as a bond fails over.
-func (d *DualHost) Send(frame []byte) error {
-	for _, l := range d.links {
+// Send sends datagram seq to host to on its port dport (Sender).
+func (d *DualHost) Send(to Host, dport uint16, seq uint64) error {
+	return d.SendFrame(UDPPorts(d.Host, to, d.Host.UDPPort, dport, seq))
+}
+
+// SendFrame sends a frame through the link in use, or the other when it
+// is down. A link that goes down under the frame passes it to the other,
+// as a bond fails over.
+func (d *DualHost) SendFrame(frame []byte) error {
+	a := int(d.active.Load())
+	for _, l := range []*port.Host{d.links[a], d.links[1-a]} {
 		if !l.LinkUp() {
 			continue
 		}
@@ -188,12 +227,36 @@ func (d *DualHost) Send(frame []byte) error {
 }
 
 // OnOld reports whether the host sends through its link to its old
-// switch (that switch's port is up).
-func (d *DualHost) OnOld() bool { return d.links[0].LinkUp() }
+// switch.
+func (d *DualHost) OnOld() bool {
+	a := d.active.Load()
+	return a == 0 && d.links[0].LinkUp() || a == 1 && !d.links[1].LinkUp()
+}
 
-// Listen passes every frame the host receives, on either link, to f,
+// HostPort is a host as the scenario drives it: a DualHost on the
+// simulator's in-memory links, or a Linux host in a network namespace.
+type HostPort interface {
+	Sender
+	// OnOld reports whether the host sends through its old switch.
+	OnOld() bool
+	// Listen passes the scenario's datagrams the host receives to f
+	// (withMAC: d.DstMAC is the frame's), until ctx ends.
+	Listen(ctx context.Context, f func(d Datagram, withMAC bool))
+}
+
+// Listen passes the datagrams the host receives, on either link, to f,
 // until ctx ends; it returns once the links' readers stopped.
-func (d *DualHost) Listen(ctx context.Context, f func([]byte)) {
+func (d *DualHost) Listen(ctx context.Context, f func(Datagram, bool)) {
+	d.ListenFrames(ctx, func(fr []byte) {
+		if dg, ok := Parse(fr); ok {
+			f(dg, true)
+		}
+	})
+}
+
+// ListenFrames passes every frame the host receives, on either link, to
+// f, until ctx ends; it returns once the links' readers stopped.
+func (d *DualHost) ListenFrames(ctx context.Context, f func([]byte)) {
 	done := make(chan struct{}, len(d.links))
 	for _, l := range d.links {
 		go func() {
@@ -214,6 +277,9 @@ func (d *DualHost) Listen(ctx context.Context, f func([]byte)) {
 
 // Close unplugs the host.
 func (d *DualHost) Close() {
+	for _, u := range d.unwatch {
+		u()
+	}
 	for _, l := range d.links {
 		l.Close()
 	}

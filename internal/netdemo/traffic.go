@@ -7,15 +7,16 @@ import (
 	"time"
 )
 
-// Sender puts a host's frames on the wire (a DualHost, a kernel host).
+// Sender sends a host's datagrams (a DualHost, a kernel host): datagram seq
+// to host to, on its UDP port dport.
 type Sender interface {
-	Send(frame []byte) error
+	Send(to Host, dport uint16, seq uint64) error
 }
 
 // Traffic sends numbered datagrams between pairs of hosts and counts what
 // arrives: every datagram sent is delivered once, at its receiver, or it
-// is lost. It is safe for concurrent use: Deliver is called by the hosts'
-// receivers while Run sends.
+// is lost. It is safe for concurrent use: DeliverDatagram is called by the
+// hosts' receivers while Run sends.
 type Traffic struct {
 	hosts []Sender // by Hosts index
 	pairs [][2]int
@@ -27,7 +28,7 @@ type Traffic struct {
 	lastErr    error
 	misplaced  int64 // received by a host it was not for
 	wrongMAC   int64 // received with another destination MAC than the receiver's
-	foreign    int64 // frames that are no datagram of the scenario
+	foreign    int64 // datagrams of no pair the traffic sends (a probe)
 	dupes      int64
 	pairOfHost map[[2]int]int
 }
@@ -90,7 +91,7 @@ func (t *Traffic) send(i int) {
 	seq := uint64(len(t.sentAt[i]))
 	t.sentAt[i] = append(t.sentAt[i], time.Now())
 	t.mu.Unlock()
-	if err := t.hosts[p[0]].Send(UDP(Hosts[p[0]], Hosts[p[1]], seq)); err != nil {
+	if err := t.hosts[p[0]].Send(Hosts[p[1]], Hosts[p[1]].UDPPort, seq); err != nil {
 		t.mu.Lock()
 		t.sendErrs[i]++
 		t.lastErr = err
@@ -98,15 +99,11 @@ func (t *Traffic) send(i int) {
 	}
 }
 
-// Deliver records a frame host at (a Hosts index) received.
-func (t *Traffic) Deliver(at int, frame []byte) {
-	d, ok := Parse(frame)
+// DeliverDatagram records a datagram host at received; withMAC says
+// whether d.DstMAC is the frame's (a kernel host's socket does not see it).
+func (t *Traffic) DeliverDatagram(at int, d Datagram, withMAC bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !ok {
-		t.foreign++
-		return
-	}
 	i, ok := t.pairOfHost[[2]int{d.From, d.To}]
 	switch {
 	case !ok:
@@ -114,7 +111,7 @@ func (t *Traffic) Deliver(at int, frame []byte) {
 	case d.To != at:
 		t.misplaced++
 	default:
-		if d.DstMAC != [6]byte(Hosts[at].MAC) {
+		if withMAC && d.DstMAC != [6]byte(Hosts[at].MAC) {
 			t.wrongMAC++
 		}
 		if t.got[i][d.Seq]++; t.got[i][d.Seq] > 1 {

@@ -142,6 +142,9 @@ func (n *Namespace) Path() string { return filepath.Join(RunDir, n.name) }
 // String returns the name.
 func (n *Namespace) String() string { return n.name }
 
+// Handle is the namespace's handle (for netlink subscriptions in it).
+func (n *Namespace) Handle() vnetns.NsHandle { return n.h }
+
 // Netlink returns a netlink handle that works inside the namespace; close it
 // after use.
 func (n *Namespace) Netlink() (*netlink.Handle, error) {

@@ -95,7 +95,7 @@ func run(ctx context.Context, deps cli.Deps) error {
 	if err != nil {
 		return err
 	}
-	sn, err := netdemo.StartSim(quiet)
+	sn, err := netdemo.StartSim(netdemo.SimOptions{Log: quiet})
 	if err != nil {
 		return err
 	}
@@ -243,12 +243,12 @@ func (d *demo) listen(sn *netdemo.SimNet) *netdemo.Traffic {
 	}
 	t := netdemo.NewTraffic(senders, netdemo.AllPairs())
 	for i, h := range sn.Hosts {
-		go h.Listen(d.ctx, func(f []byte) {
-			if dg, ok := netdemo.Parse(f); ok && dg.Seq >= probeSeq {
+		go h.Listen(d.ctx, func(dg netdemo.Datagram, withMAC bool) {
+			if dg.Seq >= probeSeq {
 				probes.got(i, dg)
 				return
 			}
-			t.Deliver(i, f)
+			t.DeliverDatagram(i, dg, withMAC)
 		})
 	}
 	return t
@@ -278,7 +278,7 @@ func (d *demo) send(sn *netdemo.SimNet, ps []probe) error {
 		ch := make(chan int, 4)
 		probes.waiting[seq] = ch
 		probes.mu.Unlock()
-		if err := sn.Hosts[a.Index()].Send(netdemo.UDPPorts(*a, *b, a.UDPPort, pr.dport, seq)); err != nil {
+		if err := sn.Hosts[a.Index()].Send(*b, pr.dport, seq); err != nil {
 			return err
 		}
 		got := false
