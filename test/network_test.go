@@ -85,7 +85,10 @@ func startNetwork(t *testing.T, ctx context.Context, links lab.Links) *network {
 		senders = append(senders, h)
 		lctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { h.Listen(lctx, func(d netdemo.Datagram, withMAC bool) { n.deliver(i, d, withMAC) }); close(done) }()
+		go func() {
+			h.Listen(lctx, func(d netdemo.Datagram, withMAC bool) { n.deliver(i, d, withMAC) })
+			close(done)
+		}()
 		t.Cleanup(func() { cancel(); <-done })
 	}
 	n.traffic = netdemo.NewTraffic(senders, netdemo.AllPairs())
