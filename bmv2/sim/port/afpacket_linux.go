@@ -251,6 +251,21 @@ func (i *Iface) watchLoop(updates <-chan netlink.LinkUpdate) {
 	}
 }
 
+// recheckCarrier asks the kernel for the interface's carrier now: a frame
+// arrived while the last netlink event said there was none, and the event
+// that brings it may not have been read yet (the peer that brought the link
+// up sends at once).
+func (i *Iface) recheckCarrier() {
+	l, err := i.nl.LinkByIndex(i.index)
+	if err != nil || !linkCarrier(l.Attrs()) {
+		return
+	}
+	i.carrierA.Store(true)
+	if !i.closed.Load() {
+		i.p.refreshCarrier(i)
+	}
+}
+
 func (i *Iface) readLoop() {
 	defer i.wg.Done()
 	buf := make([]byte, vnetHdrLen+maxFrame)
@@ -290,6 +305,9 @@ func (i *Iface) readLoop() {
 		if err != nil {
 			i.p.c.inErrors.Add(1)
 			continue
+		}
+		if !i.carrierA.Load() {
+			i.recheckCarrier()
 		}
 		i.p.receive(frame)
 	}

@@ -128,8 +128,12 @@ func TestMigrateCommand(t *testing.T) {
 		t.Error("host ports were not switched")
 	}
 	out, code = exec(t, statuscmd.New, "--admin", w.admin, "--json")
-	var sts []service.DeviceStatus
-	if code != 0 || json.Unmarshal([]byte(out), &sts) != nil || len(sts) != 1 || sts[0].Authoritative != w.dst.Addr ||
+	var status struct {
+		Devices []service.DeviceStatus `json:"devices"`
+	}
+	err := json.Unmarshal([]byte(out), &status)
+	sts := status.Devices
+	if code != 0 || err != nil || len(sts) != 1 || sts[0].Authoritative != w.dst.Addr ||
 		sts[0].Migration == nil || sts[0].Migration.State.Step.String() != "done" {
 		t.Fatalf("lime status: exit %d\n%s", code, out)
 	}
