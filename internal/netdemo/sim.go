@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -40,9 +42,7 @@ func portName(p uint32) string {
 // oldPorts are old switch s's ports.
 func oldPorts(s int) []uint32 {
 	ps := append([]uint32(nil), HostPorts...)
-	for p := range LinkPorts(s) {
-		ps = append(ps, p)
-	}
+	ps = append(ps, slices.Sorted(maps.Keys(LinkPorts(s)))...)
 	return append(ps, TrunkPort)
 }
 

@@ -174,7 +174,7 @@ func (s *Service) checkPlan(p *plan.Plan) error {
 		case dev.Migrated():
 			probs = append(probs, fmt.Sprintf("%s: device %d was migrated onto %s already; a migration starts from the switch the controllers first knew", at, d.VID, dev.Authoritative().Name))
 		}
-		if o, ok := switches[d.To.Addr]; ok {
+		if o, ok := switches[d.To.Addr]; ok && !(o == d.VID && dev.Migrated()) {
 			probs = append(probs, fmt.Sprintf("%s: device %d: the target %s is the switch of device %d", p.Where(d.Lines.To), d.VID, d.To.Addr, o))
 		}
 	}
