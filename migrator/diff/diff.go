@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/entity"
@@ -154,6 +155,9 @@ func (d *differ) request(ctx context.Context, a, b snapshot.Reader, req snapshot
 			continue
 		}
 		delete(theirs, k)
+		if proto.Equal(e, other) {
+			continue // the same, as read: nothing to normalise
+		}
 		if fields := entity.Diff(e, other); len(fields) > 0 {
 			c.Different++
 			d.add(&d.rep.Different, Item{Kind: req.Kind, Entity: entity.Describe(e, d.tr.To), Fields: fields, Key: e})

@@ -114,6 +114,10 @@ func (b *Backend) refreshPipeline(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("backend %s: reading its pipeline: %w", b.Name, err)
 	}
+	if cfg.GetP4Info() == nil { // a server that answers an empty config before one is set
+		b.info = nil
+		return nil
+	}
 	in, err := b.Index(cfg.GetP4Info())
 	if err != nil {
 		return err
