@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 
 // limeTool returns the lime binary, built once for all tests (with the race
 // detector when the tests run with it).
-func limeTool(t *testing.T) *lab.Lime {
+func limeTool(t testing.TB) *lab.Lime {
 	t.Helper()
 	limeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
@@ -65,7 +65,7 @@ func limeTool(t *testing.T) *lab.Lime {
 }
 
 // runLime runs a lime verb and fails the test unless it exits with want.
-func runLime(t *testing.T, ctx context.Context, want int, args ...string) *lab.Run {
+func runLime(t testing.TB, ctx context.Context, want int, args ...string) *lab.Run {
 	t.Helper()
 	r, err := limeTool(t).Run(ctx, args...)
 	if err != nil {

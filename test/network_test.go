@@ -31,7 +31,7 @@ const networkRate = 1200
 // this process, with lime proxy standing for s1..s3 and a controller
 // writing through it as ONOS does.
 type network struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	net     *netdemo.SimNet
 	hosts   []netdemo.HostPort
@@ -49,7 +49,7 @@ type network struct {
 
 // startNetwork starts the scenario with hosts on in-memory links (Memory)
 // or Linux hosts in network namespaces (Veth: AF_PACKET, as root).
-func startNetwork(t *testing.T, ctx context.Context, links lab.Links) *network {
+func startNetwork(t testing.TB, ctx context.Context, links lab.Links) *network {
 	t.Helper()
 	sn, err := netdemo.StartSim(netdemo.SimOptions{NoHosts: links == lab.Veth})
 	if err != nil {
