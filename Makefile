@@ -16,8 +16,14 @@ all: build
 deps:
 	$(GO) mod download
 
-# Debian packages the tests use: iproute2 for network-namespace hosts.
-# Installed only when missing, and only as root (CI runs as root).
+# The real switch and the compiler shared beside the checkout (their
+# install-runtime.sh installs the Debian libraries they need).
+SHARED_TOOLS := ../shared/tools
+
+# Debian packages the tests use: iproute2 for network-namespace hosts, and
+# the run-time libraries of the shared real bmv2 (simple_switch_grpc) and
+# p4c, so that the real-bmv2 tests run. Installed only when missing, and
+# only as root (CI runs as root).
 sysdeps:
 	@if ! command -v ip >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -26,6 +32,10 @@ sysdeps:
 			echo "note: 'ip' (iproute2) is missing and cannot be installed without root; namespace tests will skip"; \
 		fi; \
 	fi
+	@for t in bmv2 p4c; do \
+		s=$(SHARED_TOOLS)/$$t/install-runtime.sh; \
+		if [ -f $$s ]; then sh $$s || echo "note: $$s failed: the tests that need $$t will fail"; fi; \
+	done
 
 build: deps
 	$(GO) build -o $(BIN) ./cmd/lime

@@ -5,10 +5,12 @@
 // Each scenario is written once against test/lab's switch abstraction and
 // runs on every backend:
 //
-//   - TestRealBMv2…: real simple_switch_grpc (native on PATH, else the
+//   - TestRealBMv2…: real simple_switch_grpc: the build shared beside the
+//     checkout (../shared/tools/bmv2, whose runtime make test installs;
+//     there they run, in CI too), else native on PATH, else the
 //     p4lang/behavioral-model image on a Docker engine that answers "docker
-//     info"). Where neither is present, or with -short, they skip and say
-//     what they looked for.
+//     info". Where none is present, or with -short, they skip and say what
+//     they looked for.
 //   - TestSim…: the in-process simulator (bmv2 profile, Thrift served by
 //     the simulator), hosts on in-memory links and, as root, on veth pairs
 //     driven with AF_PACKET. They run everywhere, CI included.

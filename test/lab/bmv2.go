@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lime-p4/lime/bmv2/launch"
+	"github.com/lime-p4/lime/internal/fixtures"
 )
 
 // Timeouts of the bmv2 backend.
@@ -38,14 +39,20 @@ type BMv2 struct {
 	Label string
 }
 
-// RealBMv2 returns the backend that runs real simple_switch_grpc here:
-// native when it is on PATH, else in Docker when an engine answers "docker
-// info". Where neither is present, or with -short, it skips the test and
-// says what it looked for.
+// RealBMv2 returns the backend that runs real simple_switch_grpc here: the
+// build shared beside the checkout (shared/tools/bmv2, or $LIME_BMV2) when
+// it is there — the test then runs, it does not skip — else native when it
+// is on PATH, else in Docker when an engine answers "docker info". Where
+// none is present, or with -short, it skips the test and says what it
+// looked for.
 func RealBMv2(t testing.TB) BMv2 {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("real bmv2 test skipped in -short mode")
+	}
+	if bin, ok := fixtures.BMv2(); ok {
+		t.Logf("real bmv2: %s", bin)
+		return BMv2{Mode: launch.ModeNative, Binary: bin}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
