@@ -44,7 +44,7 @@ func BenchmarkHostMoveLoss(b *testing.B) {
 func hostMoveLoss(b *testing.B, rate int) (worst, atMoves, total, sent int64) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(b, ctx, lab.Veth)
+	n := startNetwork(b, ctx, simSwitches(b, lab.Veth))
 	n.openFlows()
 	ctx2, stop := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -15,6 +15,7 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
+	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/netdemo"
 	"github.com/lime-p4/lime/internal/netdemo/kernelhosts"
 	"github.com/lime-p4/lime/migrator/service"
@@ -27,46 +28,63 @@ import (
 // second in all (every ordered pair of the six hosts in turn).
 const networkRate = 1200
 
-// network is the scenario of internal/netdemo running on the simulator in
-// this process, with lime proxy standing for s1..s3 and a controller
-// writing through it as ONOS does.
+// network is the scenario of internal/netdemo on switches of some kind
+// (the simulator in this process, or real simple_switch_grpc), with lime
+// proxy standing for s1..s3 and a controller writing through it as ONOS
+// does.
 type network struct {
-	t       testing.TB
-	ctx     context.Context
-	net     *netdemo.SimNet
-	hosts   []netdemo.HostPort
-	ctl     *netdemo.Controller
-	admin   string
-	addr    string
-	journal string
-	proxy   *lab.Daemon
-	plan    string // the plan file
-	traffic *netdemo.Traffic
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
-	churn   error
+	t        testing.TB
+	ctx      context.Context
+	old, new map[int]netdemo.Target // the switches, by number
+	hosts    []netdemo.HostPort
+	ctl      *netdemo.Controller
+	admin    string
+	addr     string
+	journal  string
+	proxy    *lab.Daemon
+	plan     string // the plan file
+	traffic  *netdemo.Traffic
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	churn    error
 }
 
-// startNetwork starts the scenario with hosts on in-memory links (Memory)
-// or Linux hosts in network namespaces (Veth: AF_PACKET, as root).
-func startNetwork(t testing.TB, ctx context.Context, links lab.Links) *network {
+// switches is a network's switches and hosts, as a backend starts them:
+// the new switches' ports and the old ones' trunks down.
+type switches struct {
+	old, new map[int]netdemo.Target
+	hosts    []netdemo.HostPort
+	// settle is the plan's: the hosts' time to take a link that comes up.
+	settle time.Duration
+}
+
+// simSwitches starts the network on the simulator, with hosts on
+// in-memory links (Memory) or Linux hosts in network namespaces (Veth:
+// AF_PACKET, as root).
+func simSwitches(t testing.TB, links lab.Links) switches {
 	t.Helper()
 	sn, err := netdemo.StartSim(netdemo.SimOptions{NoHosts: links == lab.Veth})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sn.Close)
-	var hosts []netdemo.HostPort
+	sw := switches{old: sn.OldT, new: sn.NewT}
 	if links == lab.Veth {
-		for _, h := range kernelhosts.Attach(t, sn) {
-			hosts = append(hosts, h)
+		for _, h := range kernelhosts.Attach(t, sn, kernelhosts.Options{}) {
+			sw.hosts = append(sw.hosts, h)
 		}
 	} else {
 		for _, h := range sn.Hosts {
-			hosts = append(hosts, h)
+			sw.hosts = append(sw.hosts, h)
 		}
 	}
-	n := &network{t: t, ctx: ctx, net: sn, hosts: hosts, journal: filepath.Join(t.TempDir(), "journal.db")}
+	return sw
+}
+
+// startNetwork starts the scenario on sw.
+func startNetwork(t testing.TB, ctx context.Context, sw switches) *network {
+	t.Helper()
+	n := &network{t: t, ctx: ctx, old: sw.old, new: sw.new, hosts: sw.hosts, journal: filepath.Join(t.TempDir(), "journal.db")}
 	n.startProxy()
 	prog, err := pipelines.Get(pipelines.LimeRouter)
 	if err != nil {
@@ -81,7 +99,7 @@ func startNetwork(t testing.TB, ctx context.Context, links lab.Links) *network {
 		t.Fatal(err)
 	}
 	var senders []netdemo.Sender
-	for i, h := range hosts {
+	for i, h := range n.hosts {
 		senders = append(senders, h)
 		lctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -97,7 +115,11 @@ func startNetwork(t testing.TB, ctx context.Context, links lab.Links) *network {
 		t.Fatal(err)
 	}
 	n.plan = filepath.Join(t.TempDir(), "plan.yaml")
-	if err := os.WriteFile(n.plan, []byte(netdemo.PlanFile(sn.OldT, sn.NewT, dir, netdemo.Groups)), 0o644); err != nil {
+	text := netdemo.PlanFile(sw.old, sw.new, dir, netdemo.Groups)
+	if sw.settle > 0 {
+		text += fmt.Sprintf("settle: %v\n", sw.settle)
+	}
+	if err := os.WriteFile(n.plan, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -121,7 +143,7 @@ func (n *network) startProxy() {
 		args = []string{"proxy", "--listen", n.addr, "--admin", n.admin, "--journal", n.journal}
 	}
 	for s := 1; s <= netdemo.Switches; s++ {
-		o := n.net.OldT[s]
+		o := n.old[s]
 		args = append(args, "--device", fmt.Sprintf("vid=%d,addr=%s,gnmi=%s", s, o.Addr, o.GNMI))
 	}
 	for _, f := range pipelines.RouterPortFields {
@@ -196,14 +218,23 @@ func (n *network) probe(from, to string, dport uint16, want bool, why string) {
 // host opened on the old network included.
 func TestSimNetworkMigration(t *testing.T) {
 	for _, links := range []lab.Links{lab.Memory, lab.Veth} {
-		t.Run(links.String(), func(t *testing.T) { networkMigration(t, links) })
+		t.Run(links.String(), func(t *testing.T) { networkMigration(t, simSwitches(t, links)) })
 	}
 }
 
-func networkMigration(t *testing.T, links lab.Links) {
+// The same scenario on real simple_switch_grpc (the shared build, in CI
+// too): every switch a process of its own, its ports veth interfaces (the
+// links between switches and the trunks are veth pairs), lime agent giving
+// each switch the gNMI bmv2 lacks, registers over Thrift, and Linux hosts
+// in network namespaces. As root; skips where no real bmv2 is found.
+func TestRealBMv2NetworkMigration(t *testing.T) {
+	networkMigration(t, bmv2Switches(t))
+}
+
+func networkMigration(t *testing.T, sw switches) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx, links)
+	n := startNetwork(t, ctx, sw)
 	n.openFlows()
 	n.startLoad()
 	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
@@ -239,7 +270,7 @@ func (n *network) checkMigrated() {
 		t.Fatal(err)
 	}
 	for s := 1; s <= netdemo.Switches; s++ {
-		nt := n.net.NewT[s]
+		nt := n.new[s]
 		args := []string{"diff", "--from-addr", n.addr, "--from-device-id", fmt.Sprint(s), "--from-thrift", nt.Thrift,
 			"--to-addr", nt.Addr, "--to-device-id", fmt.Sprint(nt.DeviceID), "--to-thrift", nt.Thrift,
 			"--port-map", portMapOf(s)}
@@ -247,17 +278,8 @@ func (n *network) checkMigrated() {
 			args = append(args, "--port-field", f)
 		}
 		runLime(t, n.ctx, 0, args...)
-		old, nw := n.net.Old[s], n.net.New[s]
-		for _, p := range old.Ports().List() {
-			if p.Enabled() {
-				t.Errorf("s%d port %s is still up after the plan", s, p.Name())
-			}
-		}
-		for _, p := range nw.Ports().List() {
-			if up := p.Name() != "trunk"; p.Enabled() != up {
-				t.Errorf("t%d port %s: enabled %v after the plan", s, p.Name(), p.Enabled())
-			}
-		}
+		n.checkPorts(fmt.Sprintf("s%d", s), n.old[s], func(uint32) bool { return false }, "after the plan")
+		n.checkPorts(fmt.Sprintf("t%d", s), nt, func(p uint32) bool { return p != netdemo.TrunkNew }, "after the plan")
 	}
 	n.probe("h11", "h21", kernelhosts.ProbePort, false, "still a flow the guarded host never opened")
 	for _, h := range netdemo.Hosts {
@@ -366,7 +388,7 @@ func (n *network) withPause(groups ...int) {
 func TestSimNetworkAbort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx, lab.Memory)
+	n := startNetwork(t, ctx, simSwitches(t, lab.Memory))
 	n.withPause(2)
 	n.openFlows()
 	n.startLoad()
@@ -399,17 +421,9 @@ func TestSimNetworkAbort(t *testing.T) {
 		t.Fatal(err)
 	}
 	for s := 1; s <= netdemo.Switches; s++ {
-		for _, p := range n.net.Old[s].Ports().List() {
-			if up := p.Name() != "trunk"; p.Enabled() != up {
-				t.Errorf("s%d port %s: enabled %v after the abort", s, p.Name(), p.Enabled())
-			}
-		}
-		for _, p := range n.net.New[s].Ports().List() {
-			if p.Enabled() {
-				t.Errorf("t%d port %s is up after the abort", s, p.Name())
-			}
-		}
-		if held := n.entries(n.net.NewT[s]); held != 0 {
+		n.checkPorts(fmt.Sprintf("s%d", s), n.old[s], func(p uint32) bool { return p != netdemo.TrunkPort }, "after the abort")
+		n.checkPorts(fmt.Sprintf("t%d", s), n.new[s], func(uint32) bool { return false }, "after the abort")
+		if held := n.entries(n.new[s]); held != 0 {
 			t.Errorf("t%d holds %d table entries after the abort", s, held)
 		}
 	}
@@ -437,7 +451,7 @@ func TestSimNetworkAbort(t *testing.T) {
 func TestSimNetworkRestartBetweenGroups(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx, lab.Memory)
+	n := startNetwork(t, ctx, simSwitches(t, lab.Memory))
 	n.withPause(1)
 	n.openFlows()
 	n.startLoad()
@@ -500,5 +514,25 @@ func (n *network) explainLosses(rep netdemo.Report) {
 			}
 		}
 		n.t.Logf("lost %s -> %s #%d sent at %s, during %v", l.From, l.To, l.Seq, l.Sent.Format("15:04:05.000000"), during)
+	}
+}
+
+// checkPorts checks over gNMI that each port of switch sw is enabled as
+// up says (by port id).
+func (n *network) checkPorts(name string, sw netdemo.Target, up func(uint32) bool, when string) {
+	n.t.Helper()
+	g, err := gnmiclient.Dial(n.ctx, sw.GNMI, gnmiclient.WithInsecure())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer g.Close()
+	ifs, err := g.Interfaces(n.ctx)
+	if err != nil {
+		n.t.Fatalf("%s's gNMI: %v", name, err)
+	}
+	for _, p := range ifs {
+		if p.Enabled != up(p.ID) {
+			n.t.Errorf("%s port %d (%s): enabled %v %s", name, p.ID, p.Name, p.Enabled, when)
+		}
 	}
 }

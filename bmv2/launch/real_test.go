@@ -4,11 +4,13 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/lime-p4/lime/internal/fixtures"
 )
 
 // TestRealBMv2 starts a real simple_switch_grpc wherever this machine has
-// one (native on PATH, or a Docker engine with the p4lang/behavioral-model
-// image, pulled if need be), pushes the registers-link_monitor pipeline over
+// one (the build shared beside the checkout, native on PATH, or a Docker
+// engine with the p4lang/behavioral-model image, pulled if need be), pushes the registers-link_monitor pipeline over
 // P4Runtime and reads and writes its registers over Thrift. Elsewhere it
 // skips, saying what it looked for.
 func TestRealBMv2(t *testing.T) {
@@ -17,13 +19,16 @@ func TestRealBMv2(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	mode, why := Available(ctx, Config{})
-	if mode == ModeUnavailable {
-		t.Skipf("no real bmv2 to test against: looked for %s on PATH and for a Docker engine answering \"docker info\": %s", DefaultBinary, why)
+	binary := ""
+	mode, why := ModeNative, "the shared build"
+	if bin, ok := fixtures.BMv2(); ok {
+		binary, why = bin, bin
+	} else if mode, why = Available(ctx, Config{}); mode == ModeUnavailable {
+		t.Skipf("no real bmv2 to test against: looked for ../shared/tools/bmv2, for %s on PATH and for a Docker engine answering \"docker info\": %s", DefaultBinary, why)
 	}
 	t.Logf("using %v: %s", mode, why)
 	s, err := Start(ctx, Config{
-		Mode: mode, DeviceID: 1,
+		Mode: mode, Binary: binary, DeviceID: 1,
 		GRPCHost: "127.0.0.1", GRPCPort: freePort(t), ThriftPort: freePort(t),
 		LogFile: t.TempDir() + "/bmv2", LogLevel: "info",
 		StartTimeout: 2 * time.Minute,

@@ -11,24 +11,26 @@
 // Plain bmv2 has no working gNMI. A port there is two things: the Linux
 // interface (a veth, usually) and bmv2's attachment of that interface as a
 // port number (simple_switch -i N@iface, or bm_dev_mgr_add_port over
-// Thrift). Setting only the link down stops the wire, but bmv2 keeps the
-// port and keeps trying to send on it; removing only the bmv2 port leaves
-// the host with carrier, so it does not notice its switch port went away.
-// A migration moving a host must stop both, so this backend changes both.
-// The order matters: bmv2's port manager (BMI) opens the interface with
-// libpcap and refuses the port when pcap_activate returns anything but 0,
-// which libpcap on Linux does for an interface that is down
-// (PCAP_ERROR_IFACE_NOT_UP). So the link comes up before the port is
-// added, and the port is removed before the link goes down.
+// Thrift). A port is disabled by setting its link down: the host loses
+// carrier (it notices, and a bond fails over), no frame reaches bmv2, and
+// bmv2 reports the port down (its is_up follows the link); what bmv2 sends
+// there is dropped. bmv2 keeps the port attached: removing it is no option,
+// for bm_dev_mgr_remove_port never returns on bmv2 1.15.5 (observed on
+// simple_switch_grpc built with PI and Thrift: the switch logs "Removing
+// port N" and blocks there). A port is enabled by setting its link up and,
+// when bmv2 does not have it attached (it was started without -i for it, or
+// someone removed it), adding it: bmv2's port manager (BMI) opens the
+// interface with libpcap and refuses the port when pcap_activate returns
+// anything but 0, which libpcap on Linux does for an interface that is down
+// (PCAP_ERROR_IFACE_NOT_UP), so the link comes up before the port is added.
 //
 // # What SetEnabled does
 //
 // Disabling port P (number N, interface I):
 //
-//  1. bm_dev_mgr_show_ports, to learn whether N is attached;
-//  2. bm_dev_mgr_remove_port(N) if it is (a port already detached is not
-//     an error: the call is idempotent);
-//  3. set link I down (netlink, in I's network namespace).
+//  1. bm_dev_mgr_show_ports, to learn whether N is attached elsewhere (a
+//     conflict, refused);
+//  2. set link I down (netlink, in I's network namespace).
 //
 // Enabling it:
 //
@@ -37,14 +39,14 @@
 //  3. bm_dev_mgr_add_port(I, N, "") unless N is already attached to I (no
 //     pcap capture is asked for).
 //
-// A step that fails undoes the steps before it (a removed port is added
-// again; a link this call set up is set down again) and SetEnabled returns a
-// *StepError naming the port, its number and interface, the failing step,
-// and whether the undo succeeded. Undo runs even when the request's context
-// was cancelled, bounded by its own timeout. bmv2 refuses to add a port
-// number or an interface that is already attached elsewhere: a port number
-// attached to another interface, or the interface attached under another
-// number, is reported as ErrConflict and changes nothing.
+// A step that fails undoes the steps before it (a link this call set up is
+// set down again) and SetEnabled returns a *StepError naming the port, its
+// number and interface, the failing step, and whether the undo succeeded.
+// Undo runs even when the request's context was cancelled, bounded by its
+// own timeout. bmv2 refuses to add a port number or an interface that is
+// already attached elsewhere: a port number attached to another interface,
+// or the interface attached under another number, is reported as
+// ErrConflict and changes nothing.
 //
 // # What is served
 //

@@ -11,11 +11,10 @@ type Step string
 // The steps SetEnabled takes (see the package documentation for their
 // order).
 const (
-	StepShowPorts  Step = "bm_dev_mgr_show_ports"
-	StepAddPort    Step = "bm_dev_mgr_add_port"
-	StepRemovePort Step = "bm_dev_mgr_remove_port"
-	StepLinkUp     Step = "set link up"
-	StepLinkDown   Step = "set link down"
+	StepShowPorts Step = "bm_dev_mgr_show_ports"
+	StepAddPort   Step = "bm_dev_mgr_add_port"
+	StepLinkUp    Step = "set link up"
+	StepLinkDown  Step = "set link down"
 )
 
 // ErrNoLink is wrapped by errors about a port whose Linux interface does

@@ -73,11 +73,12 @@ func TestCounters(t *testing.T) {
 	}
 }
 
-// TestDisableEnable: disabling removes the bmv2 port
-// (bm_dev_mgr_remove_port) and sets the link down, and oper-status becomes
-// DOWN; enabling sets the link up and adds the port again
-// (bm_dev_mgr_add_port(iface, port, "")), and oper-status returns to UP.
-// Repeating either is harmless and calls bmv2 no more.
+// TestDisableEnable: disabling sets the link down, bmv2 keeping the port
+// attached (bm_dev_mgr_remove_port never returns on bmv2 1.15.5), and
+// oper-status becomes DOWN; enabling sets the link up, and oper-status
+// returns to UP; a port bmv2 does not have is added
+// (bm_dev_mgr_add_port(iface, port, "")). Repeating either is harmless and
+// calls bmv2 no more.
 func TestDisableEnable(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
@@ -86,8 +87,11 @@ func TestDisableEnable(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitChanged(t, "disabling h1")
-	if got := r.dev.Attached(1); got != "" {
-		t.Errorf("bmv2 port 1 still attached to %q after disable", got)
+	if got := r.dev.Attached(1); got != "p1" {
+		t.Errorf("bmv2 port 1 attached to %q after disable, want p1 kept", got)
+	}
+	if n := r.dev.removes.Load(); n != 0 {
+		t.Errorf("disabling called bm_dev_mgr_remove_port (%d calls)", n)
 	}
 	if r.sw.LinkUp(t, "p1") {
 		t.Error("link p1 still up after disable")
@@ -98,12 +102,16 @@ func TestDisableEnable(t *testing.T) {
 	if ps := r.state(t, "h2"); !ps.Enabled || ps.Oper != gnmi.OperUp {
 		t.Errorf("h2 changed with h1: %+v", ps)
 	}
-	removes := r.dev.removes.Load()
 	if err := r.ports.SetEnabled(ctx, "h1", false); err != nil {
 		t.Fatalf("disabling a disabled port: %v", err)
 	}
-	if n := r.dev.removes.Load(); n != removes {
-		t.Errorf("disabling a disabled port called bm_dev_mgr_remove_port again (%d calls, was %d)", n, removes)
+	if r.sw.LinkUp(t, "p1") || r.dev.removes.Load() != 0 {
+		t.Error("disabling a disabled port changed something")
+	}
+	// A port bmv2 does not have (removed behind the agent's back) is added
+	// as it is enabled.
+	if err := r.dev.MemBackend.DevMgrRemovePort(ctx, 1); err != nil {
+		t.Fatal(err)
 	}
 
 	r.drain()
@@ -182,9 +190,9 @@ func TestRollback(t *testing.T) {
 		enabled  bool
 	}{
 		{
-			name: "disable, remove refused", port: "h1", enable: false,
-			setup:  func(t *testing.T, r *rig) { r.dev.failRemove.Store(true) },
-			step:   StepRemovePort,
+			name: "disable, show_ports refused", port: "h1", enable: false,
+			setup:  func(t *testing.T, r *rig) { r.dev.failShow.Store(true) },
+			step:   StepShowPorts,
 			cause:  thrift.DevMgrFailed,
 			linkUp: true, attached: "p1", enabled: true,
 		},
@@ -212,10 +220,9 @@ func TestRollback(t *testing.T) {
 			linkUp: false, attached: "", enabled: false,
 		},
 		{
-			name: "disable, link gone after the port was removed", port: "h1", enable: false,
+			name: "disable, link gone", port: "h1", enable: false,
 			setup:    func(t *testing.T, r *rig) { r.host.DeleteLink(t, "h1") },
 			step:     StepLinkDown,
-			undone:   []Step{StepRemovePort},
 			cause:    ErrNoLink,
 			attached: "p1", enabled: true,
 		},
@@ -256,7 +263,6 @@ func TestRollback(t *testing.T) {
 				t.Errorf("error %q does not name port %q and step %q", msg, tc.port, tc.step)
 			}
 			r.dev.failAdd.Store(false)
-			r.dev.failRemove.Store(false)
 			r.dev.failShow.Store(false)
 			sp := r.ports.byName[tc.port]
 			if got := r.dev.Attached(int32(sp.ID)); got != tc.attached {
@@ -275,24 +281,27 @@ func TestRollback(t *testing.T) {
 }
 
 // TestUndoFails: when undoing fails too, the error says the port is left
-// half changed and carries both causes.
+// half changed and carries both causes. (p3's link comes up, bmv2 refuses
+// to add the port, and the link is gone when it is to be set down again.)
 func TestUndoFails(t *testing.T) {
 	r := newRig(t)
-	r.host.DeleteLink(t, "h1")
-	r.dev.failAdd.Store(true) // the undo of the removal
-	err := r.ports.SetEnabled(context.Background(), "h1", false)
+	r.sw.SetLinkUp(t, "p3", false)
+	r.dev.failAdd.Store(true)
+	gone := func() { r.host.DeleteLink(t, "h3") } // its peer p3 goes with it
+	r.dev.beforeAdd.Store(&gone)
+	err := r.ports.SetEnabled(context.Background(), "h3", true)
 	var se *StepError
-	if !errors.As(err, &se) || se.Step != StepLinkDown || se.UndoErr == nil {
-		t.Fatalf("SetEnabled = %v, want a StepError at %q with an undo error", err, StepLinkDown)
+	if !errors.As(err, &se) || se.Step != StepAddPort || se.UndoErr == nil {
+		t.Fatalf("SetEnabled = %v, want a StepError at %q with an undo error", err, StepAddPort)
 	}
-	if !errors.Is(err, ErrNoLink) || !errors.Is(err, thrift.DevMgrFailed) {
-		t.Errorf("error %v should wrap both ErrNoLink and the refused re-add", err)
+	if !errors.Is(err, thrift.DevMgrFailed) || !errors.Is(err, ErrNoLink) {
+		t.Errorf("error %v should wrap both the refused add and the missing link", err)
 	}
 	if !strings.Contains(err.Error(), "half changed") {
 		t.Errorf("error %q does not say the port is left half changed", err)
 	}
-	if ps := r.state(t, "h1"); ps.Oper != gnmi.OperNotPresent {
-		t.Errorf("h1 oper-status %s with its interface gone, want NOT_PRESENT", ps.Oper)
+	if ps := r.state(t, "h3"); ps.Oper != gnmi.OperNotPresent {
+		t.Errorf("h3 oper-status %s with its interface gone, want NOT_PRESENT", ps.Oper)
 	}
 }
 

@@ -20,12 +20,17 @@ import (
 // fail, as bmv2 fails them: an InvalidDevMgrOperation with code ERROR.
 type faulty struct {
 	*thrifttest.MemBackend
-	failAdd, failRemove, failShow atomic.Bool
+	failAdd, failShow atomic.Bool
 	adds, removes                 atomic.Int32
+	// beforeAdd, when set, runs as bm_dev_mgr_add_port is called.
+	beforeAdd atomic.Pointer[func()]
 }
 
 func (f *faulty) DevMgrAddPort(ctx context.Context, iface string, port int32, pcap string) error {
 	f.adds.Add(1)
+	if fn := f.beforeAdd.Load(); fn != nil {
+		(*fn)()
+	}
 	if f.failAdd.Load() {
 		return fmt.Errorf("injected add failure: %w", thrift.DevMgrFailed)
 	}
@@ -34,9 +39,6 @@ func (f *faulty) DevMgrAddPort(ctx context.Context, iface string, port int32, pc
 
 func (f *faulty) DevMgrRemovePort(ctx context.Context, port int32) error {
 	f.removes.Add(1)
-	if f.failRemove.Load() {
-		return fmt.Errorf("injected remove failure: %w", thrift.DevMgrFailed)
-	}
 	return f.MemBackend.DevMgrRemovePort(ctx, port)
 }
 

@@ -96,30 +96,22 @@ func (p *Ports) enable(ctx context.Context, sp Port) error {
 	return nil
 }
 
-// disable: bm_dev_mgr_remove_port if attached, then link down.
+// disable: link down; bmv2 keeps the port attached. Its receive thread
+// sees no frame while the link is down, and it reports the port down
+// (is_up follows the link). Removing the port is no option:
+// bm_dev_mgr_remove_port never returns on bmv2 1.15.5 (observed on
+// simple_switch_grpc built with PI and Thrift: the switch logs "Removing
+// port N" and blocks there).
 func (p *Ports) disable(ctx context.Context, sp Port) error {
 	infos, err := p.showPorts(ctx)
 	if err != nil {
 		return p.fail(ctx, sp, false, StepShowPorts, err)
 	}
-	var undos []undo
-	a := viewOf([]Port{sp}, infos).ports[sp.Name]
-	switch {
-	case a.conflict != "":
-		return p.fail(ctx, sp, false, StepRemovePort, fmt.Errorf("%w: %s", ErrConflict, a.conflict))
-	case a.attached:
-		sctx, cancel := stepContext(ctx)
-		err := p.dev.DevMgrRemovePort(sctx, int32(sp.ID))
-		cancel()
-		if err != nil {
-			return p.fail(ctx, sp, false, StepRemovePort, err)
-		}
-		undos = append(undos, undo{StepRemovePort, func(ctx context.Context) error {
-			return p.dev.DevMgrAddPort(ctx, sp.Iface, int32(sp.ID), "")
-		}})
+	if a := viewOf([]Port{sp}, infos).ports[sp.Name]; a.conflict != "" {
+		return p.fail(ctx, sp, false, StepLinkDown, fmt.Errorf("%w: %s", ErrConflict, a.conflict))
 	}
 	if err := p.setLink(ctx, sp, false); err != nil {
-		return p.fail(ctx, sp, false, StepLinkDown, err, undos...)
+		return p.fail(ctx, sp, false, StepLinkDown, err)
 	}
 	return nil
 }

@@ -70,7 +70,13 @@ type Driver struct {
 	Links []uint64
 	// InPlan: a network migration drives this one; the trunk stays up at
 	// the cut over (Teardown takes it down once every device cut over).
-	InPlan  bool
+	InPlan bool
+	// Settle is how long a host's new port is up before its old port goes
+	// down (a host move; the other way for a move back), at least: the time
+	// the hosts take to move their traffic to a link that came up (a
+	// bond's updelay, say). Zero: the old port goes down as soon as the
+	// state followed.
+	Settle  time.Duration
 	Journal Journal
 	Log     *slog.Logger
 	// Progress, when set, is told of each step as it starts.
@@ -440,16 +446,32 @@ func (d *Driver) moveHost(ctx context.Context, p uint64) error {
 	if err := setPort(ctx, d.TargetPorts, "target", tp, true); err != nil {
 		return err
 	}
+	up := time.Now()
 	if err := d.syncRegisters(ctx); err != nil {
 		return err
 	}
 	if err := d.Device.MoveHost(ctx, p); err != nil {
 		return err
 	}
+	d.settle(ctx, up)
 	if err := setPort(ctx, d.SourcePorts, "source", p, false); err != nil {
 		return err
 	}
 	return d.syncRegisters(ctx)
+}
+
+// settle waits until Settle has passed since up.
+func (d *Driver) settle(ctx context.Context, up time.Time) {
+	left := d.Settle - time.Since(up)
+	if left <= 0 {
+		return
+	}
+	t := time.NewTimer(left)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // moveBack returns one host to the source (an abort), as moveHost the
@@ -463,12 +485,14 @@ func (d *Driver) moveBack(ctx context.Context, p uint64) error {
 	if err := setPort(ctx, d.SourcePorts, "source", p, true); err != nil {
 		return err
 	}
+	up := time.Now()
 	if err := d.syncRegistersBack(ctx); err != nil {
 		return err
 	}
 	if err := d.Device.MoveBack(ctx, p); err != nil {
 		return err
 	}
+	d.settle(ctx, up)
 	if err := setPort(ctx, d.TargetPorts, "target", tp, false); err != nil {
 		return err
 	}

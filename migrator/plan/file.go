@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -35,6 +36,26 @@ type Plan struct {
 	// last look before the cut over.
 	PauseAfter     []int `json:"pause_after,omitempty"`
 	PauseAfterLine int   `json:"pause_after_line,omitempty"`
+	// Settle is how long a host's new port is up, at least, before its
+	// old port goes down: the time the hosts take to move their traffic
+	// to a link that comes up (a bond's updelay).
+	Settle Duration `json:"settle,omitempty"`
+}
+
+// Duration is a time.Duration written as "300ms" in the file.
+type Duration time.Duration
+
+// Duration is d as a time.Duration.
+func (d Duration) Duration() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML reads "300ms", "1s", ...
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is no duration (say 300ms or 1s)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // DefaultParallel bounds the device steps that run at once when a plan
@@ -187,6 +208,7 @@ type fileDevice struct {
 
 type filePlan struct {
 	Parallel   int          `yaml:"parallel"`
+	Settle     Duration     `yaml:"settle"`
 	PauseAfter []int        `yaml:"pause_after"`
 	Pipeline   string       `yaml:"pipeline"`
 	Devices    []fileDevice `yaml:"devices"`
@@ -252,7 +274,7 @@ func Parse(data []byte, name string) (*Plan, error) {
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		doc = doc.Content[0]
 	}
-	p := &Plan{File: name, Parallel: fp.Parallel, PauseAfter: fp.PauseAfter, PauseAfterLine: line(value(doc, "pause_after"))}
+	p := &Plan{File: name, Parallel: fp.Parallel, PauseAfter: fp.PauseAfter, PauseAfterLine: line(value(doc, "pause_after")), Settle: fp.Settle}
 	var probs problems
 	devNodes := seq(value(doc, "devices"))
 	for i, fd := range fp.Devices {

@@ -33,7 +33,7 @@ func TestParse(t *testing.T) {
 			}
 			fmt.Fprintf(&b, ", cpu %v, trunk %d=%d\n", dv.CPU, dv.Trunk.Source, dv.Trunk.Target)
 		}
-		fmt.Fprintf(&b, "groups %v, parallel %d\n", p.Groups, p.Parallel)
+		fmt.Fprintf(&b, "groups %v, parallel %d, settle %v\n", p.Groups, p.Parallel, p.Settle.Duration())
 		return b.String()
 	})
 }

@@ -54,7 +54,7 @@ type TaskRecord struct {
 func specOf(p *plan.Plan, d plan.Device) Spec {
 	s := Spec{Device: d.VID, Target: Endpoint{Addr: d.To.Addr, DeviceID: d.To.DeviceID, Thrift: d.To.Thrift, GNMI: d.To.GNMI},
 		SourceGNMI: d.From.GNMI, SourceThrift: d.From.Thrift, PortMap: d.PortMap(), Hosts: p.HostOrder(d.VID),
-		Trunk: d.Trunk, Force: d.Force}
+		Trunk: d.Trunk, Force: d.Force, Settle: p.Settle.Duration()}
 	if c := d.PipelineConfig; c != nil {
 		s.Pipeline = &Pipeline{P4Info: c.P4Info, DeviceConfig: c.DeviceConfig}
 	}

@@ -40,6 +40,9 @@ type Spec struct {
 	Trunk    *proxy.Trunk `json:"trunk,omitempty"`
 	Pipeline *Pipeline    `json:"pipeline,omitempty"`
 	Force    bool         `json:"force,omitempty"`
+	// Settle is how long a host's new port is up, at least, before its old
+	// port goes down (migrate.Driver.Settle).
+	Settle time.Duration `json:"settle_ns,omitempty"`
 }
 
 // Endpoint reaches a physical device (plaintext).
@@ -281,7 +284,7 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		return fail(fmt.Errorf("target: %w", err))
 	}
 	r.device = append(r.device, func() { target.Close() })
-	drv := &migrate.Driver{Device: dev, Target: target, Force: spec.Force, Log: s.opts.Log,
+	drv := &migrate.Driver{Device: dev, Target: target, Force: spec.Force, Settle: spec.Settle, Log: s.opts.Log,
 		Ports:   proxy.Ports{Map: pm, Hosts: spec.Hosts, Trunk: spec.Trunk},
 		Journal: runJournal{r: r},
 		Progress: func(a migrate.Action) {

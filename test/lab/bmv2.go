@@ -89,6 +89,21 @@ func (b BMv2) Start(t testing.TB, spec Spec) *Switch {
 			ifaces[int(p)] = l.switchEnd
 		}
 	}
+	sw := b.StartOn(t, spec, ifaces)
+	for _, p := range spec.Ports {
+		sw.hosts[p] = attachVethHost(t, fmt.Sprintf("%s-h%d", spec.Name, p), p, links[p])
+	}
+	return sw
+}
+
+// StartOn starts simple_switch_grpc as Start does, its ports on the given
+// interfaces (port number -> interface, as -i N@iface), which the caller
+// made; the Switch has no hosts.
+func (b BMv2) StartOn(t testing.TB, spec Spec, ifaces map[int]string) *Switch {
+	t.Helper()
+	if err := spec.validate(); err != nil {
+		t.Fatal(err)
+	}
 	ports, err := FreePorts(2)
 	if err != nil {
 		t.Fatal(err)
@@ -114,12 +129,8 @@ func (b BMv2) Start(t testing.TB, spec Spec) *Switch {
 			t.Errorf("lab: stopping %s: %v", spec.Name, err)
 		}
 	})
-	sw := &Switch{Name: spec.Name, DeviceID: spec.DeviceID, Addr: s.GRPCAddr(), Thrift: s.ThriftAddr(),
+	return &Switch{Name: spec.Name, DeviceID: spec.DeviceID, Addr: s.GRPCAddr(), Thrift: s.ThriftAddr(),
 		CPUPort: spec.CPUPort, Kind: fmt.Sprintf("%s, P4Runtime %s", b.Name(), s.P4RuntimeVersion()), hosts: map[uint32]Host{}}
-	for _, p := range spec.Ports {
-		sw.hosts[p] = attachVethHost(t, fmt.Sprintf("%s-h%d", spec.Name, p), p, links[p])
-	}
-	return sw
 }
 
 // tail returns the last n bytes of a file, or a note saying why not.

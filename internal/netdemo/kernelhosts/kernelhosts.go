@@ -54,57 +54,74 @@ type Host struct {
 // network is the hosts' network, which each host routes through its links.
 var network = &net.IPNet{IP: net.IPv4(10, 0, 0, 0), Mask: net.CIDRMask(24, 32)}
 
-// Attach makes the hosts and plugs them into the network's switches, whose
-// host ports must be unattached (netdemo.SimOptions.NoHosts). Everything
-// is removed when the test ends. It skips the test where namespaces cannot
-// be made (not root).
-func Attach(t testing.TB, sn *netdemo.SimNet) []*Host {
+// Options configure the hosts.
+type Options struct {
+	// UpDelay is how long a link has carrier before the host sends through
+	// it (a bond's updelay): the time the switch takes to use a port whose
+	// link came up (bmv2 adds the port just after).
+	UpDelay time.Duration
+}
+
+// Attach makes the hosts and plugs them into the network's simulated
+// switches, whose host ports must be unattached (netdemo.SimOptions.NoHosts).
+// Everything is removed when the test ends. It skips the test where
+// namespaces cannot be made (not root).
+func Attach(t testing.TB, sn *netdemo.SimNet, o Options) []*Host {
 	t.Helper()
-	if err := netns.Check(); err != nil {
-		t.Skipf("skipping: Linux hosts in network namespaces need root: %v", err)
-	}
 	quiet := slog.New(slog.DiscardHandler)
 	var out []*Host
 	for _, h := range netdemo.Hosts {
-		ns := netns.New(t)
-		kh := &Host{Host: h, NS: ns}
-		ends := []struct {
-			sw   *port.Port
-			name string
-		}{
-			{sn.Old[h.Switch].Port(netdemo.PortName(h.Port)), "eth0"},
-			{sn.New[h.Switch].Port(netdemo.PortName(h.Port + netdemo.NewOffset)), "eth1"},
-		}
-		for _, e := range ends {
-			sw, _ := netns.Veth(t, netns.End{}, netns.End{NS: ns, Name: e.name, MAC: h.MAC})
-			if err := quietIPv6(sw.Name); err != nil {
-				t.Fatal(err)
-			}
-			iface, err := port.AttachInterface(e.sw, sw.Name, port.MirrorAdmin(), port.WithLogger(quiet))
+		kh, ifaces := Make(t, h, o)
+		ports := []*port.Port{sn.Old[h.Switch].Port(netdemo.PortName(h.Port)), sn.New[h.Switch].Port(netdemo.PortName(h.Port + netdemo.NewOffset))}
+		for i, p := range ports {
+			iface, err := port.AttachInterface(p, ifaces[i], port.MirrorAdmin(), port.WithLogger(quiet))
 			if err != nil {
 				t.Fatalf("kernelhosts: %s: %v", h.Name, err)
 			}
 			t.Cleanup(func() { iface.Close() })
 		}
-		if err := kh.configure(); err != nil {
-			t.Fatalf("kernelhosts: %s: %v", h.Name, err)
-		}
-		stop, err := kh.follow()
-		if err != nil {
-			t.Fatalf("kernelhosts: %s: %v", h.Name, err)
-		}
-		t.Cleanup(stop)
-		for _, p := range []uint16{h.UDPPort, ProbePort} {
-			c, err := ns.ListenUDP(netip.AddrPortFrom(h.IP, p))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.Close() })
-			kh.conns = append(kh.conns, c)
-		}
 		out = append(out, kh)
 	}
 	return out
+}
+
+// Make makes host h, in a network namespace of its own, with its links
+// (veth pairs), routes, neighbours and sockets, and returns it with the
+// switch ends of its links (in this process's namespace): the old
+// switch's, then the new switch's. Everything is removed when the test
+// ends; it skips the test where namespaces cannot be made (not root).
+func Make(t testing.TB, h netdemo.Host, o Options) (*Host, [2]string) {
+	t.Helper()
+	if err := netns.Check(); err != nil {
+		t.Skipf("skipping: Linux hosts in network namespaces need root: %v", err)
+	}
+	ns := netns.New(t)
+	kh := &Host{Host: h, NS: ns}
+	var ifaces [2]string
+	for i, name := range []string{"eth0", "eth1"} {
+		sw, _ := netns.Veth(t, netns.End{}, netns.End{NS: ns, Name: name, MAC: h.MAC})
+		if err := QuietIPv6(sw.Name); err != nil {
+			t.Fatal(err)
+		}
+		ifaces[i] = sw.Name
+	}
+	if err := kh.configure(); err != nil {
+		t.Fatalf("kernelhosts: %s: %v", h.Name, err)
+	}
+	stop, err := kh.follow(o.UpDelay)
+	if err != nil {
+		t.Fatalf("kernelhosts: %s: %v", h.Name, err)
+	}
+	t.Cleanup(stop)
+	for _, p := range []uint16{h.UDPPort, ProbePort} {
+		c, err := ns.ListenUDP(netip.AddrPortFrom(h.IP, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		kh.conns = append(kh.conns, c)
+	}
+	return kh, ifaces
 }
 
 // configure gives the host its address, routes, neighbours and the
@@ -148,10 +165,10 @@ func (h *Host) configure() error {
 	return nil
 }
 
-// follow watches the host's links and, when one gets carrier, makes its
-// route the preferred one (a metric below the other's); it returns how to
-// stop.
-func (h *Host) follow() (func(), error) {
+// follow watches the host's links and, when one has had carrier for
+// upDelay, makes its route the preferred one (a metric below the
+// other's); it returns how to stop.
+func (h *Host) follow(upDelay time.Duration) (func(), error) {
 	nl, err := h.NS.Netlink()
 	if err != nil {
 		return nil, err
@@ -163,41 +180,64 @@ func (h *Host) follow() (func(), error) {
 		return nil, err
 	}
 	metric := map[string]int{"eth0": 1000, "eth1": 1001}
+	index := map[string]int{}
 	up := map[string]bool{}
 	for name := range metric {
 		if l, err := nl.LinkByName(name); err == nil {
-			up[name] = l.Attrs().RawFlags&unix.IFF_LOWER_UP != 0
+			up[name], index[name] = l.Attrs().RawFlags&unix.IFF_LOWER_UP != 0, l.Attrs().Index
 		}
 	}
 	next := 999
+	take := func(name string) { // name's link takes over
+		r := netlink.Route{LinkIndex: index[name], Dst: network, Src: h.Host.IP.AsSlice(), Scope: netlink.SCOPE_LINK, Priority: next}
+		if err := nl.RouteAdd(&r); err == nil {
+			r.Priority = metric[name]
+			nl.RouteDel(&r)
+			metric[name], next = next, next-1
+		}
+	}
+	due := make(chan string, 4)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		for u := range ch {
-			name := u.Attrs().Name
-			old, ok := metric[name]
-			if !ok {
-				continue
-			}
-			now := u.Attrs().RawFlags&unix.IFF_LOWER_UP != 0
-			if now && !up[name] { // its link came up: it takes over
-				r := netlink.Route{LinkIndex: u.Attrs().Index, Dst: network, Src: h.Host.IP.AsSlice(), Scope: netlink.SCOPE_LINK}
-				r.Priority = next
-				if err := nl.RouteAdd(&r); err == nil {
-					r.Priority = old
-					nl.RouteDel(&r)
-					metric[name], next = next, next-1
+		for {
+			select {
+			case u, ok := <-ch:
+				if !ok {
+					return
+				}
+				name := u.Attrs().Name
+				if _, ours := metric[name]; !ours {
+					continue
+				}
+				now := u.Attrs().RawFlags&unix.IFF_LOWER_UP != 0
+				if now && !up[name] { // its link came up: it takes over, after upDelay
+					if upDelay <= 0 {
+						take(name)
+					} else {
+						time.AfterFunc(upDelay, func() {
+							select {
+							case due <- name:
+							case <-done:
+							}
+						})
+					}
+				}
+				up[name] = now
+			case name := <-due:
+				if up[name] {
+					take(name)
 				}
 			}
-			up[name] = now
 		}
 	}()
 	return func() { close(done); <-stopped; nl.Close() }, nil
 }
 
-// quietIPv6 keeps the kernel from sending router solicitations and MLD
-// reports out of a switch-side interface in this process's namespace.
-func quietIPv6(ifname string) error {
+// QuietIPv6 keeps the kernel from sending router solicitations and MLD
+// reports out of an interface in this process's namespace (a switch's end
+// of a link).
+func QuietIPv6(ifname string) error {
 	f := filepath.Join("/proc/sys/net/ipv6/conf", ifname, "disable_ipv6")
 	if err := os.WriteFile(f, []byte("1"), 0o644); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("kernelhosts: disable IPv6 on %s: %w", ifname, err)

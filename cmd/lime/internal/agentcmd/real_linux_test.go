@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lime-p4/lime/bmv2/launch"
+	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/internal/netns"
 )
@@ -18,19 +19,23 @@ import (
 // TestRealBMv2Agent runs `lime agent` in front of a real simple_switch_grpc
 // (native, or the Docker image with --network host) started with two veth
 // ports, -i 1@A -i 2@B, whose peers are in a host namespace. Through gNMI
-// it disables port 1: bmv2's bm_dev_mgr_show_ports no longer lists it and
-// the stream says DOWN; enabling it attaches A as port 1 again and the
-// stream says UP (bmv2's is_up is the interface's operstate). Port 2 stays
-// as it was. Without a real bmv2 it skips, saying what it looked for.
+// it disables port 1: its link goes down, bmv2's bm_dev_mgr_show_ports lists
+// it down, and the stream says DOWN; enabling it brings it UP again (bmv2's
+// is_up is the interface's operstate). Port 2 stays as it was. It runs the
+// real bmv2 shared beside the checkout; without one it skips, saying what
+// it looked for.
 func TestRealBMv2Agent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real bmv2 test skipped in -short mode")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	mode, why := launch.Available(ctx, launch.Config{})
-	if mode == launch.ModeUnavailable {
-		t.Skipf("no real bmv2 to test against: looked for %s on PATH and for a Docker engine answering \"docker info\": %s", launch.DefaultBinary, why)
+	binary := ""
+	mode, why := launch.ModeNative, "the shared build"
+	if bin, ok := fixtures.BMv2(); ok {
+		binary, why = bin, bin
+	} else if mode, why = launch.Available(ctx, launch.Config{}); mode == launch.ModeUnavailable {
+		t.Skipf("no real bmv2 to test against: looked for ../shared/tools/bmv2, for %s on PATH and for a Docker engine answering \"docker info\": %s", launch.DefaultBinary, why)
 	}
 	t.Logf("using %v: %s", mode, why)
 
@@ -50,7 +55,7 @@ func TestRealBMv2Agent(t *testing.T) {
 		return l.Addr().(*net.TCPAddr).Port
 	}
 	sw, err := launch.Start(ctx, launch.Config{
-		Mode: mode, DeviceID: 1,
+		Mode: mode, Binary: binary, DeviceID: 1,
 		GRPCHost: "127.0.0.1", GRPCPort: port(), ThriftPort: port(),
 		Interfaces: map[int]string{1: a.Name, 2: b.Name},
 		LogFile:    t.TempDir() + "/bmv2", LogLevel: "info",
@@ -105,8 +110,8 @@ func TestRealBMv2Agent(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOper(t, sub, "h1", "DOWN")
-	if pi, ok := bmv2Port(1); ok {
-		t.Errorf("bmv2 still lists port 1 (%+v) after SetEnabled(false)", pi)
+	if pi, ok := bmv2Port(1); !ok || pi.IsUp {
+		t.Errorf("bmv2 port 1 = %+v (listed %v) after SetEnabled(false), want kept and down", pi, ok)
 	}
 	if pi, ok := bmv2Port(2); !ok || pi.Iface != b.Name || !pi.IsUp {
 		t.Errorf("bmv2 port 2 = %+v (listed %v), want %s up", pi, ok, b.Name)

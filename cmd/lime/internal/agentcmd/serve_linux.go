@@ -65,6 +65,7 @@ func serve(ctx context.Context, deps cli.Deps, cfg *config) error {
 	go func() { served <- g.Serve(lis) }()
 	log.Info("lime agent: serving gNMI", "listen", lis.Addr().String(), "tls", cfg.creds != nil,
 		"target", cfg.target, "thrift", cfg.thrift, "ports", len(cfg.ports))
+	fmt.Fprintf(deps.Out, "lime agent: gNMI on %s for bmv2 at %s (%d ports)\n", lis.Addr(), cfg.thrift, len(cfg.ports))
 
 	select {
 	case <-ctx.Done():

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,7 @@ type flags struct {
 	cpuPort                    uint64
 	trunk, pipeline            string
 	planFile                   string
+	settle                     time.Duration
 	force, wait, retry, asJSON bool
 }
 
@@ -54,6 +56,7 @@ before anything is written, each problem named with its line:
       trunk: "9=19"                         # source port = target port of the link joining them
   groups: [["1:1", "2:1"], ["1:2", "2:2"]]  # host groups in order (default: device by device)
   pause_after: [1]                          # stop after these groups (lime migrate --retry goes on)
+  settle: 200ms                             # a host's new port up this long before its old goes down
   parallel: 4                               # device steps at once
 
 Every device is validated first (all or nothing), then prepared (pipeline,
@@ -113,6 +116,7 @@ undoes it; lime migrate --retry runs the failed step again), 2 on error.`,
 	fs.StringVar(&f.trunk, "trunk", "", "SOURCE_PORT=TARGET_PORT of the link joining the two switches")
 	fs.StringVar(&f.pipeline, "pipeline", "", "folder with the target's own compilation of the program (bmv2 JSON and P4Info), set on it")
 	fs.BoolVar(&f.force, "force", false, "migrate onto a target that holds state already")
+	fs.DurationVar(&f.settle, "settle", 0, "how long a host's new port is up, at least, before its old port goes down (the hosts' time to move to a new link: a bond's updelay)")
 	fs.BoolVar(&f.wait, "wait", true, "follow the migration until it ends")
 	fs.BoolVar(&f.retry, "retry", false, "run the failed step of --device's migration again (without --device: the plan's failed tasks)")
 	fs.StringVar(&f.planFile, "plan", "", "a plan file (YAML): migrate the network it describes")
@@ -121,7 +125,7 @@ undoes it; lime migrate --retry runs the failed step again), 2 on error.`,
 }
 
 func (f *flags) spec() (service.Spec, error) {
-	s := service.Spec{Device: f.device, Target: f.to, SourceGNMI: f.fromGNMI, SourceThrift: f.fromThrift, Force: f.force}
+	s := service.Spec{Device: f.device, Target: f.to, SourceGNMI: f.fromGNMI, SourceThrift: f.fromThrift, Force: f.force, Settle: f.settle}
 	if f.device == 0 {
 		return s, errors.New("--device: which virtual device?")
 	}
