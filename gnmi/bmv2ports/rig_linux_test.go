@@ -21,7 +21,7 @@ import (
 type faulty struct {
 	*thrifttest.MemBackend
 	failAdd, failShow atomic.Bool
-	adds, removes                 atomic.Int32
+	adds, removes     atomic.Int32
 	// beforeAdd, when set, runs as bm_dev_mgr_add_port is called.
 	beforeAdd atomic.Pointer[func()]
 }

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/lime-p4/lime/bmv2/launch"
-	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/bmv2/thrift"
+	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/netns"
 )
 
