@@ -22,9 +22,9 @@ import (
 const bmv2UpDelay = 100 * time.Millisecond
 
 // bmv2Switches starts the network on real simple_switch_grpc: each switch a
-// process with its ports on veth interfaces (a veth pair for each link
-// between switches and each trunk), lime agent for its gNMI, and Linux
-// hosts in network namespaces. It skips where no real bmv2 is found.
+// process with its ports on veth interfaces (each link between switches
+// and each trunk a cable through a bridge), lime agent for its gNMI, and
+// Linux hosts in network namespaces. It skips where no real bmv2 is found.
 func bmv2Switches(t *testing.T) switches {
 	t.Helper()
 	b := lab.RealBMv2(t)
@@ -45,15 +45,30 @@ func bmv2Switches(t *testing.T) switches {
 		set(fmt.Sprintf("s%d", h.Switch), h.Port, ends[0])
 		set(fmt.Sprintf("t%d", h.Switch), h.Port+netdemo.NewOffset, ends[1])
 	}
+	// A link between two switches is a cable through a bridge in a
+	// namespace of its own: the agent of either switch takes its own end
+	// down there, never the other switch's interface.
 	pair := func(a string, pa uint32, bb string, pb uint32) {
-		x, y := netns.Veth(t, netns.End{}, netns.End{})
-		for _, e := range []netns.End{x, y} {
-			if err := kernelhosts.QuietIPv6(e.Name); err != nil {
+		wire := netns.New(t)
+		for i, end := range []struct {
+			sw string
+			p  uint32
+		}{{a, pa}, {bb, pb}} {
+			x, _ := netns.Veth(t, netns.End{}, netns.End{NS: wire, Name: fmt.Sprintf("w%d", i)})
+			if err := kernelhosts.QuietIPv6(x.Name); err != nil {
 				t.Fatal(err)
 			}
+			set(end.sw, end.p, x.Name)
 		}
-		set(a, pa, x.Name)
-		set(bb, pb, y.Name)
+		// ageing_time 0: the bridge learns no address, it passes every
+		// frame to the other end, as a cable does (a host that moves
+		// would otherwise be sought on the side it was last seen from).
+		for _, c := range [][]string{{"link", "add", "br0", "type", "bridge", "ageing_time", "0"}, {"link", "set", "w0", "master", "br0"},
+			{"link", "set", "w1", "master", "br0"}, {"link", "set", "br0", "up"}} {
+			if out, err := wire.Exec(context.Background(), "ip", c...); err != nil {
+				t.Fatalf("wire %s-%s: ip %v: %v: %s", a, bb, c, err, out)
+			}
+		}
 	}
 	for _, l := range netdemo.Links {
 		pair(fmt.Sprintf("s%d", l.A.Switch), l.A.Port, fmt.Sprintf("s%d", l.B.Switch), l.B.Port)

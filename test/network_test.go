@@ -506,7 +506,16 @@ func (n *network) explainLosses(rep netdemo.Report) {
 		n.t.Logf("plan status: %v", err)
 		return
 	}
+	byPair := map[string]int{}
 	for _, l := range rep.Losses {
+		byPair[l.From+"->"+l.To]++
+	}
+	n.t.Logf("lost by pair: %v", byPair)
+	for i, l := range rep.Losses {
+		if i == 20 {
+			n.t.Logf("... %d more", len(rep.Losses)-i)
+			break
+		}
 		var during []string
 		for _, h := range pl.History {
 			if !l.Sent.Before(h.Start) && l.Sent.Before(h.Start.Add(h.Took)) {

@@ -11,10 +11,19 @@
 // Plain bmv2 has no working gNMI. A port there is two things: the Linux
 // interface (a veth, usually) and bmv2's attachment of that interface as a
 // port number (simple_switch -i N@iface, or bm_dev_mgr_add_port over
-// Thrift). A port is disabled by setting its link down: the host loses
-// carrier (it notices, and a bond fails over), no frame reaches bmv2, and
-// bmv2 reports the port down (its is_up follows the link); what bmv2 sends
-// there is dropped. bmv2 keeps the port attached: removing it is no option,
+// Thrift). A port is disabled by setting its link down at the far end: the
+// peer of its veth interface when the agent can reach that peer's network
+// namespace (its own, or one in /var/run/netns), else the interface itself.
+// The far end matters: bmv2 1.15.5 stops reading every port while one of its
+// interfaces is administratively down (its select loop blocks in pcap on the
+// down interface), while carrier lost from the far end leaves it reading
+// the others. The host loses its link (it notices, and a bond fails over),
+// no frame reaches bmv2, and bmv2 reports the port down (its is_up follows
+// the carrier); what bmv2 sends there is dropped. Between two bmv2
+// switches, join their ports through something else than a bare veth pair
+// (a bridge in a namespace of its own), or disabling one port takes the
+// other switch's interface down. bmv2 keeps the port attached: removing it
+// is no option,
 // for bm_dev_mgr_remove_port never returns on bmv2 1.15.5 (observed on
 // simple_switch_grpc built with PI and Thrift: the switch logs "Removing
 // port N" and blocks there). A port is enabled by setting its link up and,
@@ -26,15 +35,16 @@
 //
 // # What SetEnabled does
 //
-// Disabling port P (number N, interface I):
+// Disabling port P (number N, interface I, far end F):
 //
 //  1. bm_dev_mgr_show_ports, to learn whether N is attached elsewhere (a
 //     conflict, refused);
-//  2. set link I down (netlink, in I's network namespace).
+//  2. set F down, or I when it has no far end the agent reaches (netlink,
+//     in its network namespace).
 //
 // Enabling it:
 //
-//  1. set link I up;
+//  1. set link I up, and F;
 //  2. bm_dev_mgr_show_ports;
 //  3. bm_dev_mgr_add_port(I, N, "") unless N is already attached to I (no
 //     pcap capture is asked for).

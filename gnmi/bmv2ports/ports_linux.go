@@ -23,6 +23,7 @@ type Ports struct {
 	ports  []Port // in the configured order
 	byName map[string]Port
 	links  map[string]*linkports.Ports // by namespace path
+	cables map[string]*cable           // by port name: the far end of a veth port's link
 	dev    DevMgr
 	log    *slog.Logger
 
@@ -56,6 +57,7 @@ func New(ctx context.Context, opts Options) (*Ports, error) {
 		ports:   slices.Clone(opts.Ports),
 		byName:  make(map[string]Port, len(opts.Ports)),
 		links:   map[string]*linkports.Ports{},
+		cables:  map[string]*cable{},
 		dev:     opts.Thrift,
 		log:     opts.Logger,
 		enabled: make(map[string]bool, len(opts.Ports)),
@@ -109,11 +111,22 @@ func (p *Ports) open(ctx context.Context) error {
 		}
 	}
 	for _, sp := range p.ports {
+		c, err := findCable(sp)
+		if err != nil {
+			return fmt.Errorf("bmv2ports: port %q: the far end of %s: %w", sp.Name, sp.Iface, err)
+		}
+		cableIsUp := true
+		if c != nil {
+			p.cables[sp.Name] = c
+			if cableIsUp, err = cableUp(c); err != nil {
+				return fmt.Errorf("bmv2ports: port %q: %s: %w", sp.Name, c, err)
+			}
+		}
 		a := v.ports[sp.Name]
-		p.enabled[sp.Name] = a.attached && links[sp.Name].Enabled
+		p.enabled[sp.Name] = a.attached && links[sp.Name].Enabled && cableIsUp
 		p.log.Info("bmv2ports: serving port", "port", sp.Name, "id", sp.ID, "iface", sp.Iface,
 			"netns", sp.Namespace, "enabled", p.enabled[sp.Name], "bmv2_attached", a.attached,
-			"link_admin_up", links[sp.Name].Enabled)
+			"link_admin_up", links[sp.Name].Enabled, "far_end", c.String())
 	}
 	p.last = v
 

@@ -73,9 +73,11 @@ func TestCounters(t *testing.T) {
 	}
 }
 
-// TestDisableEnable: disabling sets the link down, bmv2 keeping the port
-// attached (bm_dev_mgr_remove_port never returns on bmv2 1.15.5), and
-// oper-status becomes DOWN; enabling sets the link up, and oper-status
+// TestDisableEnable: disabling sets the link down at its far end (the
+// veth peer h1: bmv2's own p1 stays up, as bmv2 1.15.5 stops reading every
+// port while one of its interfaces is down), bmv2 keeping the port attached
+// (bm_dev_mgr_remove_port never returns on bmv2 1.15.5), and oper-status
+// becomes DOWN; enabling sets the link up, and oper-status
 // returns to UP; a port bmv2 does not have is added
 // (bm_dev_mgr_add_port(iface, port, "")). Repeating either is harmless and
 // calls bmv2 no more.
@@ -93,8 +95,8 @@ func TestDisableEnable(t *testing.T) {
 	if n := r.dev.removes.Load(); n != 0 {
 		t.Errorf("disabling called bm_dev_mgr_remove_port (%d calls)", n)
 	}
-	if r.sw.LinkUp(t, "p1") {
-		t.Error("link p1 still up after disable")
+	if r.host.LinkUp(t, "h1") || !r.sw.LinkUp(t, "p1") {
+		t.Error("disabling did not take the link down at its far end h1, bmv2's p1 staying up")
 	}
 	if ps := r.waitOper(t, "h1", gnmi.OperDown); ps.Enabled {
 		t.Error("h1 still enabled after disable")
@@ -105,7 +107,7 @@ func TestDisableEnable(t *testing.T) {
 	if err := r.ports.SetEnabled(ctx, "h1", false); err != nil {
 		t.Fatalf("disabling a disabled port: %v", err)
 	}
-	if r.sw.LinkUp(t, "p1") || r.dev.removes.Load() != 0 {
+	if r.host.LinkUp(t, "h1") || !r.sw.LinkUp(t, "p1") || r.dev.removes.Load() != 0 {
 		t.Error("disabling a disabled port changed something")
 	}
 	// A port bmv2 does not have (removed behind the agent's back) is added
@@ -122,8 +124,8 @@ func TestDisableEnable(t *testing.T) {
 	if got := r.dev.Attached(1); got != "p1" {
 		t.Errorf("bmv2 port 1 attached to %q after enable, want p1", got)
 	}
-	if !r.sw.LinkUp(t, "p1") {
-		t.Error("link p1 down after enable")
+	if !r.sw.LinkUp(t, "p1") || !r.host.LinkUp(t, "h1") {
+		t.Error("link p1 or its far end h1 down after enable")
 	}
 	if ps := r.waitOper(t, "h1", gnmi.OperUp); !ps.Enabled {
 		t.Error("h1 not enabled after enable")

@@ -77,6 +77,18 @@ func (p *Ports) enable(ctx context.Context, sp Port) error {
 	if !link.Enabled {
 		undos = append(undos, undo{StepLinkUp, func(ctx context.Context) error { return p.setLink(ctx, sp, false) }})
 	}
+	if c := p.cables[sp.Name]; c != nil {
+		wasUp, err := cableUp(c)
+		if err == nil {
+			err = setCable(c, true)
+		}
+		if err != nil {
+			return p.fail(ctx, sp, true, StepLinkUp, fmt.Errorf("the far end %s: %w", c, err), undos...)
+		}
+		if !wasUp {
+			undos = append(undos, undo{StepLinkUp, func(context.Context) error { return setCable(c, false) }})
+		}
+	}
 	infos, err := p.showPorts(ctx)
 	if err != nil {
 		return p.fail(ctx, sp, true, StepShowPorts, err, undos...)
@@ -96,10 +108,12 @@ func (p *Ports) enable(ctx context.Context, sp Port) error {
 	return nil
 }
 
-// disable: link down; bmv2 keeps the port attached. Its receive thread
-// sees no frame while the link is down, and it reports the port down
-// (is_up follows the link). Removing the port is no option:
-// bm_dev_mgr_remove_port never returns on bmv2 1.15.5 (observed on
+// disable: the link down, by its far end when the port is a veth whose
+// peer the agent can reach (bmv2's own interface stays administratively
+// up: bmv2 1.15.5 stops reading every port while one of its interfaces is
+// down), else by the port's own interface. bmv2 keeps the port attached and
+// reports it down (is_up follows the carrier). Removing the port is no
+// option: bm_dev_mgr_remove_port never returns on bmv2 1.15.5 (observed on
 // simple_switch_grpc built with PI and Thrift: the switch logs "Removing
 // port N" and blocks there).
 func (p *Ports) disable(ctx context.Context, sp Port) error {
@@ -109,6 +123,13 @@ func (p *Ports) disable(ctx context.Context, sp Port) error {
 	}
 	if a := viewOf([]Port{sp}, infos).ports[sp.Name]; a.conflict != "" {
 		return p.fail(ctx, sp, false, StepLinkDown, fmt.Errorf("%w: %s", ErrConflict, a.conflict))
+	}
+	if c := p.cables[sp.Name]; c != nil {
+		// The far end: bmv2's own interface stays up and loses carrier.
+		if err := setCable(c, false); err != nil {
+			return p.fail(ctx, sp, false, StepLinkDown, fmt.Errorf("the far end %s: %w", c, err))
+		}
+		return nil
 	}
 	if err := p.setLink(ctx, sp, false); err != nil {
 		return p.fail(ctx, sp, false, StepLinkDown, err)

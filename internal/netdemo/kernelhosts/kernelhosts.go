@@ -189,6 +189,14 @@ func (h *Host) follow(upDelay time.Duration) (func(), error) {
 	}
 	next := 999
 	take := func(name string) { // name's link takes over
+		// A link set down administratively (lime agent takes a bmv2 port
+		// down at this far end) lost its neighbours and its route.
+		for _, o := range netdemo.Hosts {
+			if o.Name != h.Host.Name {
+				nl.NeighSet(&netlink.Neigh{LinkIndex: index[name], Family: netlink.FAMILY_V4, State: netlink.NUD_PERMANENT,
+					IP: o.IP.AsSlice(), HardwareAddr: o.MAC})
+			}
+		}
 		r := netlink.Route{LinkIndex: index[name], Dst: network, Src: h.Host.IP.AsSlice(), Scope: netlink.SCOPE_LINK, Priority: next}
 		if err := nl.RouteAdd(&r); err == nil {
 			r.Priority = metric[name]

@@ -54,10 +54,13 @@ func New(deps cli.Deps) *cobra.Command {
 		Long: `Agent is the gNMI port agent for a plain bmv2 switch (simple_switch_grpc has no
 working gNMI). It serves /interfaces/interface[name=NAME] for each --port:
 state/id is the bmv2 port number (the P4Runtime port id); setting
-config/enabled to false sets the Linux interface down (bmv2 keeps the port, and
-reports it down; bm_dev_mgr_remove_port never returns on bmv2 1.15.5), true sets
-the interface up and, when bmv2 does not have the port, adds it
-(bm_dev_mgr_add_port over Thrift), undoing what was done if a step fails;
+config/enabled to false takes the link down at its far end, the peer of a veth
+interface (bmv2 1.15.5 stops reading every port while one of its own interfaces
+is down; bmv2 keeps the port and reports it down, as bm_dev_mgr_remove_port
+never returns), or the interface itself when it has no peer the agent reaches
+(its namespace, or one in /var/run/netns); true brings the link up and, when
+bmv2 does not have the port, adds it (bm_dev_mgr_add_port over Thrift),
+undoing what was done if a step fails;
 oper-status is UP only when the interface has carrier and bmv2 has the port
 attached, and reaches ON_CHANGE subscribers as it changes (netlink events for
 the link, a poll of bmv2's port list every --poll-interval). Counters are the

@@ -130,8 +130,8 @@ func waitOper(t *testing.T, ch <-chan client.Event, name string, want ...string)
 // TestAgentEndToEnd runs `lime agent` as a user would, against interfaces in
 // a namespace (--netns by name) and a bmv2 Thrift stand-in, and drives it
 // with lime's gNMI client the way the migrator moves a host: PortID gives
-// the bmv2 port number (state/id), SetEnabled(false) removes the bmv2 port
-// and downs the link, and the ON_CHANGE oper-status stream says DOWN, then
+// the bmv2 port number (state/id), SetEnabled(false) takes the link down at
+// its far end (bmv2 keeps the port), and the ON_CHANGE oper-status stream says DOWN, then
 // UP again after SetEnabled(true). Cancelling the context stops it cleanly.
 func TestAgentEndToEnd(t *testing.T) {
 	sw, host := netns.New(t), netns.New(t)
@@ -172,8 +172,11 @@ func TestAgentEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitOper(t, sub, "h1", "DOWN")
-	if got := mem.Attached(1); got != "" {
-		t.Errorf("bmv2 port 1 still attached to %q after SetEnabled(false)", got)
+	if got := mem.Attached(1); got != "p1" {
+		t.Errorf("bmv2 port 1 attached to %q after SetEnabled(false), want p1 kept", got)
+	}
+	if host.LinkUp(t, "h1") || !sw.LinkUp(t, "p1") {
+		t.Error("SetEnabled(false) did not take the link down at its far end h1, p1 staying up")
 	}
 	if a, err := c.AdminStatus(ctx, "h1"); err != nil || a != "DOWN" {
 		t.Errorf("admin-status of h1 = %q, %v; want DOWN", a, err)
