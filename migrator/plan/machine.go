@@ -125,6 +125,9 @@ type DeviceState struct {
 	Migration migrate.State `json:"migration"`
 	// FabricUp: its target's link ports and its trunk are up.
 	FabricUp bool `json:"fabric_up,omitempty"`
+	// FabricTouched: a fabric-up ran, perhaps partly (it failed): an abort
+	// takes the fabric down.
+	FabricTouched bool `json:"fabric_touched,omitempty"`
 	// TornDown: its source's link ports and its trunk are down.
 	TornDown bool `json:"torn_down,omitempty"`
 	// Failed is why its fabric step failed ("" while it runs); its
@@ -321,7 +324,7 @@ func (m *Machine) ready() []Task {
 				out = append(out, mig)
 			}
 		case PhaseFabricDown:
-			if ds.FabricUp {
+			if ds.FabricUp || ds.FabricTouched {
 				out = append(out, Task{Device: vid, Fabric: FabricDown})
 			}
 		case PhaseUndo:
@@ -378,13 +381,16 @@ func (m *Machine) Done(t Task, err error) error {
 	delete(m.running, t)
 	i := m.index(t.Device)
 	ds, dm := &m.st.Devices[i], m.devs[i]
+	if t.Fabric == FabricUp {
+		ds.FabricTouched = true
+	}
 	switch {
 	case t.Fabric != FabricNone && err != nil:
 		ds.Failed = fmt.Sprintf("%v: %v", t.Fabric, err)
 	case t.Fabric == FabricUp:
 		ds.FabricUp = true
 	case t.Fabric == FabricDown:
-		ds.FabricUp = false
+		ds.FabricUp, ds.FabricTouched = false, false
 	case t.Fabric == FabricTeardown:
 		ds.TornDown = true
 	case err != nil:
@@ -448,7 +454,7 @@ func (m *Machine) advance() {
 				next, m.st.Group = PhaseFabricDown, 0
 			}
 		case PhaseFabricDown:
-			if m.all(func(_ migrate.Step, d *DeviceState) bool { return !d.FabricUp }) {
+			if m.all(func(_ migrate.Step, d *DeviceState) bool { return !d.FabricUp && !d.FabricTouched }) {
 				next = PhaseUndo
 			}
 		case PhaseUndo:
