@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 P4Runtime 1.3 targets (bmv2, ONOS) use a replica's egress_port; lime carries it
+
 package proxy
 
 import (

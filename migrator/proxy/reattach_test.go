@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 controller_metadata must read back as written (ONOS uses it)
+
 package proxy_test
 
 import (
