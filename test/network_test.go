@@ -128,8 +128,8 @@ func startNetwork(t testing.TB, ctx context.Context, sw switches) *network {
 // deliver passes what host i received to the traffic, and the probes'
 // frames to whoever waits for them.
 func (n *network) deliver(i int, d netdemo.Datagram, withMAC bool) {
-	if d.Seq >= probeSeq {
-		probes.got(i, d)
+	if d.Seq >= netdemo.ProbeSeq {
+		probes.Got(i, d)
 		return
 	}
 	n.traffic.DeliverDatagram(i, d, withMAC)
@@ -193,7 +193,11 @@ func (n *network) openFlows() {
 func (n *network) probe(from, to string, dport uint16, want bool, why string) {
 	n.t.Helper()
 	a, b := netdemo.HostByName(from), netdemo.HostByName(to)
-	got, err := probes.send(n.hosts[a.Index()], *a, *b, dport, want)
+	wait := dropWait
+	if want {
+		wait = deliverWait
+	}
+	got, err := probes.Send(n.hosts[a.Index()], *a, *b, dport, wait)
 	if err != nil {
 		n.t.Fatalf("%s -> %s (%s): %v", from, to, why, err)
 	}
@@ -302,62 +306,23 @@ func portMapOf(s int) string {
 	return strings.Join(parts, ",")
 }
 
-// probeSeq is the first sequence number of probes, above any the traffic
-// reaches.
-const probeSeq = 1 << 40
-
 // probes are single datagrams sent to see whether they pass.
-var probes = &probeSet{waiting: map[uint64]chan int{}, next: probeSeq}
+var probes = netdemo.NewProbes()
 
-type probeSet struct {
-	mu      sync.Mutex
-	waiting map[uint64]chan int // seq -> the host it arrived at
-	next    uint64
-}
-
-// send sends one datagram from a to b on dport and reports whether it
-// reached b (an error when it reached another host).
-func (ps *probeSet) send(from netdemo.Sender, a, b netdemo.Host, dport uint16, want bool) (bool, error) {
-	ps.mu.Lock()
-	seq := ps.next
-	ps.next++
-	ch := make(chan int, 4)
-	ps.waiting[seq] = ch
-	ps.mu.Unlock()
-	defer func() {
-		ps.mu.Lock()
-		delete(ps.waiting, seq)
-		ps.mu.Unlock()
-	}()
-	if err := from.Send(b, dport, seq); err != nil {
-		return false, err
+// pausedNetwork starts the scenario on the simulator (in-memory links),
+// the traffic and the controller's writes, and runs the plan until it
+// pauses after host group g, as its file says.
+func pausedNetwork(t *testing.T, ctx context.Context, g int) *network {
+	t.Helper()
+	n := startNetwork(t, ctx, simSwitches(t, lab.Memory))
+	n.withPause(g)
+	n.openFlows()
+	n.startLoad()
+	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
+	if !strings.Contains(r.Stderr, fmt.Sprintf("paused after host group %d", g)) {
+		t.Fatalf("the plan did not pause after group %d:\n%s", g, r)
 	}
-	wait := dropWait
-	if want {
-		wait = deliverWait
-	}
-	select {
-	case at := <-ch:
-		if at != b.Index() {
-			return false, fmt.Errorf("arrived at %s", netdemo.Hosts[at].Name)
-		}
-		return true, nil
-	case <-time.After(wait):
-		return false, nil
-	}
-}
-
-// got takes a probe host i received.
-func (ps *probeSet) got(i int, d netdemo.Datagram) {
-	ps.mu.Lock()
-	ch := ps.waiting[d.Seq]
-	ps.mu.Unlock()
-	if ch != nil {
-		select {
-		case ch <- i:
-		default:
-		}
-	}
+	return n
 }
 
 // withPause writes the plan again with pause_after groups.
@@ -388,14 +353,7 @@ func (n *network) withPause(groups ...int) {
 func TestSimNetworkAbort(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx, simSwitches(t, lab.Memory))
-	n.withPause(2)
-	n.openFlows()
-	n.startLoad()
-	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
-	if !strings.Contains(r.Stderr, "paused after host group 2") {
-		t.Fatalf("the plan did not pause after group 2:\n%s", r)
-	}
+	n := pausedNetwork(t, ctx, 2)
 	moved := 0
 	for _, h := range n.hosts {
 		if !h.OnOld() {
@@ -418,7 +376,7 @@ func TestSimNetworkAbort(t *testing.T) {
 		}
 	}
 	if err := n.ctl.Check(ctx); err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v (the controller reconnected: %v)", err, n.ctl.Reconnects)
 	}
 	for s := 1; s <= netdemo.Switches; s++ {
 		n.checkPorts(fmt.Sprintf("s%d", s), n.old[s], func(p uint32) bool { return p != netdemo.TrunkPort }, "after the abort")
@@ -451,14 +409,7 @@ func TestSimNetworkAbort(t *testing.T) {
 func TestSimNetworkRestartBetweenGroups(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx, simSwitches(t, lab.Memory))
-	n.withPause(1)
-	n.openFlows()
-	n.startLoad()
-	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
-	if !strings.Contains(r.Stderr, "paused after host group 1") {
-		t.Fatalf("the plan did not pause after group 1:\n%s", r)
-	}
+	n := pausedNetwork(t, ctx, 1)
 	n.proxy.Kill()
 	time.Sleep(200 * time.Millisecond) // the controller finds it gone
 	n.startProxy()
@@ -466,7 +417,7 @@ func TestSimNetworkRestartBetweenGroups(t *testing.T) {
 	if !regexp.MustCompile(`PLAN \S+: hosts, paused.* \(group 1 of 3\), paused after group 1`).MatchString(st.Stdout) {
 		t.Fatalf("after the restart, lime status says:\n%s", st.Stdout)
 	}
-	r = runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--retry")
+	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--retry")
 	rep := n.stopLoad()
 	t.Logf("lime migrate --retry:\n%s", r.Stderr)
 	t.Logf("traffic: %d datagrams sent, %d delivered, %d lost; the controller wrote %d updates", rep.Sent, rep.Delivered, rep.Lost, n.ctl.Writes)

@@ -40,6 +40,9 @@ type Controller struct {
 	devs map[int]*ctlDevice
 	// Writes counts the updates the proxy answered OK.
 	Writes int
+	// Reconnects are why the controller connected again (the proxy went
+	// away under a request).
+	Reconnects []string
 }
 
 type ctlDevice struct {
@@ -52,6 +55,8 @@ type ctlDevice struct {
 	unsure   map[entity.Key]*p4v1.Entity
 	counters map[entity.Key]int64 // last packet count of each host route
 	decoy    int
+	// ops are the writes of each key, for telling what went wrong.
+	ops map[entity.Key][]string
 }
 
 // ControllerElectionID is the controller's election id towards the proxy.
@@ -69,7 +74,8 @@ func NewController(ctx context.Context, addr string, prog *pipelines.Program, co
 	}
 	c := &Controller{addr: addr, prog: prog, cookie: cookie, in: in, log: log, devs: map[int]*ctlDevice{}}
 	for s := 1; s <= Switches; s++ {
-		d := &ctlDevice{vid: s, model: map[entity.Key]*p4v1.Entity{}, unsure: map[entity.Key]*p4v1.Entity{}, counters: map[entity.Key]int64{}}
+		d := &ctlDevice{vid: s, model: map[entity.Key]*p4v1.Entity{}, unsure: map[entity.Key]*p4v1.Entity{}, counters: map[entity.Key]int64{},
+			ops: map[entity.Key][]string{}}
 		c.devs[s] = d
 		if err := c.connect(ctx, d); err != nil {
 			c.Close()
@@ -86,9 +92,10 @@ func (c *Controller) Info() *info.Info { return c.in }
 // when the cookie differs, the pipeline.
 func (c *Controller) connect(ctx context.Context, d *ctlDevice) error {
 	if d.c != nil {
+		// Its election id is taken again: the old session goes first. The
+		// closed client stays until a new one replaces it (its calls fail).
 		d.s.Close()
 		d.c.Close()
-		d.c, d.s = nil, nil
 	}
 	eid := ControllerElectionID
 	cl, err := client.Dial(ctx, c.addr, client.DialOptions{DeviceID: uint64(d.vid), ElectionID: &eid, Insecure: true, Logger: c.log})
@@ -181,6 +188,9 @@ func (c *Controller) Churn(ctx context.Context, period time.Duration) error {
 			return err
 		}
 		c.log.Info("controller: the proxy is away; reconnecting", "device", d.vid, "err", err)
+		c.mu.Lock()
+		c.Reconnects = append(c.Reconnects, fmt.Sprintf("%s device %d: %v", time.Now().Format("15:04:05.000"), d.vid, err))
+		c.mu.Unlock()
 		if err := c.reconnect(ctx, d); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -193,12 +203,23 @@ func (c *Controller) Churn(ctx context.Context, period time.Duration) error {
 // away reports whether err says the proxy (or the device behind it) did
 // not answer, rather than refused.
 func away(err error) bool {
+	var we *client.WriteError
+	if errors.As(err, &we) {
+		for _, f := range we.Failures {
+			if f.BatchWide && client.Uncertain(status.Code(f.Err)) {
+				return true // the whole request failed: it may have applied
+			}
+		}
+		return len(we.Failures) == 0 // else refused, update by update
+	}
+	if _, ok := status.FromError(err); !ok {
+		return false // not an answer at all: an inconsistency the controller found
+	}
 	switch status.Code(err) {
 	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded, codes.Unknown:
 		return true
 	}
-	var we *client.WriteError
-	return errors.As(err, &we) && len(we.Failures) == 0
+	return false
 }
 
 // reconnect connects to d's device again until it answers (bounded).
@@ -262,6 +283,7 @@ func (c *Controller) churnOnce(ctx context.Context, d *ctlDevice) error {
 func (c *Controller) write(ctx context.Context, d *ctlDevice, u *p4v1.Update) error {
 	k := entity.MustOf(u.Entity)
 	err := d.c.Write(ctx, []*p4v1.Update{u})
+	d.ops[k] = append(d.ops[k], fmt.Sprintf("%s %v: %v", time.Now().Format("15:04:05.000000"), u.Type, err))
 	if err != nil {
 		if away(err) {
 			d.unsure[k] = u.Entity
@@ -361,7 +383,7 @@ func (c *Controller) Check(ctx context.Context) error {
 		}
 		for k, e := range d.model {
 			if !seen[k] {
-				return fmt.Errorf("controller: device %d: %s was written and is missing", s, entity.Describe(e, c.in))
+				return fmt.Errorf("controller: device %d: %s was written and is missing (its writes: %v)", s, entity.Describe(e, c.in), d.ops[k])
 			}
 		}
 	}

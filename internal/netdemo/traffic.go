@@ -217,3 +217,60 @@ func (t *Traffic) Window(from, to time.Time) (sent, delivered int64) {
 	}
 	return sent, delivered
 }
+
+// ProbeSeq is the first sequence number of probes, above any the traffic
+// reaches: a receiver passes datagrams from there on to Probes.Got.
+const ProbeSeq = 1 << 40
+
+// Probes sends single datagrams to see whether, and where, they arrive.
+// It is safe for concurrent use.
+type Probes struct {
+	mu      sync.Mutex
+	waiting map[uint64]chan int // seq -> the host it arrived at
+	next    uint64
+}
+
+// NewProbes returns a prober.
+func NewProbes() *Probes { return &Probes{waiting: map[uint64]chan int{}, next: ProbeSeq} }
+
+// Send sends one datagram from host a (through from) to host b on port
+// dport and reports whether it reached b within wait (an error when it
+// reached another host).
+func (ps *Probes) Send(from Sender, a, b Host, dport uint16, wait time.Duration) (bool, error) {
+	ps.mu.Lock()
+	seq := ps.next
+	ps.next++
+	ch := make(chan int, 4)
+	ps.waiting[seq] = ch
+	ps.mu.Unlock()
+	defer func() {
+		ps.mu.Lock()
+		delete(ps.waiting, seq)
+		ps.mu.Unlock()
+	}()
+	if err := from.Send(b, dport, seq); err != nil {
+		return false, err
+	}
+	select {
+	case at := <-ch:
+		if at != b.Index() {
+			return false, fmt.Errorf("%s -> %s arrived at %s", a.Name, b.Name, Hosts[at].Name)
+		}
+		return true, nil
+	case <-time.After(wait):
+		return false, nil
+	}
+}
+
+// Got takes a probe host i received.
+func (ps *Probes) Got(i int, d Datagram) {
+	ps.mu.Lock()
+	ch := ps.waiting[d.Seq]
+	ps.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- i:
+		default:
+		}
+	}
+}

@@ -9,6 +9,8 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/p4/canon"
+	"github.com/lime-p4/lime/p4/info"
 )
 
 // WriteFunc applies a WriteRequest, as a P4Runtime server's Write does.
@@ -27,25 +29,24 @@ const bigTableSize = 1 << 20
 func bigtable(tb testing.TB, load LoadFunc) (WriteFunc, func(i int) *p4v1.Update) {
 	cfg := Config(tb, fixtures.Get(tb, "scale-bigtable"), 0)
 	write := load(tb, cfg)
-	l2 := Index(tb, cfg.P4Info).TableByName("I.l2")
-	fwd := l2.Actions[0]
-	for _, a := range l2.Actions {
-		if len(a.Params) > 0 {
-			fwd = a
-		}
-	}
+	in := Index(tb, cfg.P4Info)
 	return write, func(i int) *p4v1.Update {
-		var mac [8]byte
-		binary.BigEndian.PutUint64(mac[:], uint64(i)+1)
-		a := &p4v1.Action{ActionId: fwd.ID}
-		for _, p := range fwd.Params {
-			a.Params = append(a.Params, &p4v1.Action_Param{ParamId: p.ID, Value: []byte{1}})
-		}
-		return &p4v1.Update{Type: p4v1.Update_INSERT, Entity: &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{
-			TableId: l2.ID,
-			Match:   []*p4v1.FieldMatch{{FieldId: l2.Fields[0].ID, FieldMatchType: &p4v1.FieldMatch_Exact_{Exact: &p4v1.FieldMatch_Exact{Value: mac[2:]}}}},
-			Action:  &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: a}}}}}}
+		return &p4v1.Update{Type: p4v1.Update_INSERT, Entity: L2Entry(in, i, 1)}
 	}
+}
+
+// L2Entry is the i-th entry of scale-bigtable's I.l2 (exact on the 48-bit
+// MAC i+1), forwarding to port (I.fwd).
+func L2Entry(in *info.Info, i int, port byte) *p4v1.Entity {
+	l2 := in.TableByName("I.l2")
+	fwd := in.ActionByName("I.fwd")
+	var mac [8]byte
+	binary.BigEndian.PutUint64(mac[:], uint64(i)+1)
+	return &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: l2.ID,
+		Match: []*p4v1.FieldMatch{{FieldId: l2.Fields[0].ID, FieldMatchType: &p4v1.FieldMatch_Exact_{
+			Exact: &p4v1.FieldMatch_Exact{Value: canon.Canonical(mac[2:])}}}},
+		Action: &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: &p4v1.Action{ActionId: fwd.ID,
+			Params: []*p4v1.Action_Param{{ParamId: fwd.Params[0].ID, Value: []byte{port}}}}}}}}}
 }
 
 // BenchWriteBatch1000 measures batched Writes of 1000 INSERTs into

@@ -2,7 +2,6 @@ package clone_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,8 +11,8 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
+	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/migrator/clone"
-	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/p4/translate"
@@ -27,17 +26,9 @@ const (
 // l2Entries streams n entries of scale-bigtable's I.l2 (exact on a 48-bit
 // MAC, 1,048,576 entries) into w.
 func l2Entries(b testing.TB, in *info.Info, n int, w *client.BatchWriter) {
-	t := in.TableByName("I.l2")
-	fwd := in.ActionByName("I.fwd")
 	ctx := context.Background()
-	var mac [8]byte
 	for i := 0; i < n; i++ {
-		binary.BigEndian.PutUint64(mac[:], uint64(i)+1)
-		e := &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: t.ID,
-			Match: []*p4v1.FieldMatch{{FieldId: t.Fields[0].ID, FieldMatchType: &p4v1.FieldMatch_Exact_{Exact: &p4v1.FieldMatch_Exact{Value: canon.Canonical(append([]byte(nil), mac[2:]...))}}}},
-			Action: &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: &p4v1.Action{ActionId: fwd.ID,
-				Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{byte(i%8 + 1)}}}}}}}}}
-		if err := w.Add(ctx, &p4v1.Update{Type: p4v1.Update_INSERT, Entity: e}); err != nil {
+		if err := w.Add(ctx, &p4v1.Update{Type: p4v1.Update_INSERT, Entity: p4test.L2Entry(in, i, byte(i%8+1))}); err != nil {
 			b.Fatal(err)
 		}
 	}

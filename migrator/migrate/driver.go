@@ -37,6 +37,13 @@ type CutOverSaver interface {
 	SaveCutOver(device uint64, v any) error
 }
 
+// OffsetSaver is a Journal that also keeps the counts a device holds from
+// a mirror an abort detached (the proxy's Offsets), so that a restarted
+// proxy adds them still.
+type OffsetSaver interface {
+	SaveOffsets(device uint64, v any) error
+}
+
 // Driver runs one migration's actions against the proxy and the devices.
 // Fields left nil are not used: without port switches the hosts are
 // assumed to move by other means (the driver only rewrites the state);
@@ -197,8 +204,7 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 	case MoveBack:
 		return d.moveBack(ctx, a.Port)
 	case Detach:
-		_, err := d.Device.DetachMirror()
-		return err
+		return d.detach(ctx)
 	case Clear:
 		return d.clear(ctx)
 	}
@@ -542,6 +548,19 @@ func (d *Driver) cutOver(ctx context.Context) error {
 	}
 	if err := d.trunk(ctx, false); err != nil {
 		d.Log.Warn("cut over, but the trunk stays up", "err", err)
+	}
+	return nil
+}
+
+// detach detaches the mirror; the counts it kept are journalled.
+func (d *Driver) detach(ctx context.Context) error {
+	if _, err := d.Device.DetachMirror(ctx); err != nil {
+		return err
+	}
+	if j, ok := d.Journal.(OffsetSaver); ok {
+		if err := j.SaveOffsets(d.Device.ID(), d.Device.Offsets()); err != nil {
+			d.Log.Error("detached, but the journal did not keep the mirror's counts: a restarted proxy would read counters lower", "err", err)
+		}
 	}
 	return nil
 }

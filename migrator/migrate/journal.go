@@ -29,6 +29,10 @@ type Record struct {
 	// CutOver is what the device keeps from its source once cut over
 	// (opaque here: the proxy's CutOverState).
 	CutOver json.RawMessage `json:"cut_over,omitempty"`
+	// Offsets are the counts the device keeps from a mirror an abort
+	// detached (opaque here: the proxy's Offsets). A new migration of the
+	// device keeps them in its record.
+	Offsets json.RawMessage `json:"offsets,omitempty"`
 	Updated time.Time       `json:"updated"`
 }
 
@@ -84,6 +88,17 @@ func (j *BoltJournal) SaveCutOver(device uint64, v any) error {
 	})
 }
 
+// SaveOffsets records the counts device keeps from a detached mirror
+// (OffsetSaver).
+func (j *BoltJournal) SaveOffsets(device uint64, v any) error {
+	return j.update(device, func(r *Record) (err error) {
+		if r.Offsets, err = json.Marshal(v); err != nil {
+			return fmt.Errorf("journal: offsets: %w", err)
+		}
+		return nil
+	})
+}
+
 // update changes device's record with f, in one transaction.
 func (j *BoltJournal) update(device uint64, f func(*Record) error) error {
 	return j.db.Update(func(tx *bolt.Tx) error { return updateIn(tx, device, f) })
@@ -111,11 +126,24 @@ func updateIn(tx *bolt.Tx, device uint64, f func(*Record) error) error {
 }
 
 func (j *BoltJournal) put(r Record) error {
+	return j.db.Update(func(tx *bolt.Tx) error { return putIn(tx, r) })
+}
+
+// putIn writes r, replacing device's record but for the offsets a former
+// migration left, which r keeps.
+func putIn(tx *bolt.Tx, r Record) error {
+	bk := tx.Bucket(bucket)
+	if old := bk.Get(key(r.Device)); old != nil && r.Offsets == nil {
+		var o Record
+		if err := json.Unmarshal(old, &o); err == nil {
+			r.Offsets = o.Offsets
+		}
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return j.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put(key(r.Device), b) })
+	return bk.Put(key(r.Device), b)
 }
 
 // Get returns device's migration.
@@ -184,11 +212,7 @@ func (j *BoltJournal) StartPlan(plan, st any, devices []Record) error {
 	return j.db.Update(func(tx *bolt.Tx) error {
 		for _, r := range devices {
 			r.Updated = now
-			b, err := json.Marshal(r)
-			if err != nil {
-				return err
-			}
-			if err := tx.Bucket(bucket).Put(key(r.Device), b); err != nil {
+			if err := putIn(tx, r); err != nil {
 				return err
 			}
 		}

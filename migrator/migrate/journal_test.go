@@ -52,3 +52,37 @@ func TestJournalSurvivesReopen(t *testing.T) {
 		t.Fatal("device 4 has a migration")
 	}
 }
+
+// The counts an aborted migration kept (SaveOffsets) stay in the device's
+// record when a new migration of it starts, alone or in a plan: they are
+// the device's, not the migration's.
+func TestJournalKeepsOffsetsAcrossMigrations(t *testing.T) {
+	j, err := OpenJournal(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	type offset struct{ Packets int }
+	if err := j.Start(1, "first", State{Step: Validate}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SaveOffsets(1, []offset{{Packets: 7}}); err != nil {
+		t.Fatal(err)
+	}
+	want := `[{"Packets":7}]`
+	if err := j.Start(1, "second", State{Step: Validate}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := j.Get(1); string(r.Offsets) != want || string(r.Spec) != `"second"` {
+		t.Fatalf("after a new start: spec %s, offsets %s", r.Spec, r.Offsets)
+	}
+	if err := j.StartPlan("plan", "state", []Record{{Device: 1, Spec: []byte(`"third"`)}, {Device: 2, Spec: []byte(`"other"`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := j.Get(1); string(r.Offsets) != want || string(r.Spec) != `"third"` {
+		t.Fatalf("after a plan's start: spec %s, offsets %s", r.Spec, r.Offsets)
+	}
+	if r, _, _ := j.Get(2); r.Offsets != nil {
+		t.Fatalf("device 2 got offsets %s", r.Offsets)
+	}
+}

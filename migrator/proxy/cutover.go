@@ -40,7 +40,7 @@ func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("device %d: keeping the pipeline of %s: %w", d.id, src.Name, err)
 	}
-	offsets, err := d.counters(ctx, src)
+	final, err := d.counters(ctx, src)
 	if err != nil {
 		return nil, err
 	}
@@ -53,11 +53,13 @@ func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
 	d.mu.Lock()
 	d.unlistenLocked(src)
 	d.auth, d.mirror, d.mode, d.virtual, d.cutMap = b, nil, MirrorOff, cfg, ports.Map
-	d.ports, d.moved, d.shadow, d.offsets = nil, nil, nil, offsets
+	d.ports, d.moved, d.shadow, d.seenMirror = nil, nil, nil, nil
+	d.offsets = sumCounters(d.offsets, final)
+	n := len(d.offsets)
 	d.mu.Unlock()
 	d.digests.reset()
 	d.portsChanged()
-	d.log.Info("cut over", "from", src.Name, "to", b.Name, "counter_offsets", len(offsets))
+	d.log.Info("cut over", "from", src.Name, "to", b.Name, "counter_offsets", n)
 	return src, nil
 }
 
@@ -167,6 +169,38 @@ func addCounters(ents []*p4v1.Entity, add map[entity.Key]*p4v1.CounterData) {
 	}
 }
 
+// sumCounters returns a new map with, for each key of a or b, the sum of
+// their counts.
+func sumCounters(a, b map[entity.Key]*p4v1.CounterData) map[entity.Key]*p4v1.CounterData {
+	out := make(map[entity.Key]*p4v1.CounterData, len(a)+len(b))
+	for _, m := range []map[entity.Key]*p4v1.CounterData{a, b} {
+		for k, c := range m {
+			o := out[k]
+			if o == nil {
+				o = &p4v1.CounterData{}
+				out[k] = o
+			}
+			o.ByteCount += c.GetByteCount()
+			o.PacketCount += c.GetPacketCount()
+		}
+	}
+	return out
+}
+
+// keepHighest raises each counter of into to its value in from, when
+// higher (into gains the keys it lacks).
+func keepHighest(into, from map[entity.Key]*p4v1.CounterData) {
+	for k, c := range from {
+		o := into[k]
+		if o == nil {
+			into[k] = &p4v1.CounterData{ByteCount: c.GetByteCount(), PacketCount: c.GetPacketCount()}
+			continue
+		}
+		o.ByteCount = max(o.ByteCount, c.GetByteCount())
+		o.PacketCount = max(o.PacketCount, c.GetPacketCount())
+	}
+}
+
 // asksCounters reports whether a read filter reads counter values.
 func asksCounters(f *p4v1.Entity) bool {
 	switch x := f.GetEntity().(type) {
@@ -178,12 +212,12 @@ func asksCounters(f *p4v1.Entity) bool {
 	return false
 }
 
-// forgetOffsets drops the offsets a write makes meaningless: of an entry
-// deleted, or a counter the controller set.
+// forgetOffsets drops the offsets (and the mirror's counts seen) a write
+// makes meaningless: of an entry deleted, or a counter the controller set.
 func (d *Device) forgetOffsets(ups []*p4v1.Update, applied []int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.offsets) == 0 {
+	if len(d.offsets) == 0 && len(d.seenMirror) == 0 {
 		return
 	}
 	for _, i := range applied {
@@ -193,18 +227,18 @@ func (d *Device) forgetOffsets(ups []*p4v1.Update, applied []int) {
 		}
 		if k, err := counterKey(u.Entity); err == nil {
 			delete(d.offsets, k)
+			delete(d.seenMirror, k)
 		}
 	}
 }
 
-// mirrorCounters reads from the live mirror the counters the filters ask
-// for: while both devices carry traffic a counter is the sum of both.
-func (d *Device) mirrorCounters(ctx context.Context, filters []*p4v1.Entity) (map[entity.Key]*p4v1.CounterData, error) {
-	d.mu.RLock()
-	b, mode := d.mirror, d.mode
-	d.mu.RUnlock()
-	if b == nil || mode != MirrorLive || !slices.ContainsFunc(filters, asksCounters) {
-		return nil, nil
+// mirrorCounters reads from mirror b the counters the filters ask for:
+// while both devices carry traffic a counter is the sum of both (the clone
+// leaves the target's counters at zero). When b does not answer, the
+// highest values reads took from it stand in: a counter never goes back.
+func (d *Device) mirrorCounters(ctx context.Context, b *Backend, filters []*p4v1.Entity) map[entity.Key]*p4v1.CounterData {
+	if b == nil || !slices.ContainsFunc(filters, asksCounters) {
+		return nil
 	}
 	var asked []*p4v1.Entity
 	for _, f := range filters {
@@ -212,5 +246,39 @@ func (d *Device) mirrorCounters(ctx context.Context, filters []*p4v1.Entity) (ma
 			asked = append(asked, f)
 		}
 	}
-	return d.readCounters(ctx, b, asked, false)
+	got, err := d.readCounters(ctx, b, asked, false)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mirror != b {
+		return got // detached meanwhile: its counts are offsets now
+	}
+	if err != nil {
+		d.log.Warn("the mirror's counters did not read; adding those the controller saw last", "mirror", b.Name, "err", err)
+		got = make(map[entity.Key]*p4v1.CounterData, len(d.seenMirror))
+		keepHighest(got, d.seenMirror)
+		return got
+	}
+	if d.seenMirror == nil {
+		d.seenMirror = map[entity.Key]*p4v1.CounterData{}
+	}
+	keepHighest(d.seenMirror, got)
+	return got
+}
+
+// mirrorFinal is what the live mirror b counted, for an abort to keep:
+// read afresh, and where b does not answer, the highest values reads took
+// from it (the controller saw no more).
+func (d *Device) mirrorFinal(ctx context.Context, b *Backend) map[entity.Key]*p4v1.CounterData {
+	d.mu.RLock()
+	final := make(map[entity.Key]*p4v1.CounterData, len(d.seenMirror))
+	keepHighest(final, d.seenMirror)
+	d.mu.RUnlock()
+	rctx, cancel := context.WithTimeout(ctx, d.opts.WriteTimeout)
+	defer cancel()
+	got, err := d.counters(rctx, b)
+	if err != nil {
+		d.log.Warn("detaching the mirror: its counters did not read; keeping those the controller saw", "mirror", b.Name, "err", err)
+	}
+	keepHighest(final, got)
+	return final
 }

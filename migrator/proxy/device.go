@@ -68,12 +68,17 @@ type Device struct {
 	// source holds in another form: those sending to a moved host, which
 	// the source sends to the trunk instead.
 	shadow map[entity.Key]*p4v1.Entity
-	// offsets are the counters of a source released at cut over, added to
-	// the target's.
+	// offsets are counts kept from a switch that no longer counts for the
+	// device, added to what reads answer (a counter never goes back): the
+	// source's, released at cut over, and a mirror's, detached by an abort
+	// after it carried traffic.
 	offsets map[entity.Key]*p4v1.CounterData
-	journal [][]*p4v1.Update // writes recorded while logging (virtual form)
-	repairs []Repair
-	digests digestRoutes
+	// seenMirror is the highest value of each counter reads took from the
+	// live mirror: what an abort keeps when the mirror no longer answers.
+	seenMirror map[entity.Key]*p4v1.CounterData
+	journal    [][]*p4v1.Update // writes recorded while logging (virtual form)
+	repairs    []Repair
+	digests    digestRoutes
 
 	// cutMap is the port map of the migration that cut over (virtual ->
 	// target port), for the interfaces served over gNMI.
@@ -206,23 +211,29 @@ func (d *Device) AttachMirror(b *Backend, ports Ports) error {
 
 // DetachMirror stops mirroring (an abort): writes go to the authoritative
 // device only; what was recorded and not replayed is dropped, as are
-// repairs. Moved hosts must be moved back first. It returns the mirror
-// (nil without one), which the caller closes.
-func (d *Device) DetachMirror() (*Backend, error) {
+// repairs. Moved hosts must be moved back first. The mirror's counts are
+// kept as offsets, added to the device's from then on: a counter the
+// controller read as the sum of both never goes back. It returns the
+// mirror (nil without one), which the caller closes.
+func (d *Device) DetachMirror(ctx context.Context) (*Backend, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	b := d.mirror
+	d.mu.RLock()
+	b, moved := d.mirror, len(d.moved)
+	d.mu.RUnlock()
 	if b == nil {
 		return nil, nil
 	}
-	if len(d.moved) > 0 {
-		return nil, fmt.Errorf("device %d: %d hosts are on %s: move them back before detaching it", d.id, len(d.moved), b.Name)
+	if moved > 0 {
+		return nil, fmt.Errorf("device %d: %d hosts are on %s: move them back before detaching it", d.id, moved, b.Name)
 	}
+	final := d.mirrorFinal(ctx, b)
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.unlistenLocked(b)
+	d.offsets = sumCounters(d.offsets, final)
 	d.mirror, d.mode, d.journal, d.repairs = nil, MirrorOff, nil, nil
-	d.ports, d.moved, d.shadow = nil, nil, nil
+	d.ports, d.moved, d.shadow, d.seenMirror = nil, nil, nil, nil
 	d.auth.setTranslators(nil)
 	b.setTranslators(nil)
 	d.log.Info("mirror detached", "mirror", b.Name)

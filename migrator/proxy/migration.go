@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -153,8 +154,8 @@ func (d *Device) Moved() []uint64 {
 // p's port there instead of the trunk, then the source's send to the trunk
 // instead of p; packet-outs to p go to the mirror. The caller enables the
 // host's port on the mirror before, and disables it on the source after.
-// Writes wait while it runs. On error nothing changed on the proxy (some
-// entities may be rewritten already: run it again).
+// Writes wait while it runs. On error the host is where it was for the
+// proxy (some entities may be rewritten already: run it again).
 func (d *Device) MoveHost(ctx context.Context, p uint64) error {
 	return d.move(ctx, p, true)
 }
@@ -226,6 +227,15 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 	if !toMirror {
 		first, firstUps, second, secondUps = auth, srcUps, b, dstUps
 	}
+	// While the devices change, reads answer the controller's form of
+	// what sends to p either way (writes wait; what the shadow holds is
+	// what the controller wrote).
+	d.mu.Lock()
+	during := make(map[entity.Key]*p4v1.Entity, len(d.shadow)+len(shadow))
+	maps.Copy(during, d.shadow)
+	maps.Copy(during, shadow)
+	d.shadow = during
+	d.mu.Unlock()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
 	if err := first.client.Write(wctx, firstUps); err != nil {

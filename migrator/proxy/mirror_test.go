@@ -163,7 +163,7 @@ func TestPipelineLockedWhileMirrored(t *testing.T) {
 	if err := c.SetPipelineConfig(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY, cfg); err != nil {
 		t.Fatalf("VERIFY during a migration: %v", err)
 	}
-	if b, err := r.dev.DetachMirror(); b != r.dstB || err != nil {
+	if b, err := r.dev.DetachMirror(ctx); b != r.dstB || err != nil {
 		t.Fatalf("detached %v, %v", b, err)
 	}
 	if _, mode := r.dev.Mirror(); mode != proxy.MirrorOff {

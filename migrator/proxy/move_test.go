@@ -172,3 +172,81 @@ func mustTranslateWith(t *testing.T, tr *translate.Translator, e *p4v1.Entity) *
 func cloneTo(ctx context.Context, r *rig, tr *translate.Translator) (*clone.Result, error) {
 	return clone.Run(ctx, r.src.Client, r.dstB.Client(), clone.Options{Translator: tr, SkipCounters: true})
 }
+
+// An abort (DESIGN.md, "abort") moves the hosts back and detaches the
+// mirror: what the target counted while it carried them stays in the
+// counters the controller reads, which never go back (P4Runtime spec
+// section 9.2 "Counters": counts only grow until the controller sets them)
+// — read afresh from the target, or, when it no longer answers, as the
+// controller last saw them.
+func TestAbortKeepsTheMirrorsCounts(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		deadDest bool
+	}{{"target answers", false}, {"target gone", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules,
+				srcPorts: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}},
+				dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
+			if _, err := port.Connect(r.src.Sim.Port("trunk"), r.dst.Sim.Port("trunk")); err != nil {
+				t.Fatal(err)
+			}
+			c, _ := r.controller(1)
+			ctx := testCtx(t)
+			a, b := l2(r.src.Info, 0xa, 1), l2(r.src.Info, 0xb, 2)
+			if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: a}, {Type: p4v1.Update_INSERT, Entity: b}}); err != nil {
+				t.Fatal(err)
+			}
+			a1, b1 := simtest.Host(t, r.src, "eth1"), simtest.Host(t, r.src, "eth2")
+			a2 := simtest.Host(t, r.dst, "eth11")
+			pm := translate.NewPortMap(map[uint64]uint64{1: 11, 2: 12, 255: 255})
+			if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: pm, Hosts: []uint64{1, 2}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cloneTo(ctx, r, r.dev.MirrorTranslator()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.dev.CatchUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.dev.MoveHost(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			for range 3 { // the target counts b's entry (to the trunk), the source a's
+				simtest.Pass(t, a2, b1, 0xb, 0xa)
+			}
+			seen := readOne(t, c, withCounter(b)).GetTableEntry().GetCounterData().GetPacketCount()
+			if seen < 6 { // three frames, counted on either device
+				t.Fatalf("b's counter reads %d with both devices counting", seen)
+			}
+			if err := r.dev.MoveBack(ctx, 1); err != nil {
+				t.Fatal(err)
+			}
+			if tc.deadDest {
+				r.dstB.Close()
+			}
+			if _, err := r.dev.DetachMirror(ctx); err != nil {
+				t.Fatal(err)
+			}
+			got := readOne(t, c, withCounter(b)).GetTableEntry().GetCounterData().GetPacketCount()
+			if got < seen {
+				t.Fatalf("b's counter went back from %d to %d when the mirror was detached", seen, got)
+			}
+			simtest.Pass(t, a1, b1, 0xb, 0xa)
+			if now := readOne(t, c, withCounter(b)).GetTableEntry().GetCounterData().GetPacketCount(); now != got+1 {
+				t.Fatalf("b's counter reads %d after one more frame, was %d", now, got)
+			}
+			if len(r.dev.Offsets()) == 0 {
+				t.Fatal("the device keeps no offsets for a journal")
+			}
+			// A controller that deletes the entry and writes it again
+			// starts its count from zero.
+			if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_DELETE, Entity: entity.Query(b)}, {Type: p4v1.Update_INSERT, Entity: b}}); err != nil {
+				t.Fatal(err)
+			}
+			if now := readOne(t, c, withCounter(b)).GetTableEntry().GetCounterData().GetPacketCount(); now != 0 {
+				t.Fatalf("a written-again entry's counter reads %d", now)
+			}
+		})
+	}
+}

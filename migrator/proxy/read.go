@@ -24,19 +24,16 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 	if err := d.checkHeld(); err != nil {
 		return err
 	}
-	add, err := d.mirrorCounters(ctx, req.GetEntities())
-	if err != nil {
-		return err
-	}
+	// The devices and the offsets of one moment: a mirror detached or a
+	// source released meanwhile has its counts in newer offsets.
 	d.mu.RLock()
-	auth, offsets := d.auth, d.offsets
+	auth, mirror, offsets := d.auth, d.mirror, d.offsets
 	d.mu.RUnlock()
-	if len(offsets) > 0 {
-		add = offsets // cut over: there is no mirror
-	}
+	mirrored := d.mirrorCounters(ctx, mirror, req.GetEntities())
 	return d.readFrom(ctx, auth, req.GetEntities(), func(r *p4v1.ReadResponse) error {
+		addCounters(r.GetEntities(), mirrored)
 		d.mu.RLock() // offsets lose the counters the controller deletes
-		addCounters(r.GetEntities(), add)
+		addCounters(r.GetEntities(), offsets)
 		d.mu.RUnlock()
 		return send(r)
 	})
@@ -56,18 +53,7 @@ func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entit
 		}
 		filters = phys
 	}
-	stream, err := b.client.Raw().Read(ctx, &p4v1.ReadRequest{DeviceId: b.client.DeviceID(), Role: b.client.Role(), Entities: filters})
-	if err != nil {
-		return err
-	}
-	for {
-		resp, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return readStream(ctx, b, filters, func(resp *p4v1.ReadResponse) error {
 		if back := b.virt(); back != nil {
 			for i, e := range resp.GetEntities() {
 				if v := d.fromShadow(b, e); v != nil {
@@ -80,7 +66,26 @@ func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entit
 				}
 			}
 		}
-		if err := send(resp); err != nil {
+		return send(resp)
+	})
+}
+
+// readStream reads filters from b as b answers them, untranslated, passing
+// each response to each.
+func readStream(ctx context.Context, b *Backend, filters []*p4v1.Entity, each func(*p4v1.ReadResponse) error) error {
+	stream, err := b.client.Raw().Read(ctx, &p4v1.ReadRequest{DeviceId: b.client.DeviceID(), Role: b.client.Role(), Entities: filters})
+	if err != nil {
+		return err
+	}
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := each(resp); err != nil {
 			return err
 		}
 	}

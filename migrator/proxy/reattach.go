@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -211,18 +210,7 @@ func stripValues(e *p4v1.Entity) {
 // readRaw reads filter f from b as b answers it, untranslated; const
 // entries are left out.
 func readRaw(ctx context.Context, b *Backend, f *p4v1.Entity, each func(*p4v1.Entity) error) error {
-	stream, err := b.client.Raw().Read(ctx, &p4v1.ReadRequest{DeviceId: b.client.DeviceID(), Role: b.client.Role(), Entities: []*p4v1.Entity{f}})
-	if err != nil {
-		return err
-	}
-	for {
-		resp, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return readStream(ctx, b, []*p4v1.Entity{f}, func(resp *p4v1.ReadResponse) error {
 		for _, e := range resp.GetEntities() {
 			if e.GetTableEntry().GetIsConst() {
 				continue
@@ -231,7 +219,8 @@ func readRaw(ctx context.Context, b *Backend, f *p4v1.Entity, each func(*p4v1.En
 				return err
 			}
 		}
-	}
+		return nil
+	})
 }
 
 // output is one place an entity names a port a packet is sent to (a

@@ -54,10 +54,7 @@ func (d *Device) CutOverState() *CutOverState {
 	if err != nil { // a config read from a switch always marshals
 		return nil
 	}
-	st := &CutOverState{Pipeline: pipe, PortMap: d.cutMap.String()}
-	for k, c := range d.offsets {
-		st.Offsets = append(st.Offsets, Offset{Key: []byte(k), Bytes: c.GetByteCount(), Packets: c.GetPacketCount()})
-	}
+	st := &CutOverState{Pipeline: pipe, PortMap: d.cutMap.String(), Offsets: d.offsetsLocked()}
 	for _, p := range d.vports.get() {
 		st.Interfaces = append(st.Interfaces, Interface{Name: p.Name, ID: p.ID})
 	}
@@ -99,10 +96,7 @@ func (p *Proxy) AddMigratedDevice(ctx context.Context, id uint64, target *Backen
 	d := newDevice(id, target, &p.opts)
 	d.mu.Lock()
 	d.origin, d.vinfo, d.virtual, d.cutMap = nil, vinfo, pipe, pm
-	d.offsets = map[entity.Key]*p4v1.CounterData{}
-	for _, o := range st.Offsets {
-		d.offsets[entity.Key(o.Key)] = &p4v1.CounterData{ByteCount: o.Bytes, PacketCount: o.Packets}
-	}
+	d.offsets = offsetMap(st.Offsets)
 	d.mu.Unlock()
 	var ifs []gnmi.PortState
 	for _, i := range st.Interfaces {
@@ -111,4 +105,43 @@ func (p *Proxy) AddMigratedDevice(ctx context.Context, id uint64, target *Backen
 	d.vports.set(ifs)
 	p.devices[id] = d
 	return d, nil
+}
+
+// Offsets are the counts the device keeps from switches that no longer
+// count for it (a source released at cut over, a mirror an abort
+// detached), which reads add: for a journal, so that a restarted proxy
+// keeps them (KeepOffsets).
+func (d *Device) Offsets() []Offset {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.offsetsLocked()
+}
+
+func (d *Device) offsetsLocked() []Offset {
+	out := make([]Offset, 0, len(d.offsets))
+	for k, c := range d.offsets {
+		out = append(out, Offset{Key: []byte(k), Bytes: c.GetByteCount(), Packets: c.GetPacketCount()})
+	}
+	return out
+}
+
+// KeepOffsets adds offs to the device's offsets (see Offsets).
+func (d *Device) KeepOffsets(offs []Offset) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.offsets = sumCounters(d.offsets, offsetMap(offs))
+}
+
+func offsetMap(offs []Offset) map[entity.Key]*p4v1.CounterData {
+	m := make(map[entity.Key]*p4v1.CounterData, len(offs))
+	for _, o := range offs {
+		c := m[entity.Key(o.Key)]
+		if c == nil {
+			c = &p4v1.CounterData{}
+			m[entity.Key(o.Key)] = c
+		}
+		c.ByteCount += o.Bytes
+		c.PacketCount += o.Packets
+	}
+	return m
 }

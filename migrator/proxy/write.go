@@ -48,10 +48,10 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	defer cancel()
 	werr := auth.write(wctx, phys, req.GetAtomicity())
 	idx, unsure := appliedUpdates(ups, werr)
+	if len(idx) > 0 {
+		d.forgetOffsets(ups, idx)
+	}
 	if mode == MirrorOff {
-		if len(idx) > 0 {
-			d.forgetOffsets(ups, idx)
-		}
 		return werr
 	}
 	if len(unsure) > 0 {

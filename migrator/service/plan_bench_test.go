@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,12 +14,12 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/plan"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
-	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 )
@@ -125,16 +124,9 @@ func populate(b *testing.B, c *client.Client, in *info.Info, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	t := in.TableByName("I.l2")
-	fwd := in.ActionByName("I.fwd")
 	ctx := context.Background()
-	var mac [8]byte
 	for i := 0; i < n; i++ {
-		binary.BigEndian.PutUint64(mac[:], uint64(i)+1)
-		e := &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: t.ID,
-			Match: []*p4v1.FieldMatch{{FieldId: t.Fields[0].ID, FieldMatchType: &p4v1.FieldMatch_Exact_{Exact: &p4v1.FieldMatch_Exact{Value: canon.Canonical(append([]byte(nil), mac[2:]...))}}}},
-			Action: &p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: &p4v1.Action{ActionId: fwd.ID,
-				Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{1}}}}}}}}}
+		e := p4test.L2Entry(in, i, 1)
 		if err := w.Add(ctx, &p4v1.Update{Type: p4v1.Update_INSERT, Entity: e}); err != nil {
 			b.Fatal(err)
 		}

@@ -23,14 +23,19 @@ func (s *Service) Restore(ctx context.Context) error {
 	if j == nil {
 		return nil
 	}
+	recs, err := j.All()
+	if err != nil {
+		return err
+	}
 	var errs []error
+	for _, rec := range recs {
+		if err := s.restoreOffsets(rec); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	inPlan, err := s.restorePlan(ctx)
 	if err != nil {
 		errs = append(errs, err)
-	}
-	recs, err := j.All()
-	if err != nil {
-		return errors.Join(append(errs, err)...)
 	}
 	for _, rec := range recs {
 		if rec.State.Step == migrate.Done || rec.State.Step == migrate.Aborted || inPlan[rec.Device] {
@@ -41,6 +46,22 @@ func (s *Service) Restore(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// restoreOffsets gives a device not cut over the counts it kept from a
+// mirror an abort detached (a device cut over has them in its cut over
+// state).
+func (s *Service) restoreOffsets(rec migrate.Record) error {
+	d := s.proxy.Device(rec.Device)
+	if len(rec.Offsets) == 0 || rec.State.Step == migrate.Done || d == nil {
+		return nil
+	}
+	var offs []proxy.Offset
+	if err := json.Unmarshal(rec.Offsets, &offs); err != nil {
+		return fmt.Errorf("journal: device %d: its counter offsets: %w", rec.Device, err)
+	}
+	d.KeepOffsets(offs)
+	return nil
 }
 
 // restoreOne takes up one device's journalled migration.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/internal/p4test"
@@ -19,6 +21,7 @@ import (
 	"github.com/lime-p4/lime/migrator/migrate"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
+	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
 )
 
@@ -172,5 +175,45 @@ func TestOneMigrationPerDevice(t *testing.T) {
 	}
 	if busy != 1 {
 		t.Fatalf("%d of two concurrent migrations of one device refused as busy, want 1", busy)
+	}
+}
+
+// The counts an aborted migration kept from its target (the journal's
+// offsets) are added again by a proxy that restarts: the controller's
+// counters do not go back across the restart.
+func TestRestoreKeepsAbortedCounts(t *testing.T) {
+	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Rules: &rules})
+	ctx := testCtx(t)
+	e := p4test.NewGen(src.Info, 3).TableEntry(src.Info.TableByName("ingress.table0_control.table0"), nil, nil)
+	simtest.Populate(t, ctx, src.Client, src.Info, []*p4v1.Entity{e}, nil)
+	j, err := migrate.OpenJournal(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := j.Start(7, service.Spec{Device: 7}, migrate.State{Step: migrate.Aborted}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.SaveOffsets(7, []proxy.Offset{{Key: []byte(entity.MustOf(e)), Packets: 5, Bytes: 320}}); err != nil {
+		t.Fatal(err)
+	}
+	p := standFor(t, src)
+	s := service.New(p, service.Options{ElectionID: eid, Rules: rules, Journal: j})
+	defer s.Close()
+	if err := s.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := entity.Query(e)
+	q.GetTableEntry().CounterData = &p4v1.CounterData{}
+	var got []*p4v1.Entity
+	err = p.Device(7).Read(ctx, &p4v1.ReadRequest{DeviceId: 7, Entities: []*p4v1.Entity{q}}, func(r *p4v1.ReadResponse) error {
+		got = append(got, r.GetEntities()...)
+		return nil
+	})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("read: %v %v", got, err)
+	}
+	if c := got[0].GetTableEntry().GetCounterData(); c.GetPacketCount() != 5 || c.GetByteCount() != 320 {
+		t.Fatalf("after the restart the counter reads %v, want the 5 packets (320 bytes) kept", c)
 	}
 }

@@ -223,17 +223,6 @@ type probe struct {
 	why      string
 }
 
-// prober sends probes and sees where they arrive.
-type prober struct {
-	mu      sync.Mutex
-	waiting map[uint64]chan int
-	seq     uint64
-}
-
-// probeSeq is the first sequence number of probes, above any the traffic
-// reaches.
-const probeSeq = 1 << 40
-
 // listen has every host pass what it receives to the traffic (or to the
 // prober), and returns the traffic.
 func (d *demo) listen(sn *netdemo.SimNet) *netdemo.Traffic {
@@ -244,8 +233,8 @@ func (d *demo) listen(sn *netdemo.SimNet) *netdemo.Traffic {
 	t := netdemo.NewTraffic(senders, netdemo.AllPairs())
 	for i, h := range sn.Hosts {
 		go h.Listen(d.ctx, func(dg netdemo.Datagram, withMAC bool) {
-			if dg.Seq >= probeSeq {
-				probes.got(i, dg)
+			if dg.Seq >= netdemo.ProbeSeq {
+				probes.Got(i, dg)
 				return
 			}
 			t.DeliverDatagram(i, dg, withMAC)
@@ -254,41 +243,15 @@ func (d *demo) listen(sn *netdemo.SimNet) *netdemo.Traffic {
 	return t
 }
 
-var probes = &prober{waiting: map[uint64]chan int{}, seq: probeSeq}
-
-func (p *prober) got(i int, dg netdemo.Datagram) {
-	p.mu.Lock()
-	ch := p.waiting[dg.Seq]
-	p.mu.Unlock()
-	if ch != nil {
-		select {
-		case ch <- i:
-		default:
-		}
-	}
-}
+var probes = netdemo.NewProbes()
 
 // send sends the probes in order and shows each one's fate.
 func (d *demo) send(sn *netdemo.SimNet, ps []probe) error {
 	for _, pr := range ps {
 		a, b := netdemo.HostByName(pr.from), netdemo.HostByName(pr.to)
-		probes.mu.Lock()
-		seq := probes.seq
-		probes.seq++
-		ch := make(chan int, 4)
-		probes.waiting[seq] = ch
-		probes.mu.Unlock()
-		if err := sn.Hosts[a.Index()].Send(*b, pr.dport, seq); err != nil {
+		got, err := probes.Send(sn.Hosts[a.Index()], *a, *b, pr.dport, 300*time.Millisecond)
+		if err != nil {
 			return err
-		}
-		got := false
-		select {
-		case at := <-ch:
-			if at != b.Index() {
-				return fmt.Errorf("%s -> %s arrived at %s", pr.from, pr.to, netdemo.Hosts[at].Name)
-			}
-			got = true
-		case <-time.After(300 * time.Millisecond):
 		}
 		verdict := map[bool]string{true: "delivered", false: "dropped"}
 		d.say("    %s -> %s  udp/%-5d %-10s (%s)", pr.from, pr.to, pr.dport, verdict[got], pr.why)
