@@ -44,36 +44,14 @@ func l2(in *info.Info, mac, port byte) *p4v1.Entity {
 // (reads translated back, counters that never go back, the controller's
 // pipeline and cookie).
 func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
-	r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules,
-		srcPorts: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}},
-		dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
-	if _, err := port.Connect(r.src.Sim.Port("trunk"), r.dst.Sim.Port("trunk")); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := r.controller(1)
+	m := liveTrunkRig(t)
+	r, c, a, b := m.rig, m.c, m.a, m.b
 	ctx := testCtx(t)
 	in := r.src.Info
-	a, b := l2(in, 0xa, 1), l2(in, 0xb, 2)
-	if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: a}, {Type: p4v1.Update_INSERT, Entity: b}}); err != nil {
-		t.Fatal(err)
-	}
-	// Each host has a link to either device; the target's is used once it moved.
-	a1, b1 := simtest.Host(t, r.src, "eth1"), simtest.Host(t, r.src, "eth2")
-	a2, b2 := simtest.Host(t, r.dst, "eth11"), simtest.Host(t, r.dst, "eth12")
+	a1, b1, a2, b2 := m.a1, m.b1, m.a2, m.b2
 	simtest.Pass(t, a1, b1, 0xb, 0xa)
-
-	pm := translate.NewPortMap(map[uint64]uint64{1: 11, 2: 12, 255: 255})
-	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: pm, Hosts: []uint64{1, 2}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := translate.New(in, r.dst.Info, translate.WithPorts(pm))
+	tr, err := translate.New(in, r.dst.Info, translate.WithPorts(trunkRigPorts))
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cloneTo(ctx, r, r.dev.MirrorTranslator()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.dev.CatchUp(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.dev.MoveHost(ctx, 1); err != nil {
@@ -139,6 +117,50 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 	}
 }
 
+// trunkRigPorts map the trunk rig's host ports (1, 2 on the source; 11,
+// 12 on the target).
+var trunkRigPorts = translate.NewPortMap(map[uint64]uint64{1: 11, 2: 12, 255: 255})
+
+// trunkRig is two onos-basic switches joined by a trunk (9=19), with hosts
+// a and b on either (a1, b1 on the source; a2, b2 on the target), the
+// controller's entries a and b sending to them, and a live mirror: ready
+// for host moves.
+type trunkRig struct {
+	rig            *rig
+	c              *client.Client
+	a, b           *p4v1.Entity
+	a1, b1, a2, b2 *port.Host
+}
+
+func liveTrunkRig(t *testing.T) trunkRig {
+	t.Helper()
+	r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules,
+		srcPorts: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}},
+		dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
+	if _, err := port.Connect(r.src.Sim.Port("trunk"), r.dst.Sim.Port("trunk")); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := r.controller(1)
+	ctx := testCtx(t)
+	m := trunkRig{rig: r, c: c, a: l2(r.src.Info, 0xa, 1), b: l2(r.src.Info, 0xb, 2)}
+	if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: m.a}, {Type: p4v1.Update_INSERT, Entity: m.b}}); err != nil {
+		t.Fatal(err)
+	}
+	// Each host has a link to either device; the target's is used once it moved.
+	m.a1, m.b1 = simtest.Host(t, r.src, "eth1"), simtest.Host(t, r.src, "eth2")
+	m.a2, m.b2 = simtest.Host(t, r.dst, "eth11"), simtest.Host(t, r.dst, "eth12")
+	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: trunkRigPorts, Hosts: []uint64{1, 2}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cloneTo(ctx, r, r.dev.MirrorTranslator()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.dev.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func withCounter(e *p4v1.Entity) *p4v1.Entity {
 	q := entity.Query(e)
 	q.GetTableEntry().CounterData = &p4v1.CounterData{}
@@ -185,30 +207,10 @@ func TestAbortKeepsTheMirrorsCounts(t *testing.T) {
 		deadDest bool
 	}{{"target answers", false}, {"target gone", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules,
-				srcPorts: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}},
-				dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
-			if _, err := port.Connect(r.src.Sim.Port("trunk"), r.dst.Sim.Port("trunk")); err != nil {
-				t.Fatal(err)
-			}
-			c, _ := r.controller(1)
+			m := liveTrunkRig(t)
+			r, c, b := m.rig, m.c, m.b
+			a1, b1, a2 := m.a1, m.b1, m.a2
 			ctx := testCtx(t)
-			a, b := l2(r.src.Info, 0xa, 1), l2(r.src.Info, 0xb, 2)
-			if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: a}, {Type: p4v1.Update_INSERT, Entity: b}}); err != nil {
-				t.Fatal(err)
-			}
-			a1, b1 := simtest.Host(t, r.src, "eth1"), simtest.Host(t, r.src, "eth2")
-			a2 := simtest.Host(t, r.dst, "eth11")
-			pm := translate.NewPortMap(map[uint64]uint64{1: 11, 2: 12, 255: 255})
-			if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: pm, Hosts: []uint64{1, 2}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := cloneTo(ctx, r, r.dev.MirrorTranslator()); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := r.dev.CatchUp(ctx); err != nil {
-				t.Fatal(err)
-			}
 			if err := r.dev.MoveHost(ctx, 1); err != nil {
 				t.Fatal(err)
 			}
