@@ -59,6 +59,7 @@ func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
 	d.mu.Unlock()
 	d.digests.reset()
 	d.portsChanged()
+	d.forgetShadows()
 	d.log.Info("cut over", "from", src.Name, "to", b.Name, "counter_offsets", n)
 	return src, nil
 }

@@ -205,6 +205,7 @@ func (d *Device) AttachMirror(b *Backend, ports Ports) error {
 	d.mirror, d.mode, d.journal = b, MirrorLogging, nil
 	d.ports, d.moved, d.shadow = &ports, moved, map[entity.Key]*p4v1.Entity{}
 	d.listenLocked(b)
+	d.forgetShadows() // a former migration's
 	d.log.Info("mirror attached", "mirror", b.Name, "mode", d.mode.String())
 	return nil
 }
@@ -236,6 +237,7 @@ func (d *Device) DetachMirror(ctx context.Context) (*Backend, error) {
 	d.ports, d.moved, d.shadow, d.seenMirror = nil, nil, nil, nil
 	d.auth.setTranslators(nil)
 	b.setTranslators(nil)
+	d.forgetShadows()
 	d.log.Info("mirror detached", "mirror", b.Name)
 	return b, nil
 }

@@ -31,6 +31,9 @@ var (
 	// (UNAVAILABLE): answering from the switches now could show the
 	// controller a state it did not write.
 	ErrHeld = errors.New("device unavailable")
+	// ErrJournal: the journal did not keep what a write needs kept before
+	// it is sent (UNAVAILABLE): nothing was written.
+	ErrJournal = errors.New("journal unavailable")
 )
 
 // toStatus turns an error into the gRPC status a controller receives: a
@@ -55,7 +58,7 @@ func codeOf(err error) codes.Code {
 		return codes.InvalidArgument
 	case errors.Is(err, ErrPermission):
 		return codes.PermissionDenied
-	case errors.Is(err, ErrHeld):
+	case errors.Is(err, ErrHeld), errors.Is(err, ErrJournal):
 		return codes.Unavailable
 	case errors.Is(err, context.Canceled):
 		return codes.Canceled

@@ -125,6 +125,43 @@ func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
 	}
 }
 
+// journalShadows keeps in Options.Shadows, before the source applies
+// writes ups (the controller's form) as phys (its own), the entities it
+// will hold in another form. writeMu is held.
+func (d *Device) journalShadows(ups, phys []*p4v1.Update) error {
+	store := d.opts.Shadows
+	d.mu.RLock()
+	moved := d.ports != nil && len(d.moved) > 0 && d.auth == d.origin
+	d.mu.RUnlock()
+	if store == nil || !moved {
+		return nil
+	}
+	var ents []*p4v1.Entity
+	for i, u := range ups {
+		if u.Type != p4v1.Update_DELETE && heldOtherwise(u.Entity, phys[i].Entity) {
+			ents = append(ents, u.Entity)
+		}
+	}
+	if len(ents) == 0 {
+		return nil
+	}
+	if err := store.KeepShadows(d.id, ents); err != nil {
+		return fmt.Errorf("device %d: %w: it did not keep what the write sends through the trunk: %w", d.id, ErrJournal, err)
+	}
+	return nil
+}
+
+// forgetShadows empties the device's Options.Shadows (its mirror is gone,
+// or new).
+func (d *Device) forgetShadows() {
+	if d.opts.Shadows == nil {
+		return
+	}
+	if err := d.opts.Shadows.ForgetShadows(d.id); err != nil {
+		d.log.Warn("the journal kept the trunk rewrites of a mirror gone", "err", err)
+	}
+}
+
 // MirrorTranslator is how the virtual device's entities reach the mirror
 // now (nil without one): a clone onto the mirror must use it, so that what
 // it copies sends to the trunk where the proxy's writes do.

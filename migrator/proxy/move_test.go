@@ -44,7 +44,7 @@ func l2(in *info.Info, mac, port byte) *p4v1.Entity {
 // (reads translated back, counters that never go back, the controller's
 // pipeline and cookie).
 func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
-	m := liveTrunkRig(t)
+	m := liveTrunkRig(t, proxy.Options{})
 	r, c, a, b := m.rig, m.c, m.a, m.b
 	ctx := testCtx(t)
 	in := r.src.Info
@@ -132,9 +132,9 @@ type trunkRig struct {
 	a1, b1, a2, b2 *port.Host
 }
 
-func liveTrunkRig(t *testing.T) trunkRig {
+func liveTrunkRig(t *testing.T, opts proxy.Options) trunkRig {
 	t.Helper()
-	r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules,
+	r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules, opts: opts,
 		srcPorts: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}},
 		dstPorts: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
 	if _, err := port.Connect(r.src.Sim.Port("trunk"), r.dst.Sim.Port("trunk")); err != nil {
@@ -207,7 +207,7 @@ func TestAbortKeepsTheMirrorsCounts(t *testing.T) {
 		deadDest bool
 	}{{"target answers", false}, {"target gone", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := liveTrunkRig(t)
+			m := liveTrunkRig(t, proxy.Options{})
 			r, c, b := m.rig, m.c, m.b
 			a1, b1, a2 := m.a1, m.b1, m.a2
 			ctx := testCtx(t)

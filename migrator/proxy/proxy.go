@@ -35,6 +35,22 @@ type Options struct {
 	RetryBackoff time.Duration
 	// OnRepair is told of each mirror update kept for repair.
 	OnRepair func(device uint64, r Repair)
+	// Shadows, when set, keeps the controller's form of what a source
+	// holds in another (an entity sending to a moved host through the
+	// trunk) before the write that makes it so: a restarted proxy takes
+	// it from there where the target cannot tell (a write that reached
+	// the source and not the target). nil: rebuilt from the switches
+	// alone.
+	Shadows ShadowStore
+}
+
+// ShadowStore keeps, by virtual device, the controller's form of entities
+// a source holds in another form (see Options.Shadows); a later entity of
+// the same key replaces an earlier one. A journal implements it.
+type ShadowStore interface {
+	KeepShadows(device uint64, ents []*p4v1.Entity) error
+	Shadows(device uint64) ([]*p4v1.Entity, error)
+	ForgetShadows(device uint64) error
 }
 
 func (o *Options) defaults() {

@@ -123,6 +123,10 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 			return nil, fmt.Errorf("device %d: reading %s: %w", d.id, b.Name, err)
 		}
 	}
+	kept, err := d.keptShadows()
+	if err != nil {
+		return nil, err
+	}
 	fill := trunkFill{src: ports.Trunk.Source, dst: ports.Trunk.Target, moving: moving}
 	shadow := map[entity.Key]*p4v1.Entity{}
 	var repairs []*p4v1.Update
@@ -135,6 +139,14 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 			k, err := entity.Of(e)
 			if err != nil {
 				return nil
+			}
+			// As the journal kept it before the write that made the
+			// source hold it so (the target may not have it yet).
+			if j := kept[k]; j != nil && src != nil {
+				if jp, err := src.Entity(j); err == nil && entity.Equal(stripped(jp), e) {
+					shadow[k] = j
+					return nil
+				}
 			}
 			t := onTarget[k]
 			if t == nil {
@@ -174,6 +186,25 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 	return shadow, nil
 }
 
+// keptShadows are the entities Options.Shadows kept for the device, by
+// key.
+func (d *Device) keptShadows() (map[entity.Key]*p4v1.Entity, error) {
+	out := map[entity.Key]*p4v1.Entity{}
+	if d.opts.Shadows == nil {
+		return out, nil
+	}
+	ents, err := d.opts.Shadows.Shadows(d.id)
+	if err != nil {
+		return nil, fmt.Errorf("device %d: the journal's trunk rewrites: %w", d.id, err)
+	}
+	for _, e := range ents {
+		if k, err := entity.Of(e); err == nil {
+			out[k] = e
+		}
+	}
+	return out, nil
+}
+
 // outputFilters read (in the controller's ids) what carries ports a packet
 // is sent to: table and default entries (with their meter configs),
 // members, multicast groups, clone sessions.
@@ -196,6 +227,13 @@ func (d *Device) outputFilters() []*p4v1.Entity {
 		}
 	}
 	return filters
+}
+
+// stripped is a copy of e without what stripValues removes.
+func stripped(e *p4v1.Entity) *p4v1.Entity {
+	c := proto.Clone(e).(*p4v1.Entity)
+	stripValues(c)
+	return c
 }
 
 // stripValues leaves what a rewrite of e writes: no read-only fields, no

@@ -4,6 +4,8 @@ package proxy_test
 
 import (
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -14,6 +16,8 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim/port"
 	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
+	"github.com/lime-p4/lime/migrator/clone"
+	"github.com/lime-p4/lime/migrator/migrate"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/translate"
@@ -133,4 +137,84 @@ func TestReattachWithMovedHosts(t *testing.T) {
 	}
 	simtest.Pass(t, x1, a1, 0xa, 0xc)
 	simtest.Pass(t, b1, x1, 0xc, 0xb)
+}
+
+// DESIGN.md "Faults": a proxy killed between the source's and the
+// target's halves of a controller's write leaves the source sending to the
+// trunk what the target lacks — which moved host it was for is nowhere on
+// the switches. The journal (Options.Shadows) kept the controller's form
+// before the write: the restarted proxy takes it from there, the
+// controller reads back what it wrote, and the clone that follows gives
+// the target its part. Without the journal the restart says what is lost.
+func TestReattachTakesTheJournalsShadows(t *testing.T) {
+	j, err := migrate.OpenJournal(filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	m := liveTrunkRig(t, proxy.Options{Shadows: j})
+	r, c := m.rig, m.c
+	ctx := testCtx(t)
+	if err := r.dev.MoveHost(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// The target stops answering: the write reaches the source alone.
+	r.dstB.Close()
+	y := l2(r.src.Info, 0xd, 1) // to the moved host
+	if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: y}}); err != nil {
+		t.Fatal(err)
+	}
+	if kept, err := j.Shadows(vid); err != nil || len(kept) != 1 || !proto.Equal(kept[0], y) {
+		t.Fatalf("the journal kept %v (%v), want the write's entity", kept, err)
+	}
+	r.p.Close()
+	r.srcB.Close()
+	ports := proxy.Ports{Map: trunkRigPorts, Hosts: []uint64{1, 2}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}
+	restart := func(opts proxy.Options) (*proxy.Proxy, *proxy.Device, error) {
+		opts.Log = slog.New(slog.DiscardHandler)
+		p := proxy.New(opts)
+		t.Cleanup(p.Close)
+		sb, tb := proxytest.Backend(t, r.src, "s1", basicRules), proxytest.Backend(t, r.dst, "s2", basicRules)
+		dev, err := p.AddDevice(vid, sb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := dev.Reattach(ctx, tb, ports, []uint64{1}, nil); err != nil {
+			p.Close() // stopped: the next one takes the election id
+			sb.Close()
+			tb.Close()
+			return nil, nil, err
+		}
+		return p, dev, nil
+	}
+	if _, _, err := restart(proxy.Options{}); err == nil || !strings.Contains(err.Error(), "lacks it") {
+		t.Fatalf("without the journal the restart says %v", err)
+	}
+	p, dev, err := restart(proxy.Options{Shadows: j})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := proxytest.Controller(t, proxytest.Serve(t, p), vid, 1)
+	for _, e := range []*p4v1.Entity{m.a, m.b, y} {
+		if got := readOne(t, c2, e); !proto.Equal(entity.Config(got), entity.Config(e)) {
+			t.Fatalf("after the restart the controller reads %v, wrote %v", got, e)
+		}
+	}
+	tb, _ := dev.Mirror()
+	if res, err := clone.Run(ctx, dev.ControllerReader(r.src.Client), tb.Client(), clone.Options{Translator: dev.MirrorTranslator(), SkipCounters: true}); err != nil || !res.OK() {
+		t.Fatalf("clone after the restart: %v %+v", err, res)
+	}
+	simtest.Pass(t, m.b1, m.a2, 0xd, 0xb) // source -> trunk -> the moved host, by y
+	if _, err := dev.CatchUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := dev.MoveBack(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dev.DetachMirror(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if kept, err := j.Shadows(vid); err != nil || len(kept) != 0 {
+		t.Fatalf("after the mirror was detached the journal keeps %v (%v)", kept, err)
+	}
 }

@@ -42,6 +42,9 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if err != nil {
 		return err
 	}
+	if err := d.journalShadows(ups, phys); err != nil {
+		return err
+	}
 	// Once sent, a write runs to its end whatever the controller does:
 	// abandoned halfway, it would leave the mirror's fate unknown.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)

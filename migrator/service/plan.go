@@ -20,7 +20,11 @@ type planRun struct {
 	m       *plan.Machine // touched only by the driver, or while it is stopped
 	devices map[uint64]*run
 	journal *migrate.BoltJournal // nil: in memory
-	// restored: taken up from the journal, to be started (Start).
+	// ctl serialises what starts, stops or changes the machine: Start,
+	// a retry, an abort.
+	ctl sync.Mutex
+	// restored: taken up from the journal, to be started (Start); under ctl
+	// once the admin API serves.
 	restored bool
 
 	mu      sync.Mutex
@@ -367,6 +371,9 @@ func (s *Service) changePlan(f func(*plan.Machine) error) error {
 	if err != nil {
 		return err
 	}
+	pr.ctl.Lock()
+	defer pr.ctl.Unlock()
+	pr.restored = false // what follows starts it
 	pr.stop()
 	if err := f(pr.m); err != nil {
 		if !pr.m.Over() {

@@ -125,11 +125,15 @@ func (s *Service) Start() {
 			s.start(r)
 		}
 	}
-	if pr != nil && pr.restored {
-		pr.restored = false
-		if len(pr.m.Failed()) == 0 && !pr.m.Over() {
-			s.opts.Log.Info("resuming a plan", "file", pr.plan.File, "phase", pr.m.State().Phase.String())
-			s.startPlan(pr)
+	if pr != nil {
+		pr.ctl.Lock()
+		defer pr.ctl.Unlock()
+		if pr.restored {
+			pr.restored = false
+			if len(pr.m.Failed()) == 0 && !pr.m.Over() {
+				s.opts.Log.Info("resuming a plan", "file", pr.plan.File, "phase", pr.m.State().Phase.String())
+				s.startPlan(pr)
+			}
 		}
 	}
 }
