@@ -47,8 +47,10 @@ func migrateFirewall(t *testing.T, b lab.Backend) {
 	defer cancel()
 	fx, s1, s2 := startFirewallPair(t, b)
 
+	token := filepath.Join(t.TempDir(), "admin.token")
 	_, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
 		"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "journal.db"),
+		"--admin-token-file", token,
 		"--device", "vid=1,addr="+s1.Addr, "--port-field", portField)
 	addr, admin := m[1], m[2]
 
@@ -68,7 +70,7 @@ func migrateFirewall(t *testing.T, b lab.Backend) {
 		{"h2", "h4", fwdemo.SYN, true, "h2 opens a flow to h4"},
 	})
 
-	r := runLime(t, ctx, 0, "migrate", "--admin", admin, "--device", "1", "--to-addr", s2.Addr, "--to-device-id", "2",
+	r := runLime(t, ctx, 0, "migrate", "--admin", admin, "--admin-token-file", token, "--device", "1", "--to-addr", s2.Addr, "--to-device-id", "2",
 		"--pipeline", fx.Dir, "--port-map", portMap, "--from-thrift", s1.Thrift, "--to-thrift", s2.Thrift)
 	for _, step := range []string{"clone", "verify", "move-host 4", "cut-over"} {
 		if !strings.Contains(r.Stderr, step) {
@@ -92,7 +94,7 @@ func migrateFirewall(t *testing.T, b lab.Backend) {
 	if err != nil || cfg.GetCookie().GetCookie() != 0x1ee7 {
 		t.Fatalf("cookie through the proxy after the migration: %v %v", cfg.GetCookie(), err)
 	}
-	r = runLime(t, ctx, 0, "status", "--admin", admin)
+	r = runLime(t, ctx, 0, "status", "--admin", admin, "--admin-token-file", token)
 	if !strings.Contains(r.Stdout, "done (to "+s2.Addr+")") {
 		t.Fatalf("lime status:\n%s", r)
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lime-p4/lime/internal/netdemo"
-	"github.com/lime-p4/lime/migrator/service"
 	"github.com/lime-p4/lime/test/lab"
 )
 
@@ -51,13 +50,13 @@ func hostMoveLoss(b *testing.B, rate int) (worst, atMoves, total, sent int64) {
 	go func() { n.traffic.Run(ctx2, rate); close(done) }()
 	go n.ctl.Churn(ctx2, 5*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
-	runLime(b, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
+	runLime(b, ctx, 0, "migrate", "--admin", n.admin, "--admin-token-file", n.token(), "--plan", n.plan)
 	time.Sleep(500 * time.Millisecond)
 	stop()
 	<-done
 	time.Sleep(300 * time.Millisecond) // what is in flight arrives
 	rep := n.traffic.Report()
-	pl, err := (&service.Client{Addr: n.admin}).Plan(ctx)
+	pl, err := n.adminClient().Plan(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -135,6 +135,20 @@ func (n *network) deliver(i int, d netdemo.Datagram, withMAC bool) {
 	n.traffic.DeliverDatagram(i, d, withMAC)
 }
 
+// token is the file of the proxy's admin token, which it makes beside
+// its journal.
+func (n *network) token() string { return strings.TrimSuffix(n.journal, ".db") + ".token" }
+
+// adminClient reaches the proxy's admin API.
+func (n *network) adminClient() *service.Client {
+	n.t.Helper()
+	tok, err := service.ReadToken(n.token())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return &service.Client{Addr: n.admin, Token: tok}
+}
+
 // startProxy starts lime proxy (again) on the journal, standing for
 // s1..s3.
 func (n *network) startProxy() {
@@ -241,7 +255,7 @@ func networkMigration(t *testing.T, sw switches) {
 	n := startNetwork(t, ctx, sw)
 	n.openFlows()
 	n.startLoad()
-	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
+	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--admin-token-file", n.token(), "--plan", n.plan)
 	rep := n.stopLoad()
 	t.Logf("lime migrate --plan:\n%s", r.Stderr)
 	t.Logf("traffic: %d datagrams sent, %d delivered, %d lost; the controller wrote %d updates", rep.Sent, rep.Delivered, rep.Lost, n.ctl.Writes)
@@ -255,7 +269,7 @@ func networkMigration(t *testing.T, sw switches) {
 		}
 	}
 	n.checkMigrated()
-	st := runLime(t, ctx, 0, "status", "--admin", n.admin)
+	st := runLime(t, ctx, 0, "status", "--admin", n.admin, "--admin-token-file", n.token())
 	for _, want := range []string{`PLAN \S+: done, ended`, `(?m)^1\s+1:1 3:1\s+done`, `(?m)^3\s+1:2 3:2\s+done`,
 		`(?m)^2\s+\S+\s+done\s+done\s+\[1 2\]\s+validate \S+, pipeline`} {
 		if !regexp.MustCompile(want).MatchString(st.Stdout) {
@@ -318,7 +332,7 @@ func pausedNetwork(t *testing.T, ctx context.Context, g int) *network {
 	n.withPause(g)
 	n.openFlows()
 	n.startLoad()
-	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--plan", n.plan)
+	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--admin-token-file", n.token(), "--plan", n.plan)
 	if !strings.Contains(r.Stderr, fmt.Sprintf("paused after host group %d", g)) {
 		t.Fatalf("the plan did not pause after group %d:\n%s", g, r)
 	}
@@ -363,7 +377,7 @@ func TestSimNetworkAbort(t *testing.T) {
 	if moved != 4 {
 		t.Fatalf("%d hosts on the new network after two groups, want 4", moved)
 	}
-	a := runLime(t, ctx, 0, "abort", "--admin", n.admin, "--plan")
+	a := runLime(t, ctx, 0, "abort", "--admin", n.admin, "--admin-token-file", n.token(), "--plan")
 	rep := n.stopLoad()
 	t.Logf("lime abort --plan:\n%s", a.Stderr)
 	t.Logf("traffic: %d datagrams sent, %d delivered, %d lost; the controller wrote %d updates", rep.Sent, rep.Delivered, rep.Lost, n.ctl.Writes)
@@ -413,11 +427,11 @@ func TestSimNetworkRestartBetweenGroups(t *testing.T) {
 	n.proxy.Kill()
 	time.Sleep(200 * time.Millisecond) // the controller finds it gone
 	n.startProxy()
-	st := runLime(t, ctx, 0, "status", "--admin", n.admin)
+	st := runLime(t, ctx, 0, "status", "--admin", n.admin, "--admin-token-file", n.token())
 	if !regexp.MustCompile(`PLAN \S+: hosts, paused.* \(group 1 of 3\), paused after group 1`).MatchString(st.Stdout) {
 		t.Fatalf("after the restart, lime status says:\n%s", st.Stdout)
 	}
-	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--retry")
+	r := runLime(t, ctx, 0, "migrate", "--admin", n.admin, "--admin-token-file", n.token(), "--retry")
 	rep := n.stopLoad()
 	t.Logf("lime migrate --retry:\n%s", r.Stderr)
 	t.Logf("traffic: %d datagrams sent, %d delivered, %d lost; the controller wrote %d updates", rep.Sent, rep.Delivered, rep.Lost, n.ctl.Writes)
@@ -451,7 +465,7 @@ func (n *network) entries(sw netdemo.Target) int {
 // explainLosses logs each datagram lost beside the plan's tasks that ran
 // when it was sent.
 func (n *network) explainLosses(rep netdemo.Report) {
-	c := &service.Client{Addr: n.admin}
+	c := n.adminClient()
 	pl, err := c.Plan(n.ctx)
 	if err != nil {
 		n.t.Logf("plan status: %v", err)

@@ -62,7 +62,8 @@ func (s *Service) Status() []DeviceStatus {
 	return out
 }
 
-// Handler serves the admin API and the metrics.
+// Handler serves the admin API and the metrics, to clients that hold
+// Options.Auth's credential.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) { reply(w, http.StatusOK, s.Status()) })
@@ -143,6 +144,9 @@ func (s *Service) Handler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector{s})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if s.opts.Auth != nil {
+		return s.opts.Auth.Wrap(mux)
+	}
 	return mux
 }
 

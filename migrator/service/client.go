@@ -14,14 +14,21 @@ import (
 
 // Client talks to a lime proxy's admin API.
 type Client struct {
-	// Addr is the API's address, host:port or an http:// URL.
+	// Addr is the API's address, host:port or an http:// or https:// URL.
 	Addr string
-	HTTP *http.Client // nil: http.DefaultClient
+	// Token is sent as the bearer token ("" for none).
+	Token string
+	// HTTPS reaches a host:port Addr over TLS (HTTP's TLS config says how).
+	HTTPS bool
+	HTTP  *http.Client // nil: http.DefaultClient
 }
 
 func (c *Client) url(path string) string {
 	if strings.HasPrefix(c.Addr, "http://") || strings.HasPrefix(c.Addr, "https://") {
 		return strings.TrimSuffix(c.Addr, "/") + path
+	}
+	if c.HTTPS {
+		return "https://" + c.Addr + path
 	}
 	return "http://" + c.Addr + path
 }
@@ -48,6 +55,9 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	hc := c.HTTP
 	if hc == nil {

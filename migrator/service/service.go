@@ -85,6 +85,9 @@ type Options struct {
 	// nil: plaintext.
 	TLS *client.TLSOptions
 	Log *slog.Logger
+	// Auth, when set, is the credential the admin API (Handler) requires;
+	// nil: none (a handler served in-process only).
+	Auth *Auth
 }
 
 // Service runs the migrations of a proxy's devices and answers the admin

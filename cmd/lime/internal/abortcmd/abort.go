@@ -36,7 +36,10 @@ again to retry it), 2 on error.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c := admin.Client()
+			c, err := admin.Client()
+			if err != nil {
+				return &cli.ExitError{Code: 2, Err: err}
+			}
 			if withPlan {
 				return abortPlan(cmd.Context(), deps, c, wait)
 			}

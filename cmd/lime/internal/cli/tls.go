@@ -52,10 +52,25 @@ func (f *ServerTLSFlags) Register(fs *pflag.FlagSet, what string) {
 // Credentials are the server's TLS credentials; nil when no certificate
 // is given (plaintext).
 func (f *ServerTLSFlags) Credentials() (credentials.TransportCredentials, error) {
-	return serverTLS(f.Cert, f.Key, f.ClientCA)
+	cfg, err := serverTLS(f.Cert, f.Key, f.ClientCA)
+	if cfg == nil || err != nil {
+		return nil, err
+	}
+	return credentials.NewTLS(cfg), nil
 }
 
-func serverTLS(certFile, keyFile, clientCA string) (credentials.TransportCredentials, error) {
+// Config is the server's TLS config; nil when no certificate is given.
+// With --tls-client-ca, a client certificate is verified when one is
+// presented (optional: where a bearer token serves as well).
+func (f *ServerTLSFlags) Config() (*tls.Config, error) {
+	cfg, err := serverTLS(f.Cert, f.Key, f.ClientCA)
+	if cfg != nil && cfg.ClientCAs != nil {
+		cfg.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return cfg, err
+}
+
+func serverTLS(certFile, keyFile, clientCA string) (*tls.Config, error) {
 	switch {
 	case certFile == "" && keyFile == "" && clientCA == "":
 		return nil, nil
@@ -78,5 +93,5 @@ func serverTLS(certFile, keyFile, clientCA string) (credentials.TransportCredent
 		}
 		cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
 	}
-	return credentials.NewTLS(cfg), nil
+	return cfg, nil
 }

@@ -107,7 +107,8 @@ func run(ctx context.Context, deps cli.Deps) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	args := []string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(tmp, "journal.db")}
+	token := filepath.Join(tmp, "admin.token") // the proxy makes it
+	args := []string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(tmp, "journal.db"), "--admin-token-file", token}
 	for s := 1; s <= netdemo.Switches; s++ {
 		args = append(args, "--device", fmt.Sprintf("vid=%d,addr=%s,gnmi=%s", s, sn.OldT[s].Addr, sn.OldT[s].GNMI))
 	}
@@ -151,7 +152,7 @@ func run(ctx context.Context, deps cli.Deps) error {
 	go func() { defer wg.Done(); traffic.Run(lctx, rate) }()
 	go func() { defer wg.Done(); churnErr = ctl.Churn(lctx, 5*time.Millisecond) }()
 	time.Sleep(time.Second) // the network at work before the plan, and after
-	migrateErr := d.lime(deps, migratecmd.New, "migrate", []string{"--admin", admin, "--plan", planFile})
+	migrateErr := d.lime(deps, migratecmd.New, "migrate", []string{"--admin", admin, "--admin-token-file", token, "--plan", planFile})
 	if migrateErr == nil {
 		time.Sleep(time.Second)
 	}
@@ -162,10 +163,10 @@ func run(ctx context.Context, deps cli.Deps) error {
 		return err
 	}
 	rep := traffic.Report()
-	if err := d.report(admin, traffic, rep, ctl); err != nil {
+	if err := d.report(admin, token, traffic, rep, ctl); err != nil {
 		return err
 	}
-	if err := d.lime(deps, statuscmd.New, "status", []string{"--admin", admin}); err != nil {
+	if err := d.lime(deps, statuscmd.New, "status", []string{"--admin", admin, "--admin-token-file", token}); err != nil {
 		return err
 	}
 	if err := ctl.Check(ctx); err != nil {
@@ -315,8 +316,12 @@ func (d *demo) lime(deps cli.Deps, verb func(cli.Deps) *cobra.Command, name stri
 
 // report shows the traffic by host group, and the migration by device and
 // by host.
-func (d *demo) report(admin string, t *netdemo.Traffic, rep netdemo.Report, ctl *netdemo.Controller) error {
-	c := &service.Client{Addr: admin}
+func (d *demo) report(admin, tokenFile string, t *netdemo.Traffic, rep netdemo.Report, ctl *netdemo.Controller) error {
+	token, err := service.ReadToken(tokenFile)
+	if err != nil {
+		return err
+	}
+	c := &service.Client{Addr: admin, Token: token}
 	pl, err := c.Plan(d.ctx)
 	if err != nil {
 		return err

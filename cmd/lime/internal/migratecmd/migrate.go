@@ -174,7 +174,10 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	if f.planFile != "" || (f.retry && f.device == 0) {
 		return runPlan(ctx, deps, f)
 	}
-	c := f.admin.Client()
+	c, err := f.admin.Client()
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
 	from := 0
 	if f.retry {
 		if f.device == 0 {
@@ -229,7 +232,10 @@ func outcome(st service.DeviceStatus) error {
 
 // runPlan starts (or retries) a network migration and follows it.
 func runPlan(ctx context.Context, deps cli.Deps, f *flags) error {
-	c := f.admin.Client()
+	c, err := f.admin.Client()
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
 	from := 0
 	if f.retry {
 		before, err := c.Plan(ctx)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,26 @@ import (
 )
 
 var rules = info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})
+
+// tokenFile holds the admin token of every proxy the tests start; the
+// commands they run find it in $LIME_ADMIN_TOKEN.
+var tokenFile string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lime-migratecmd-")
+	if err != nil {
+		panic(err)
+	}
+	tokenFile = filepath.Join(dir, "admin.token")
+	tok, _, err := service.LoadOrCreateToken(tokenFile)
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv(cli.TokenEnv, tok)
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
 
 func exec(t *testing.T, verb func(cli.Deps) *cobra.Command, args ...string) (string, int) {
 	t.Helper()
@@ -68,7 +89,7 @@ func runProxy(t *testing.T, journal string, args ...string) (p4rtAddr, admin str
 	out = &syncbuf.Buffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	p4rtAddr, admin, wait, err := proxycmd.Run(ctx, cli.Deps{Out: out, Err: out, Log: slog.New(slog.DiscardHandler)},
-		append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", journal}, args...)...)
+		append([]string{"--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", journal, "--admin-token-file", tokenFile}, args...)...)
 	if err != nil {
 		cancel()
 		t.Fatalf("lime proxy: %v\n%s", err, out.String())

@@ -5,10 +5,13 @@ package proxycmd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +28,7 @@ import (
 
 type flags struct {
 	listen, admin, journal string
+	tokenFile              string
 	devices                []string
 	electionHigh           uint64
 	electionLow            uint64
@@ -93,13 +97,19 @@ agent's for bmv2), the proxy also serves gNMI on --listen: the interfaces
 of the switch the controller knows, each in the state of the switch that
 carries its host during and after a migration (targets are device ids).
 
-The admin API (--admin, JSON over HTTP; keep it on loopback) starts, aborts
-and retries migrations and reports status and Prometheus metrics
-(/metrics). Migrations are journalled in --journal and resume when the
+The admin API (--admin, JSON over HTTP) starts, aborts and retries
+migrations and reports status and Prometheus metrics (/metrics). It lets
+in only clients that send its bearer token (Authorization: Bearer TOKEN;
+lime migrate, status and abort send the one in --admin-token-file), or,
+with --tls-client-ca, a verified client certificate; everyone else gets
+401. The token is read from --admin-token-file (default: beside the
+journal, lime-proxy.token), which the proxy creates (mode 0600, 256 random
+bits) when absent. Beyond loopback the admin API is served only over TLS
+(--tls-cert). Migrations are journalled in --journal and resume when the
 proxy restarts. The proxy runs until SIGINT or SIGTERM.
 
 Controllers reach --listen in plaintext, or over TLS with --tls-cert and
---tls-key (and mutual TLS with --tls-client-ca). The proxy reaches the
+--tls-key (and mutual TLS with --tls-client-ca); so does the admin API. The proxy reaches the
 switches (their P4Runtime and gNMI, and the targets of migrations) in
 plaintext, or over TLS with --switch-ca (and --switch-cert/--switch-key for
 mutual TLS).`,
@@ -112,6 +122,7 @@ mutual TLS).`,
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:9559", "P4Runtime address controllers connect to")
 	fs.StringVar(&f.admin, "admin", "127.0.0.1:9560", "admin API address (HTTP: status, migrate, abort, metrics)")
 	fs.StringVar(&f.journal, "journal", "lime-proxy.db", "file that journals migrations (bbolt)")
+	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the admin API's bearer token, created when absent (default: the journal's name with .token)")
 	fs.StringArrayVar(&f.devices, "device", nil, "a virtual device and the switch behind it: vid=N,addr=HOST:PORT[,device-id=N][,gnmi=HOST:PORT] (repeatable)")
 	fs.Uint64Var(&f.electionHigh, "election-high", 1, "high 64 bits of the proxy's election id towards the switches")
 	fs.Uint64Var(&f.electionLow, "election-low", 0, "low 64 bits of the proxy's election id towards the switches")
@@ -167,6 +178,17 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	rules := f.ports.Rules()
 	eid := client.ElectionID{High: f.electionHigh, Low: f.electionLow}
+	adminTLS, err := f.tls.Config()
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
+	if err := checkAdminAddr(f.admin, adminTLS != nil); err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
+	auth, tokenNote, err := f.adminAuth()
+	if err != nil {
+		return &cli.ExitError{Code: 2, Err: err}
+	}
 	creds, err := f.tls.Credentials()
 	if err != nil {
 		return &cli.ExitError{Code: 2, Err: err}
@@ -180,7 +202,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		return &cli.ExitError{Code: 2, Err: err}
 	}
 	defer j.Close()
-	svcOpts := service.Options{ElectionID: eid, Rules: rules, Journal: j, TLS: switchTLS, Log: deps.Log}
+	svcOpts := service.Options{ElectionID: eid, Rules: rules, Journal: j, TLS: switchTLS, Log: deps.Log, Auth: auth}
 	p := proxy.New(proxy.Options{Log: deps.Log, Shadows: j})
 	var backends []*proxy.Backend
 	defer func() {
@@ -250,11 +272,16 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	g := grpc.NewServer(gopts...)
 	proxy.Register(g, p)
 	defer proxy.RegisterGNMI(g, p).Close()
-	hs := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: adminTLS,
+		ErrorLog: slog.NewLogLogger(deps.Log.Handler(), slog.LevelDebug)} // failed handshakes, bad requests
+	if adminTLS != nil {
+		alis = tls.NewListener(alis, adminTLS)
+		security = " (P4Runtime, gNMI and the admin API over TLS)"
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- g.Serve(lis) }()
 	go func() { errc <- hs.Serve(alis) }()
-	fmt.Fprintf(deps.Out, "lime proxy: P4Runtime on %s, admin API on %s%s\n", lis.Addr(), alis.Addr(), security)
+	fmt.Fprintf(deps.Out, "lime proxy: P4Runtime on %s, admin API on %s%s\n  admin token: %s\n", lis.Addr(), alis.Addr(), security, tokenNote)
 	for _, d := range p.Devices() {
 		note := ""
 		if d.Migrated() {
@@ -284,4 +311,43 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		return &cli.ExitError{Code: 2, Err: err}
 	}
 	return nil
+}
+
+// checkAdminAddr refuses an admin API beyond loopback without TLS: its
+// token would cross the network in the clear.
+func checkAdminAddr(addr string, withTLS bool) error {
+	if withTLS {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--admin %s: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("--admin %s is beyond loopback: serve the admin API over TLS (--tls-cert, --tls-key) or keep it on 127.0.0.1", addr)
+}
+
+// adminAuth is the admin API's credential: the token of --admin-token-file
+// (made when absent), and verified client certificates with
+// --tls-client-ca. note says where the token is, for the user.
+func (f *flags) adminAuth() (auth *service.Auth, note string, err error) {
+	path := f.tokenFile
+	if path == "" {
+		path = strings.TrimSuffix(f.journal, filepath.Ext(f.journal)) + ".token"
+	}
+	token, created, err := service.LoadOrCreateToken(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("--admin-token-file: %w", err)
+	}
+	note = path
+	if created {
+		note += " (made now)"
+	}
+	hint := "lime migrate, status and abort send the one in --admin-token-file " + path
+	if f.tls.ClientCA != "" {
+		hint += ", or a client certificate signed by --tls-client-ca"
+	}
+	return &service.Auth{Token: token, ClientCerts: f.tls.ClientCA != "", Hint: hint}, note, nil
 }

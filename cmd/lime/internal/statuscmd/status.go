@@ -29,7 +29,10 @@ waiting, with the time each step took) and by host group.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c := admin.Client()
+			c, err := admin.Client()
+			if err != nil {
+				return &cli.ExitError{Code: 2, Err: err}
+			}
 			sts, err := c.Status(cmd.Context())
 			if err != nil {
 				return &cli.ExitError{Code: 2, Err: err}
