@@ -151,7 +151,10 @@ func (n *network) adminClient() *service.Client {
 
 // startProxy starts lime proxy (again) on the journal, standing for
 // s1..s3.
-func (n *network) startProxy() {
+func (n *network) startProxy() { n.startProxyEnv(nil) }
+
+// startProxyEnv is startProxy with env added to the proxy's environment.
+func (n *network) startProxyEnv(env []string) {
 	args := []string{"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", n.journal}
 	if n.addr != "" { // the same addresses again, for the controller
 		args = []string{"proxy", "--listen", n.addr, "--admin", n.admin, "--journal", n.journal}
@@ -163,7 +166,7 @@ func (n *network) startProxy() {
 	for _, f := range pipelines.RouterPortFields {
 		args = append(args, "--port-field", f)
 	}
-	d, m := limeTool(n.t).Start(n.t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`), args...)
+	d, m := limeTool(n.t).StartEnv(n.t, env, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`), args...)
 	n.proxy, n.addr, n.admin = d, m[1], m[2]
 }
 
@@ -289,13 +292,7 @@ func (n *network) checkMigrated() {
 	}
 	for s := 1; s <= netdemo.Switches; s++ {
 		nt := n.new[s]
-		args := []string{"diff", "--from-addr", n.addr, "--from-device-id", fmt.Sprint(s), "--from-thrift", nt.Thrift,
-			"--to-addr", nt.Addr, "--to-device-id", fmt.Sprint(nt.DeviceID), "--to-thrift", nt.Thrift,
-			"--port-map", portMapOf(s)}
-		for _, f := range pipelines.RouterPortFields {
-			args = append(args, "--port-field", f)
-		}
-		runLime(t, n.ctx, 0, args...)
+		n.diffMigrated(s)
 		n.checkPorts(fmt.Sprintf("s%d", s), n.old[s], func(uint32) bool { return false }, "after the plan")
 		n.checkPorts(fmt.Sprintf("t%d", s), nt, func(p uint32) bool { return p != netdemo.TrunkNew }, "after the plan")
 	}
@@ -306,6 +303,20 @@ func (n *network) checkMigrated() {
 		}
 	}
 	n.probe("h11", "h32", netdemo.HostByName("h32").UDPPort, true, "across the new network's two links")
+}
+
+// diffMigrated checks with lime diff that virtual device s equals its new
+// switch.
+func (n *network) diffMigrated(s int) {
+	n.t.Helper()
+	nt := n.new[s]
+	args := []string{"diff", "--from-addr", n.addr, "--from-device-id", fmt.Sprint(s), "--from-thrift", nt.Thrift,
+		"--to-addr", nt.Addr, "--to-device-id", fmt.Sprint(nt.DeviceID), "--to-thrift", nt.Thrift,
+		"--port-map", portMapOf(s)}
+	for _, f := range pipelines.RouterPortFields {
+		args = append(args, "--port-field", f)
+	}
+	runLime(n.t, n.ctx, 0, args...)
 }
 
 // portMapOf is old switch s's port map onto its new switch.

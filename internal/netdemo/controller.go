@@ -360,6 +360,13 @@ func (c *Controller) poll(ctx context.Context, d *ctlDevice) error {
 func (c *Controller) Check(ctx context.Context) error {
 	for s := 1; s <= Switches; s++ {
 		d := c.devs[s]
+		select {
+		case <-d.s.Done(): // the proxy went away since the churn's last round
+			if err := c.reconnect(ctx, d); err != nil {
+				return err
+			}
+		default:
+		}
 		if err := c.settle(ctx, d); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
+	"github.com/lime-p4/lime/internal/failpoint"
 	"github.com/lime-p4/lime/migrator/clone"
 	"github.com/lime-p4/lime/migrator/diff"
 	"github.com/lime-p4/lime/migrator/proxy"
@@ -133,7 +134,10 @@ func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 	}
 	d.Log.Info("migration step", "device", d.Device.ID(), "step", a.String())
 	start := time.Now()
+	name := fmt.Sprintf("device %d: %v", d.Device.ID(), a)
+	failpoint.Hit("before " + name)
 	err = d.Do(ctx, a, m.State())
+	failpoint.Hit("after " + name) // before the journal knows
 	if err != nil {
 		if ctx.Err() != nil {
 			return true, ctx.Err() // not a failure of the step: it runs again
@@ -184,6 +188,12 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 		var moving *uint64
 		if p, ok := st.Moving(); ok {
 			moving = &p
+			// A move the crash cut may have ended, its source port down:
+			// the host's source port is up again before the source's
+			// entities are put back (the move runs again).
+			if err := setPort(ctx, d.SourcePorts, "source", p, true); err != nil {
+				return err
+			}
 		}
 		if err := d.Device.Reattach(ctx, d.Target, d.Ports, st.Moved, moving); err != nil {
 			return err
@@ -535,13 +545,14 @@ func (d *Driver) cutOver(ctx context.Context) error {
 	if err := d.syncRegisters(ctx); err != nil {
 		return err
 	}
-	if _, err := d.Device.CutOver(ctx); err != nil {
-		return err
-	}
+	// The journal keeps the cut over before the proxy makes it: from then
+	// on a restarted proxy stands for the target.
+	var keep func(*proxy.CutOverState) error
 	if j, ok := d.Journal.(CutOverSaver); ok {
-		if err := j.SaveCutOver(d.Device.ID(), d.Device.CutOverState()); err != nil {
-			d.Log.Error("cut over, but the journal did not keep it: a restarted proxy would stand for the old switch", "err", err)
-		}
+		keep = func(st *proxy.CutOverState) error { return j.SaveCutOver(d.Device.ID(), st) }
+	}
+	if _, err := d.Device.CutOver(ctx, keep); err != nil {
+		return err
 	}
 	if d.InPlan {
 		return nil // the plan's teardown takes the trunk down

@@ -14,9 +14,13 @@ import (
 // be live with every host moved. The source's counters are kept as offsets
 // that reads add to the target's (a counter never goes back), the
 // controller's pipeline is kept to answer GetForwardingPipelineConfig, and
-// from then on everything goes to the target alone. It returns the former
-// source, which the caller releases.
-func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
+// from then on everything goes to the target alone. keep, when set, is
+// given what the device keeps from its source (CutOverState) before
+// anything goes to the target alone, while writes wait: a journal makes
+// it the commit point (a restarted proxy stands for the target from
+// then); when keep fails nothing changes. It returns the former source,
+// which the caller releases.
+func (d *Device) CutOver(ctx context.Context, keep func(*CutOverState) error) (*Backend, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	d.mu.RLock()
@@ -50,11 +54,23 @@ func (d *Device) CutOver(ctx context.Context) (*Backend, error) {
 			d.log.Warn("cut over without the source's interface list", "err", err)
 		}
 	}
+	d.mu.RLock()
+	offsets := sumCounters(d.offsets, final)
+	d.mu.RUnlock()
+	if keep != nil {
+		st, err := cutOverState(cfg, ports.Map, offsets, d.vports.get())
+		if err == nil {
+			err = keep(st)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("device %d: keeping the cut over: %w", d.id, err)
+		}
+	}
 	d.mu.Lock()
 	d.unlistenLocked(src)
 	d.auth, d.mirror, d.mode, d.virtual, d.cutMap = b, nil, MirrorOff, cfg, ports.Map
 	d.ports, d.moved, d.shadow, d.seenMirror = nil, nil, nil, nil
-	d.offsets = sumCounters(d.offsets, final)
+	d.offsets = offsets
 	n := len(d.offsets)
 	d.mu.Unlock()
 	d.digests.reset()

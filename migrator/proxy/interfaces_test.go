@@ -78,7 +78,7 @@ func TestInterfacesThroughProxy(t *testing.T) {
 	if err := r.dev.MoveHost(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.dev.CutOver(ctx); err != nil {
+	if _, err := r.dev.CutOver(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	ifs, err := g.Interfaces(ctx)

@@ -99,6 +99,61 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 // port numbers, so only such outputs tell the two forms apart.
 func heldOtherwise(virt, phys *p4v1.Entity) bool { return !entity.Equal(virt, phys) }
 
+// shadowWas is a shadow entry as it was before a write's update (index i)
+// replaced it.
+type shadowWas struct {
+	i   int
+	k   entity.Key
+	was *p4v1.Entity // nil: none
+}
+
+// preShadow records, before the source applies writes ups (the
+// controller's form) as phys (its own), the entities it will hold in
+// another form: a read meanwhile (the controller's, a verify's) answers
+// their controller's form, never the trunk. It returns what it replaced,
+// for unShadow. writeMu is held.
+func (d *Device) preShadow(ups, phys []*p4v1.Update) []shadowWas {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ports == nil || len(d.moved) == 0 || d.auth != d.origin || d.auth.phys() == nil {
+		return nil
+	}
+	var out []shadowWas
+	for i, u := range ups {
+		if u.Type == p4v1.Update_DELETE || !heldOtherwise(u.Entity, phys[i].Entity) {
+			continue
+		}
+		k, err := entity.Of(u.Entity)
+		if err != nil {
+			continue
+		}
+		out = append(out, shadowWas{i: i, k: k, was: d.shadow[k]})
+		d.shadow[k] = u.Entity
+	}
+	return out
+}
+
+// unShadow puts back the shadow entries preShadow replaced for updates the
+// source refused (applied lists those it applied, unsure those whose fate
+// is unknown: they keep the new form).
+func (d *Device) unShadow(was []shadowWas, applied []int, unsure []*p4v1.Update) {
+	if len(was) == 0 || len(unsure) > 0 && len(applied) == 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, w := range was {
+		if slices.Contains(applied, w.i) {
+			continue
+		}
+		if w.was == nil {
+			delete(d.shadow, w.k)
+		} else {
+			d.shadow[w.k] = w.was
+		}
+	}
+}
+
 // keepShadow records, after the source applied writes ups (the
 // controller's form) as phys (its own), which entities it now holds in
 // another form than the controller's. writeMu is held.

@@ -77,7 +77,7 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 	}
 	simtest.Pass(t, b1, a2, 0xa, 0xb)
 
-	if _, err := r.dev.CutOver(ctx); err == nil {
+	if _, err := r.dev.CutOver(ctx, nil); err == nil {
 		t.Fatal("cut over with a host still on the source")
 	}
 	if err := r.dev.MoveHost(ctx, 2); err != nil {
@@ -85,7 +85,7 @@ func TestHostMovesThroughTrunkAndCutOver(t *testing.T) {
 	}
 	simtest.Pass(t, a2, b2, 0xb, 0xa) // both on the target
 	before := readOne(t, c, withCounter(a3)).GetTableEntry().GetCounterData()
-	old, err := r.dev.CutOver(ctx)
+	old, err := r.dev.CutOver(ctx, nil)
 	if err != nil || old != r.srcB {
 		t.Fatalf("cut over: %v, %v", old, err)
 	}

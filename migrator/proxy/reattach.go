@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -64,7 +65,17 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 	if err != nil {
 		return err
 	}
-	shadow, err := d.rebuildShadow(ctx, auth, b, src, dst, &ports, moving)
+	// How the source held what was written while the moving host was on
+	// the target (its move ended, or half).
+	var srcMoving *translate.Translator
+	if moving != nil && !mv[*moving] {
+		with := maps.Clone(mv)
+		with[*moving] = true
+		if srcMoving, _, err = d.translations(b, &ports, with); err != nil {
+			return err
+		}
+	}
+	shadow, err := d.rebuildShadow(ctx, auth, b, src, dst, srcMoving, &ports, moving)
 	if err != nil {
 		return err
 	}
@@ -90,7 +101,7 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 // taken back to the virtual device's port. Where the source holds another
 // form than the moved hosts give (a host move stopped halfway), it is put
 // back as they give; the target is set right by the clone that follows.
-func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *translate.Translator, ports *Ports, moving *uint64) (map[entity.Key]*p4v1.Entity, error) {
+func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst, srcMoving *translate.Translator, ports *Ports, moving *uint64) (map[entity.Key]*p4v1.Entity, error) {
 	inv, err := ports.Map.Inverse()
 	if err != nil {
 		return nil, fmt.Errorf("device %d: %w", d.id, err)
@@ -141,20 +152,18 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 				return nil
 			}
 			// As the journal kept it before the write that made the
-			// source hold it so (the target may not have it yet).
-			if j := kept[k]; j != nil && src != nil {
-				if jp, err := src.Entity(j); err == nil && entity.Equal(stripped(jp), e) {
-					shadow[k] = j
-					return nil
+			// source hold it so (the target may not have it yet), else
+			// as the target says.
+			v := d.keptAs(kept[k], e, src, srcMoving)
+			if v == nil {
+				t := onTarget[k]
+				if t == nil {
+					return fmt.Errorf("%s sends to the trunk, and %s lacks it: which host it sends to is lost", entity.Describe(e, d.vinfo), b.Name)
 				}
-			}
-			t := onTarget[k]
-			if t == nil {
-				return fmt.Errorf("%s sends to the trunk, and %s lacks it: which host it sends to is lost", entity.Describe(e, d.vinfo), b.Name)
-			}
-			v := proto.Clone(e).(*p4v1.Entity)
-			if err := fill.in(v, t, d.vinfo); err != nil {
-				return fmt.Errorf("%s: %w", entity.Describe(e, d.vinfo), err)
+				v = proto.Clone(e).(*p4v1.Entity)
+				if err := fill.in(v, t, d.vinfo); err != nil {
+					return fmt.Errorf("%s: %w", entity.Describe(e, d.vinfo), err)
+				}
 			}
 			want := v
 			if src != nil {
@@ -184,6 +193,24 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst *
 		d.log.Warn("a host move had stopped halfway: the source's entities put back", "entities", len(repairs))
 	}
 	return shadow, nil
+}
+
+// keptAs is the journal's form j of e (as the source holds it), when
+// one of the translators (the moved hosts', with the moving host or
+// without) gives e from it; else nil.
+func (d *Device) keptAs(j, e *p4v1.Entity, trs ...*translate.Translator) *p4v1.Entity {
+	if j == nil {
+		return nil
+	}
+	for _, tr := range trs {
+		if tr == nil {
+			continue
+		}
+		if jp, err := tr.Entity(j); err == nil && entity.Equal(stripped(jp), e) {
+			return stripped(j)
+		}
+	}
+	return nil
 }
 
 // keptShadows are the entities Options.Shadows kept for the device, by

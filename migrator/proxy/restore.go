@@ -50,15 +50,23 @@ func (d *Device) CutOverState() *CutOverState {
 	if d.auth == d.origin || d.virtual == nil {
 		return nil
 	}
-	pipe, err := proto.Marshal(d.virtual)
+	st, err := cutOverState(d.virtual, d.cutMap, d.offsets, d.vports.get())
 	if err != nil { // a config read from a switch always marshals
 		return nil
 	}
-	st := &CutOverState{Pipeline: pipe, PortMap: d.cutMap.String(), Offsets: d.offsetsLocked()}
-	for _, p := range d.vports.get() {
+	return st
+}
+
+func cutOverState(pipeline *p4v1.ForwardingPipelineConfig, pm *translate.PortMap, offsets map[entity.Key]*p4v1.CounterData, ifs []gnmi.PortState) (*CutOverState, error) {
+	pipe, err := proto.Marshal(pipeline)
+	if err != nil {
+		return nil, err
+	}
+	st := &CutOverState{Pipeline: pipe, PortMap: pm.String(), Offsets: offsetList(offsets)}
+	for _, p := range ifs {
 		st.Interfaces = append(st.Interfaces, Interface{Name: p.Name, ID: p.ID})
 	}
-	return st
+	return st, nil
 }
 
 // AddMigratedDevice makes virtual device id stand, after a restart, for a
@@ -117,9 +125,11 @@ func (d *Device) Offsets() []Offset {
 	return d.offsetsLocked()
 }
 
-func (d *Device) offsetsLocked() []Offset {
-	out := make([]Offset, 0, len(d.offsets))
-	for k, c := range d.offsets {
+func (d *Device) offsetsLocked() []Offset { return offsetList(d.offsets) }
+
+func offsetList(offsets map[entity.Key]*p4v1.CounterData) []Offset {
+	out := make([]Offset, 0, len(offsets))
+	for k, c := range offsets {
 		out = append(out, Offset{Key: []byte(k), Bytes: c.GetByteCount(), Packets: c.GetPacketCount()})
 	}
 	return out

@@ -45,12 +45,14 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if err := d.journalShadows(ups, phys); err != nil {
 		return err
 	}
+	was := d.preShadow(ups, phys)
 	// Once sent, a write runs to its end whatever the controller does:
 	// abandoned halfway, it would leave the mirror's fate unknown.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
 	werr := auth.write(wctx, phys, req.GetAtomicity())
 	idx, unsure := appliedUpdates(ups, werr)
+	d.unShadow(was, idx, unsure)
 	if len(idx) > 0 {
 		d.forgetOffsets(ups, idx)
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lime-p4/lime/internal/failpoint"
 	"github.com/lime-p4/lime/migrator/clone"
 	"github.com/lime-p4/lime/migrator/migrate"
 	"github.com/lime-p4/lime/migrator/plan"
@@ -200,6 +201,13 @@ func (s *Service) inPlan(pr *planRun, d plan.Device, r *run) {
 type planRunner struct{ pr *planRun }
 
 func (x planRunner) Run(ctx context.Context, t plan.Task, st migrate.State) error {
+	failpoint.Hit("before " + t.String())
+	err := x.run(ctx, t, st)
+	failpoint.Hit("after " + t.String()) // before the journal knows
+	return err
+}
+
+func (x planRunner) run(ctx context.Context, t plan.Task, st migrate.State) error {
 	r := x.pr.devices[t.Device]
 	switch t.Fabric {
 	case plan.FabricUp:
@@ -420,6 +428,13 @@ func (s *Service) restorePlan(ctx context.Context) (map[uint64]bool, error) {
 	for _, d := range p.Devices {
 		inPlan[d.VID] = true
 	}
+	for i, ds := range st.Devices {
+		rec, _, err := s.opts.Journal.Get(ds.Device)
+		if err != nil {
+			return inPlan, err
+		}
+		st.Devices[i].Migration = cutOverKept(ds.Migration, rec)
+	}
 	m, err := plan.RestoreMachine(&p, st)
 	if err != nil {
 		return inPlan, err
@@ -429,7 +444,11 @@ func (s *Service) restorePlan(ctx context.Context) (map[uint64]bool, error) {
 		restored: true, started: rec.Started, state: m.State()}
 	var errs []error
 	for _, d := range p.Devices {
-		r, err := s.prepare(ctx, specOf(&p, d))
+		prepare := s.prepare
+		if m.Device(d.VID).State().Step == migrate.Done {
+			prepare = s.prepareCutOver // its fabric's tasks are left
+		}
+		r, err := prepare(ctx, specOf(&p, d))
 		if err != nil {
 			s.hold(d.VID, m.Device(d.VID).State().Moved, d.To.Addr, err)
 			errs = append(errs, fmt.Errorf("plan %s: device %d: %w", p.File, d.VID, err))

@@ -38,7 +38,17 @@ func (s *Service) Restore(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	for _, rec := range recs {
-		if rec.State.Step == migrate.Done || rec.State.Step == migrate.Aborted || inPlan[rec.Device] {
+		if inPlan[rec.Device] {
+			continue
+		}
+		if st := cutOverKept(rec.State, rec); st.Step != rec.State.Step {
+			s.opts.Log.Warn("the proxy stopped as a migration cut over: it stands for the target (the trunk between the switches stays up)", "device", rec.Device)
+			if err := j.Save(rec.Device, st); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		if rec.State.Step == migrate.Done || rec.State.Step == migrate.Aborted {
 			continue
 		}
 		if err := s.restoreOne(ctx, rec); err != nil {
@@ -62,6 +72,21 @@ func (s *Service) restoreOffsets(rec migrate.Record) error {
 	}
 	d.KeepOffsets(offs)
 	return nil
+}
+
+// cutOverKept is the state of a migration the journal shows cut over
+// (rec holds what the device keeps from its source: the proxy stood for
+// the target from then on) whose cut-over step's end it does not show:
+// that step ended. Any other state is returned as it is.
+func cutOverKept(st migrate.State, rec migrate.Record) migrate.State {
+	if st.Step != migrate.CutOver || len(rec.CutOver) == 0 {
+		return st
+	}
+	m := migrate.Restore(st)
+	if err := m.Succeeded(migrate.Action{Step: migrate.CutOver}); err != nil {
+		return st
+	}
+	return m.State()
 }
 
 // restoreOne takes up one device's journalled migration.
@@ -151,7 +176,7 @@ func (s *Service) Resume(ctx context.Context) error {
 // there. It returns nil, nil, nil when vid was not migrated.
 func Migrated(ctx context.Context, j *migrate.BoltJournal, vid uint64, opts Options) (*proxy.Backend, *proxy.CutOverState, error) {
 	rec, ok, err := j.Get(vid)
-	if err != nil || !ok || rec.State.Step != migrate.Done {
+	if err != nil || !ok || cutOverKept(rec.State, rec).Step != migrate.Done {
 		return nil, nil, err
 	}
 	if len(rec.CutOver) == 0 {

@@ -212,6 +212,18 @@ func (rj runJournal) SaveCutOver(device uint64, v any) error {
 	return rj.r.journal.SaveCutOver(device, v)
 }
 
+func (rj runJournal) SaveOffsets(device uint64, v any) error {
+	if rj.r.journal == nil {
+		return nil
+	}
+	return rj.r.journal.SaveOffsets(device, v)
+}
+
+var (
+	_ migrate.CutOverSaver = runJournal{}
+	_ migrate.OffsetSaver  = runJournal{}
+)
+
 // ErrBusy: the device has a migration that has not ended.
 var ErrBusy = errors.New("a migration of this device has not ended")
 
@@ -340,6 +352,42 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		drv.TargetReader, drv.TargetRegisters = tr, tr
 	}
 	r.drv = drv
+	return r, nil
+}
+
+// prepareCutOver sets up, after a restart, the run of a device a plan cut
+// over already (the proxy stands for its target): what is left are the
+// fabric's tasks, over the two switches' ports.
+func (s *Service) prepareCutOver(ctx context.Context, spec Spec) (*run, error) {
+	dev := s.proxy.Device(spec.Device)
+	if dev == nil || !dev.Migrated() {
+		return nil, fmt.Errorf("migration: device %d: the journal says it was cut over, and the proxy does not stand for its target", spec.Device)
+	}
+	pm, err := translate.ParsePortMap(spec.PortMap)
+	if err != nil {
+		return nil, fmt.Errorf("migration: %w", err)
+	}
+	r := &run{spec: spec, journal: s.opts.Journal}
+	r.drv = &migrate.Driver{Device: dev, Target: dev.Authoritative(), Settle: spec.Settle, Log: s.opts.Log,
+		Ports: proxy.Ports{Map: pm, Hosts: spec.Hosts, Trunk: spec.Trunk}, Journal: runJournal{r: r}}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for _, x := range []struct {
+		addr  string
+		ports *migrate.PortSwitch
+		what  string
+	}{{spec.Target.GNMI, &r.drv.TargetPorts, "target"}, {spec.SourceGNMI, &r.drv.SourcePorts, "source"}} {
+		if x.addr == "" {
+			continue
+		}
+		g, err := s.opts.dialGNMI(dctx, x.addr)
+		if err != nil {
+			r.close(false)
+			return nil, fmt.Errorf("migration of device %d: %s gNMI: %w", spec.Device, x.what, err)
+		}
+		r.closers = append(r.closers, func() { g.Close() })
+		*x.ports = &migrate.GNMIPorts{Client: g}
+	}
 	return r, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -107,8 +108,17 @@ type Daemon struct {
 // submatches. The daemon is stopped (SIGTERM) when the test ends.
 func (l *Lime) Start(t testing.TB, ready *regexp.Regexp, args ...string) (*Daemon, []string) {
 	t.Helper()
+	return l.StartEnv(t, nil, ready, args...)
+}
+
+// StartEnv is Start with env (KEY=VALUE) added to the environment.
+func (l *Lime) StartEnv(t testing.TB, env []string, ready *regexp.Regexp, args ...string) (*Daemon, []string) {
+	t.Helper()
 	d := &Daemon{stdout: &syncbuf.Buffer{}, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	d.cmd = exec.Command(l.Path, args...)
+	if env != nil {
+		d.cmd.Env = append(os.Environ(), env...)
+	}
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	d.cmd.WaitDelay = waitDelay
 	if err := d.cmd.Start(); err != nil {
@@ -133,6 +143,24 @@ func (l *Lime) Start(t testing.TB, ready *regexp.Regexp, args ...string) (*Daemo
 			d.Stop()
 			t.Fatalf("lab: lime %s did not start within 30s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), d.stdout, d.stderr)
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// WaitOutput waits until the daemon's standard error holds want, or it
+// ended, or timeout passed; it reports whether want came.
+func (d *Daemon) WaitOutput(want string, timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		if strings.Contains(d.stderr.String(), want) {
+			return true
+		}
+		select {
+		case <-d.done:
+			return strings.Contains(d.stderr.String(), want)
+		case <-deadline:
+			return false
+		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
