@@ -306,6 +306,13 @@ func (g *Gen) replicas(n int) []*p4v1.Replica {
 	return rs
 }
 
+// MulticastGroup returns multicast group id with one to four replicas.
+func (g *Gen) MulticastGroup(id uint32) *p4v1.Entity {
+	return &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
+		Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{
+			MulticastGroupId: id, Replicas: g.replicas(1 + g.Rand.IntN(4))}}}}}
+}
+
 // State returns a whole device state in dependency order (see
 // entity.Kind): up to perTable entries per table (fewer when the table is
 // small or random matches collide), members and groups for every action
@@ -346,9 +353,7 @@ func (g *Gen) State(perTable int) []*p4v1.Entity {
 		add(&p4v1.Entity{Entity: &p4v1.Entity_ValueSetEntry{ValueSetEntry: v}})
 	}
 	for id := uint32(1); id <= 3; id++ {
-		add(&p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
-			Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{
-				MulticastGroupId: id, Replicas: g.replicas(1 + g.Rand.IntN(4))}}}}})
+		add(g.MulticastGroup(id))
 	}
 	for id := uint32(1); id <= 2; id++ {
 		add(&p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{

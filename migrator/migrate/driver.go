@@ -10,6 +10,8 @@ import (
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/lime-p4/lime/internal/failpoint"
 	"github.com/lime-p4/lime/migrator/clone"
@@ -414,6 +416,9 @@ func (d *Driver) same(ctx context.Context, tr, back *translate.Translator, k *p4
 	read := func(r snapshot.Reader, q *p4v1.Entity) (*p4v1.Entity, error) {
 		var got *p4v1.Entity
 		for e, err := range r.Read(ctx, q) {
+			if status.Code(err) == codes.NotFound {
+				return nil, nil // a PRE entry read by its id answers so when absent
+			}
 			if err != nil {
 				return nil, err
 			}

@@ -319,6 +319,14 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 	if !toMirror {
 		first, firstUps, second, secondUps = auth, srcUps, b, dstUps
 	}
+	// The journal keeps what the source will hold otherwise first, for a
+	// proxy that restarts in the middle (the switches alone cannot always
+	// tell: a replica to the trunk stands for several hosts).
+	if store := d.opts.Shadows; store != nil && len(shadow) > 0 {
+		if err := store.KeepShadows(d.id, slices.Collect(maps.Values(shadow))); err != nil {
+			return fmt.Errorf("device %d: moving port %d: %w: %w", d.id, p, ErrJournal, err)
+		}
+	}
 	// While the devices change, reads answer the controller's form of
 	// what sends to p either way (writes wait; what the shadow holds is
 	// what the controller wrote).

@@ -4,6 +4,7 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
@@ -104,9 +105,9 @@ func (t *Translator) entity(e *p4v1.Entity) error {
 	case *p4v1.Entity_PacketReplicationEngineEntry:
 		switch p := x.PacketReplicationEngineEntry.Type.(type) {
 		case *p4v1.PacketReplicationEngineEntry_MulticastGroupEntry:
-			return t.replicas(p.MulticastGroupEntry.Replicas)
+			return t.replicas(&p.MulticastGroupEntry.Replicas)
 		case *p4v1.PacketReplicationEngineEntry_CloneSessionEntry:
-			return t.replicas(p.CloneSessionEntry.Replicas)
+			return t.replicas(&p.CloneSessionEntry.Replicas)
 		}
 		return fmt.Errorf("%w: empty PRE entry", entity.ErrMalformed)
 	case *p4v1.Entity_DigestEntry:
@@ -319,7 +320,11 @@ func (t *Translator) action(a *p4v1.Action) error {
 	return nil
 }
 
-func (t *Translator) replicas(rs []*p4v1.Replica) error {
+// replicas translates the replicas' ports; replicas that become the same
+// (several ports sent to one output, as hosts not moved yet to a trunk)
+// are kept once: a switch refuses a group with a replica twice.
+func (t *Translator) replicas(list *[]*p4v1.Replica) error {
+	rs := *list
 	for _, r := range rs {
 		switch p := r.PortKind.(type) {
 		case *p4v1.Replica_EgressPort:
@@ -343,5 +348,12 @@ func (t *Translator) replicas(rs []*p4v1.Replica) error {
 			b.Port = q
 		}
 	}
+	for i := 1; i < len(rs); i++ {
+		if slices.ContainsFunc(rs[:i], func(r *p4v1.Replica) bool { return proto.Equal(r, rs[i]) }) {
+			rs = slices.Delete(rs, i, i+1)
+			i--
+		}
+	}
+	*list = rs
 	return nil
 }
