@@ -53,11 +53,19 @@ test: deps sysdeps
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
-# Short fuzzing of canonicalisation, translation and the wire decoder of cells.
+# Short fuzzing (FUZZTIME each) of canonicalisation, translation, the wire
+# decoder of cells, the plan parser, the proxy's and the simulator's
+# P4Runtime servers (Write, Read, stream) and the admin API. Seed corpora:
+# testdata/fuzz beside each target.
+FUZZTIME ?= 20s
 fuzz: deps
-	$(GO) test -run '^$$' -fuzz FuzzCanonical -fuzztime 30s ./p4/canon
-	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime 30s ./p4/translate
-	$(GO) test -run '^$$' -fuzz FuzzDecodeCell -fuzztime 30s ./p4/entity
+	$(GO) test -run '^$$' -fuzz FuzzCanonical -fuzztime $(FUZZTIME) ./p4/canon
+	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./p4/translate
+	$(GO) test -run '^$$' -fuzz FuzzDecodeCell -fuzztime $(FUZZTIME) ./p4/entity
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./migrator/plan
+	$(GO) test -run '^$$' -fuzz FuzzProxy -fuzztime $(FUZZTIME) ./migrator/proxy
+	$(GO) test -run '^$$' -fuzz FuzzServer -fuzztime $(FUZZTIME) ./bmv2/sim/p4rt
+	$(GO) test -run '^$$' -fuzz FuzzAdminAPI -fuzztime $(FUZZTIME) ./migrator/service
 
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -38,7 +38,7 @@ func testCtx(t *testing.T) context.Context {
 }
 
 // standFor starts a proxy standing for d as device 7.
-func standFor(t *testing.T, d *simtest.Device) *proxy.Proxy {
+func standFor(t testing.TB, d *simtest.Device) *proxy.Proxy {
 	t.Helper()
 	p := proxy.New(proxy.Options{})
 	if _, err := p.AddDevice(7, proxytest.Backend(t, d, d.Addr, rules)); err != nil {

@@ -7,5 +7,8 @@ import (
 )
 
 // TestMain checks that no test leaves goroutines behind (streams,
-// sessions, timers).
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// sessions, timers); glog's daemon comes with the simulator's gNMI
+// (FuzzServer runs a whole simulated switch).
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon"))
+}
