@@ -14,7 +14,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
 )
@@ -80,13 +79,14 @@ func FuzzP4Runtime(f *testing.F, addr string, deviceID uint64, in *info.Info) {
 			if status.Code(err) != codes.Unknown {
 				return
 			}
-			items, derr := client.DecodeBatchError(err, updates)
-			if derr != nil {
-				t.Fatalf("%s: %v: not a canonical answer (%v)", what, err, derr)
+			details := status.Convert(err).Details()
+			if len(details) == 0 || len(details) != updates {
+				t.Fatalf("%s: %v: not a canonical answer (%d details for %d items)", what, err, len(details), updates)
 			}
-			for i, it := range items {
-				if it != nil && it.Code == codes.Unknown {
-					t.Fatalf("%s: update %d: %v: not a canonical answer", what, i, it)
+			for i, d := range details {
+				pe, ok := d.(*p4v1.Error)
+				if !ok || codes.Code(pe.GetCanonicalCode()) == codes.Unknown {
+					t.Fatalf("%s: item %d: %v: not a canonical answer", what, i, d)
 				}
 			}
 		}
