@@ -167,20 +167,8 @@ func TestMigrationEndToEnd(t *testing.T) {
 // controller reads what it wrote.
 func TestAbortAfterHostsMoved(t *testing.T) {
 	ctx := testCtx(t)
-	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Rules: &rules,
-		Ports: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}}})
-	dst := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 2,
-		Ports: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
-	if _, err := port.Connect(src.Sim.Port("trunk"), dst.Sim.Port("trunk")); err != nil {
-		t.Fatal(err)
-	}
-	srcB, dstB := backend(t, src, "s1"), backend(t, dst, "s2")
-	p := proxy.New(proxy.Options{})
-	t.Cleanup(p.Close)
-	dev, err := p.AddDevice(vid, srcB)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr := newPair(t, false, 0)
+	src, dst, srcB, dstB, dev := pr.src, pr.dst, pr.srcB, pr.dstB, pr.dev
 	in := src.Info
 	a, b := l2(in, 0xa, 1), l2(in, 0xb, 2)
 	if err := srcB.Client().Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: a}, {Type: p4v1.Update_INSERT, Entity: b}}); err != nil {
@@ -236,4 +224,39 @@ func TestAbortAfterHostsMoved(t *testing.T) {
 	if b, mode := dev.Mirror(); b != nil || mode != proxy.MirrorOff {
 		t.Fatalf("mirror %v %v after the abort", b, mode)
 	}
+}
+
+// pair is two onos-basic switches joined by a trunk (9=19), hosts' ports
+// 1, 2 on the source and 11, 12 on the target, and a proxy standing for
+// the source as device vid.
+type pair struct {
+	src, dst   *simtest.Device
+	srcB, dstB *proxy.Backend
+	p          *proxy.Proxy
+	dev        *proxy.Device
+}
+
+// newPair starts a pair; with renumber the target runs its own
+// compilation of the program (other P4Runtime ids), both with cookie.
+func newPair(t *testing.T, renumber bool, cookie uint64) *pair {
+	t.Helper()
+	pr := &pair{src: simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Cookie: cookie, Rules: &rules,
+		Ports: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}}})}
+	do := simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 2, Cookie: cookie, Rules: &rules,
+		Ports: []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}}
+	if renumber {
+		do.P4Info = p4test.Renumber(pr.src.Info.Proto, 0x00a5a5a5)
+	}
+	pr.dst = simtest.Start(t, do)
+	if _, err := port.Connect(pr.src.Sim.Port("trunk"), pr.dst.Sim.Port("trunk")); err != nil {
+		t.Fatal(err)
+	}
+	pr.srcB, pr.dstB = backend(t, pr.src, "s1"), backend(t, pr.dst, "s2")
+	pr.p = proxy.New(proxy.Options{})
+	t.Cleanup(pr.p.Close)
+	var err error
+	if pr.dev, err = pr.p.AddDevice(vid, pr.srcB); err != nil {
+		t.Fatal(err)
+	}
+	return pr
 }

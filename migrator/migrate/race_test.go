@@ -16,9 +16,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lime-p4/lime/bmv2/sim"
-	"github.com/lime-p4/lime/bmv2/sim/p4rt"
-	"github.com/lime-p4/lime/bmv2/sim/port"
 	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
@@ -65,21 +62,8 @@ func TestWritesRaceTheMigration(t *testing.T) {
 // it, and checks the outcome; it returns how many operations ran.
 func raceOneMigration(t *testing.T, seed uint64, n int) int {
 	ctx := testCtx(t)
-	src := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 1, Cookie: 0xc0ffee, Rules: &rules,
-		Ports: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}, {Name: "trunk", ID: 9}}})
-	dst := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: 2, Cookie: 0xc0ffee, Rules: &rules,
-		P4Info: p4test.Renumber(src.Info.Proto, 0x00a5a5a5),
-		Ports:  []sim.PortSpec{{Name: "eth11", ID: 11}, {Name: "eth12", ID: 12}, {Name: "trunk", ID: 19}}})
-	if _, err := port.Connect(src.Sim.Port("trunk"), dst.Sim.Port("trunk")); err != nil {
-		t.Fatal(err)
-	}
-	srcB, dstB := backend(t, src, "s1"), backend(t, dst, "s2")
-	p := proxy.New(proxy.Options{})
-	t.Cleanup(p.Close)
-	dev, err := p.AddDevice(vid, srcB)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pr := newPair(t, true, 0xc0ffee)
+	src, dst, dstB, p, dev := pr.src, pr.dst, pr.dstB, pr.p, pr.dev
 	c, _ := proxytest.Controller(t, proxytest.Serve(t, p), vid, 1)
 	pm := simtest.ShiftedPorts()
 	drv := &migrate.Driver{Device: dev, Target: dstB,

@@ -3,7 +3,6 @@ package migratecmd_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/cmd/lime/internal/abortcmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/cmd/lime/internal/clitest"
 	"github.com/lime-p4/lime/cmd/lime/internal/migratecmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/statuscmd"
@@ -57,20 +57,7 @@ func TestMain(m *testing.M) {
 
 func exec(t *testing.T, verb func(cli.Deps) *cobra.Command, args ...string) (string, int) {
 	t.Helper()
-	var out syncbuf.Buffer
-	cmd := verb(cli.Deps{Out: &out, Err: &out, Log: slog.New(slog.DiscardHandler)})
-	cmd.SetArgs(args)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	err := cmd.ExecuteContext(ctx)
-	var ee *cli.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return out.String() + ee.Error(), ee.Code
-	case err != nil:
-		return out.String() + err.Error(), -1
-	}
-	return out.String(), 0
+	return clitest.Exec(t, verb, args...)
 }
 
 // startProxy runs `lime proxy` until the test ends and returns its

@@ -3,7 +3,6 @@ package proxycmd_test
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,10 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
+	"github.com/lime-p4/lime/cmd/lime/internal/clitest"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
 	"github.com/lime-p4/lime/cmd/lime/internal/statuscmd"
 	"github.com/lime-p4/lime/internal/simtest"
@@ -26,20 +25,7 @@ import (
 // exit code.
 func status(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	var out syncbuf.Buffer
-	cmd := statuscmd.New(cli.Deps{Out: &out, Err: &out, Log: slog.New(slog.DiscardHandler)})
-	cmd.SetArgs(args)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := cmd.ExecuteContext(ctx)
-	var ee *cli.ExitError
-	switch {
-	case errors.As(err, &ee):
-		return out.String() + ee.Error(), ee.Code
-	case err != nil:
-		return out.String() + err.Error(), 1
-	}
-	return out.String(), 0
+	return clitest.Exec(t, statuscmd.New, args...)
 }
 
 // The admin API starts and aborts migrations: lime proxy lets in only a
