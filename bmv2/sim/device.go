@@ -244,6 +244,16 @@ func (d *Device) Shutdown(ctx context.Context) {
 	wg.Wait()
 }
 
+// Restart makes the device a switch process started again (DESIGN.md,
+// "Faults"): its pipeline and forwarding state are gone, its stream
+// sessions end with UNAVAILABLE; it keeps serving on its addresses, and
+// its ports keep their configuration (as bmv2's -i interfaces and lime's
+// port agent do across a restart of simple_switch_grpc).
+func (d *Device) Restart() error {
+	d.log.Info("restarting")
+	return d.p4.Restart()
+}
+
 // Close stops serving (immediately), closes the P4Runtime core and the gNMI
 // agent, and detaches every port.
 func (d *Device) Close() error {

@@ -73,8 +73,8 @@ func (d *Device) checkWriter(deviceID uint64, role string, e *p4v1.Uint128) erro
 	return asKind(d.arb.arb.CheckWriter(deviceID, role, e))
 }
 
-// closeAll ends every session (device shutdown).
-func (a *arbiter) closeAll() {
+// closeAll ends every session (device shutdown or restart), saying why.
+func (a *arbiter) closeAll(why string) {
 	a.mu.Lock()
 	ss := make([]*Session, 0, len(a.all))
 	for s := range a.all {
@@ -82,6 +82,6 @@ func (a *arbiter) closeAll() {
 	}
 	a.mu.Unlock()
 	for _, s := range ss {
-		s.terminate(errorf(ErrUnavailable, "device shutting down"))
+		s.terminate(errorf(ErrUnavailable, "%s", why))
 	}
 }

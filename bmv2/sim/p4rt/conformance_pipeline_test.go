@@ -233,3 +233,45 @@ func TestCapabilities(t *testing.T) {
 		t.Errorf("spec: unknown device: %v, want NOT_FOUND", err)
 	}
 }
+
+// TestRestart checks Device.Restart against what a restarted
+// simple_switch_grpc answers (DESIGN.md, "Faults": a switch restarts): the
+// controller's stream ends with UNAVAILABLE, the device has no pipeline
+// (Get, Read and Write as before any pipeline), no primary is left (a new
+// controller arbitrates with a lower election id and is primary), and the
+// program set again starts empty.
+func TestRestart(t *testing.T) {
+	h := newHarness(t, p4rt.ProfileBMv2)
+	h.load(fixtures.Get(t, "onos-basic"))
+	eid := &p4v1.Uint128{Low: 5}
+	s := h.arbitrate(eid)
+	written := h.writeGenerated(eid, 1, 20)
+	if got, _, err := h.read(tableEntity(&p4v1.TableEntry{})); err != nil || len(got) == 0 {
+		t.Fatalf("before the restart: %d entries, %v", len(got), err)
+	}
+	if err := h.dev.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if c := s.ended(); c != codes.Unavailable {
+		t.Errorf("the controller's stream ended with %v, want UNAVAILABLE", c)
+	}
+	if cfg, c := h.getPipeline(p4v1.GetForwardingPipelineConfigRequest_ALL); c != codes.FailedPrecondition || cfg != nil {
+		t.Errorf("Get after a restart: %v %v, want FAILED_PRECONDITION and no config", c, cfg)
+	}
+	if _, _, err := h.read(tableEntity(&p4v1.TableEntry{})); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("Read after a restart: %v, want FAILED_PRECONDITION", err)
+	}
+	// A lower election id than before is primary: only the primary may
+	// set the pipeline.
+	low := &p4v1.Uint128{Low: 1}
+	h.arbitrate(low)
+	if c := h.setPipeline(low, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, config(t, fixtures.Get(t, "onos-basic"))); c != codes.OK {
+		t.Fatalf("the pipeline set again: %v", c)
+	}
+	for _, e := range written {
+		got, _, err := h.read(e)
+		if err == nil && len(got) > 0 && e.GetTableEntry() != nil && !e.GetTableEntry().GetIsDefaultAction() {
+			t.Errorf("after the restart and a new pipeline, %v is still there", got[0])
+		}
+	}
+}

@@ -115,22 +115,43 @@ func (d *Device) Close() error {
 	var err error
 	d.closeOnce.Do(func() {
 		close(d.closed)
-		d.arb.closeAll()
+		d.arb.closeAll("device shutting down")
 		d.wg.Wait()
 		d.mu.Lock()
 		defer d.mu.Unlock()
-		if d.st != nil && d.st.prog != d.active {
-			if e := d.st.prog.Close(); e != nil {
-				err = e
-			}
-		}
-		if d.active != nil {
-			if e := d.active.Close(); e != nil && err == nil {
-				err = e
-			}
-		}
-		d.st, d.active = nil, nil
+		err = d.dropPipelineLocked()
 	})
+	return err
+}
+
+// Restart makes the device what a switch process started again is: the
+// pipeline and every forwarding state it held (entries, groups, PRE,
+// counters, meters, registers) are gone, then every stream session ends
+// with UNAVAILABLE, so controllers arbitrate again and find no pipeline
+// (DESIGN.md, "Faults": a switch restarts). The device keeps serving and
+// keeps its ports.
+func (d *Device) Restart() error {
+	d.mu.Lock()
+	err := d.dropPipelineLocked()
+	d.mu.Unlock()
+	d.arb.closeAll("device restarting")
+	d.log.Info("device restarted: pipeline and state gone")
+	return err
+}
+
+// dropPipelineLocked closes the programs and forgets the state. d.mu is
+// held.
+func (d *Device) dropPipelineLocked() error {
+	var err error
+	if d.st != nil && d.st.prog != d.active {
+		err = d.st.prog.Close()
+	}
+	if d.active != nil {
+		if e := d.active.Close(); e != nil && err == nil {
+			err = e
+		}
+	}
+	d.st, d.active, d.uncommitted = nil, nil, false
 	return err
 }
 
@@ -169,4 +190,4 @@ func (d *Device) timers() {
 // CloseSessions ends every open stream session with UNAVAILABLE, as a
 // server shutting down does; the device keeps its state and accepts new
 // sessions.
-func (d *Device) CloseSessions() { d.arb.closeAll() }
+func (d *Device) CloseSessions() { d.arb.closeAll("device shutting down") }
