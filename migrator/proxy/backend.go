@@ -24,10 +24,14 @@ type Backend struct {
 	// address).
 	Name     string
 	client   *client.Client
-	session  *client.Session
 	election *p4v1.Uint128 // the proxy's, on every write
-	info     *info.Info    // the device's P4Info indexed (nil before a pipeline is set)
 	infoOpts []info.Option // how to index its P4Info (port rules)
+	// pipe is the device's P4Info indexed, and its cookie (info nil
+	// before a pipeline is set, or after the device restarted).
+	pipe atomic.Pointer[pipelineSeen]
+	// life is the proxy's stream with the device and how many times it
+	// was renewed (see backend_session.go).
+	life sessionLife
 
 	mu   sync.Mutex
 	gnmi *gnmiclient.Client // the switch's gNMI, when given (SetGNMI)
@@ -96,33 +100,40 @@ func NewBackend(ctx context.Context, name string, c *client.Client, opts ...info
 		s.Close()
 		return nil, fmt.Errorf("backend %s: another controller is primary (election id %v); the proxy must be the device's only controller", name, m.ElectionID)
 	}
-	b := &Backend{Name: name, client: c, session: s, election: c.ElectionID().Proto(), infoOpts: opts}
+	b := &Backend{Name: name, client: c, election: c.ElectionID().Proto(), infoOpts: opts}
 	if err := b.refreshPipeline(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	b.life.start(b, s)
 	return b, nil
+}
+
+// pipelineSeen is a device's pipeline as the proxy last read it.
+type pipelineSeen struct {
+	info   *info.Info // nil: no pipeline
+	cookie uint64
 }
 
 // refreshPipeline reads the device's P4Info and cookie.
 func (b *Backend) refreshPipeline(ctx context.Context) error {
 	cfg, err := b.client.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
 	if status.Code(err) == codes.FailedPrecondition {
-		b.info = nil
+		b.pipe.Store(&pipelineSeen{})
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("backend %s: reading its pipeline: %w", b.Name, err)
 	}
 	if cfg.GetP4Info() == nil { // a server that answers an empty config before one is set
-		b.info = nil
+		b.pipe.Store(&pipelineSeen{})
 		return nil
 	}
 	in, err := b.Index(cfg.GetP4Info())
 	if err != nil {
 		return err
 	}
-	b.info = in
+	b.pipe.Store(&pipelineSeen{info: in, cookie: cfg.GetCookie().GetCookie()})
 	return nil
 }
 
@@ -145,15 +156,21 @@ func (b *Backend) SetPipeline(ctx context.Context, cfg *p4v1.ForwardingPipelineC
 	return b.refreshPipeline(ctx)
 }
 
-// Info is the P4Info the device runs (nil before a pipeline is set).
-func (b *Backend) Info() *info.Info { return b.info }
+// Info is the P4Info the device runs (nil before a pipeline is set, and
+// after the device restarted until one is set again).
+func (b *Backend) Info() *info.Info {
+	if p := b.pipe.Load(); p != nil {
+		return p.info
+	}
+	return nil
+}
 
 // Client is the proxy's connection to the device.
 func (b *Backend) Client() *client.Client { return b.client }
 
 // Close ends the proxy's session with the device and the connection.
 func (b *Backend) Close() error {
-	b.session.Close()
+	b.life.stop()
 	return b.client.Close()
 }
 

@@ -118,7 +118,7 @@ func (d *Device) readCounters(ctx context.Context, b *Backend, filters []*p4v1.E
 				var err error
 				if k, err = back.Entity(k); err != nil {
 					return fmt.Errorf("%w: %s answered %s, which has no counterpart on the virtual device: %w",
-						ErrBackend, b.Name, entity.Describe(e, b.info), err)
+						ErrBackend, b.Name, entity.Describe(e, b.Info()), err)
 				}
 			}
 			if key, err := counterKey(k); err == nil {

@@ -88,6 +88,7 @@ type Device struct {
 	held string
 
 	listening    map[*Backend]context.CancelFunc
+	sessions     sessions // the controllers' streams
 	portWatchers watchers.List[func()]
 	vports       vports
 	stats        counters
@@ -119,7 +120,7 @@ type Stats struct {
 }
 
 func newDevice(id uint64, auth *Backend, opts *Options) *Device {
-	d := &Device{id: id, opts: opts, log: opts.Log.With("device_id", id), origin: auth, vinfo: auth.info, auth: auth,
+	d := &Device{id: id, opts: opts, log: opts.Log.With("device_id", id), origin: auth, vinfo: auth.Info(), auth: auth,
 		listening: map[*Backend]context.CancelFunc{}}
 	d.digests.init()
 	d.arb = arbitration.New(id, arbitration.Spec, opts.MaxStreams, func(s *Session, u *p4v1.MasterArbitrationUpdate) {
@@ -185,7 +186,7 @@ func (d *Device) AttachMirror(b *Backend, ports Ports) error {
 	if d.auth != d.origin {
 		return fmt.Errorf("device %d: %w: it was migrated onto %s already", d.id, ErrMigrating, d.auth.Name)
 	}
-	if d.vinfo == nil || b.info == nil {
+	if d.vinfo == nil || b.Info() == nil {
 		return fmt.Errorf("device %d: %w: a mirror needs pipelines on both devices", d.id, ErrNoPipeline)
 	}
 	if err := ports.check(); err != nil {

@@ -6,26 +6,42 @@ import (
 	"sync"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/p4/client"
 )
 
 // pump passes b's stream messages (packet-ins, digests, idle-timeout
-// notifications, stream errors) to the controllers until ctx ends or b's
-// session does.
+// notifications, stream errors) to the controllers until ctx ends or the
+// proxy closes b; when b's device ends the stream, it goes on with the
+// stream the backend renews.
 func (d *Device) pump(ctx context.Context, b *Backend) {
-	s := b.session
+	for {
+		s, _, renewed := b.life.current()
+		d.pumpSession(ctx, b, s)
+		if ctx.Err() != nil || errors.Is(s.Err(), client.ErrSessionClosed) {
+			d.log.Debug("the proxy closed its stream to a backend", "backend", b.Name)
+			return
+		}
+		d.log.Error("the proxy's stream to a backend ended", "backend", b.Name, "err", s.Err())
+		d.backendLost(b, s.Err())
+		select {
+		case <-ctx.Done():
+			return
+		case <-renewed:
+		}
+	}
+}
+
+// pumpSession passes the messages of one session until it or ctx ends.
+func (d *Device) pumpSession(ctx context.Context, b *Backend, s *client.Session) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.Done():
-			if errors.Is(s.Err(), client.ErrSessionClosed) {
-				d.log.Debug("the proxy closed its stream to a backend", "backend", b.Name)
-			} else {
-				d.log.Error("the proxy's stream to a backend ended", "backend", b.Name, "err", s.Err())
-			}
 			return
 		case pi, ok := <-s.PacketIns():
 			if ok {
@@ -45,6 +61,18 @@ func (d *Device) pump(ctx context.Context, b *Backend) {
 			}
 		}
 	}
+}
+
+// backendLost is told that b's device ended the proxy's stream. When b is
+// the authoritative device, the controllers see what they would see
+// without the proxy: their streams end (UNAVAILABLE); they connect again,
+// and find the device as it came back (a restarted switch without its
+// pipeline). A mirror's loss is the migration's to handle.
+func (d *Device) backendLost(b *Backend, err error) {
+	if d.Authoritative() != b {
+		return
+	}
+	d.endSessions(status.Errorf(codes.Unavailable, "device %d: the switch %s ended its stream (restarted?): %v", d.id, b.Name, err))
 }
 
 // packetIn passes a packet-in on, its metadata (ingress port) in the
@@ -87,7 +115,7 @@ func (d *Device) digestAck(a *p4v1.DigestListAck) error {
 	if !ok {
 		return nil // acked twice, or forgotten (a pipeline change): as a switch, ignore
 	}
-	return r.b.session.AckDigest(r.digestID, r.listID)
+	return r.b.Session().AckDigest(r.digestID, r.listID)
 }
 
 // idleTimeout passes on the idle-timeout notifications of the

@@ -81,13 +81,13 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 			}
 		}
 	}
-	if dst, err = translate.New(d.vinfo, target.info, translate.WithPorts(keys), translate.WithOutputPorts(dstOut)); err != nil {
+	if dst, err = translate.New(d.vinfo, target.Info(), translate.WithPorts(keys), translate.WithOutputPorts(dstOut)); err != nil {
 		return nil, nil, fmt.Errorf("device %d: mirror %s: %w", d.id, target.Name, err)
 	}
 	if !trunked {
 		return nil, dst, nil // the source holds what the controller wrote, as written
 	}
-	if src, err = translate.New(d.vinfo, d.auth.info, translate.WithPorts(same), translate.WithOutputPorts(srcOut)); err != nil {
+	if src, err = translate.New(d.vinfo, d.auth.Info(), translate.WithPorts(same), translate.WithOutputPorts(srcOut)); err != nil {
 		return nil, nil, fmt.Errorf("device %d: %s: %w", d.id, d.auth.Name, err)
 	}
 	return src, dst, nil

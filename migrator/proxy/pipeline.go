@@ -74,7 +74,7 @@ func (d *Device) SetPipeline(ctx context.Context, req *p4v1.SetForwardingPipelin
 		d.log.Warn("pipeline set, but reading it back failed", "err", err)
 	}
 	d.mu.Lock()
-	d.vinfo = auth.info
+	d.vinfo = auth.Info()
 	d.mu.Unlock()
 	return nil
 }

@@ -62,7 +62,7 @@ func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entit
 				}
 				if err := back.EntityInPlace(e); err != nil {
 					return fmt.Errorf("%w: %s answered %s, which has no counterpart on the virtual device: %w",
-						ErrBackend, b.Name, entity.Describe(e, b.info), err)
+						ErrBackend, b.Name, entity.Describe(e, b.Info()), err)
 				}
 			}
 		}

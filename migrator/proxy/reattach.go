@@ -44,7 +44,7 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 		return fmt.Errorf("device %d: %w: %s is already its mirror", d.id, ErrMigrating, mirror.Name)
 	case auth != origin:
 		return fmt.Errorf("device %d: %w: it was migrated onto %s already", d.id, ErrMigrating, auth.Name)
-	case vinfo == nil || b.info == nil:
+	case vinfo == nil || b.Info() == nil:
 		return fmt.Errorf("device %d: %w: a mirror needs pipelines on both devices", d.id, ErrNoPipeline)
 	case ports.Trunk == nil:
 		return fmt.Errorf("device %d: %w: hosts %v were moved without a trunk", d.id, ErrInvalid, moved)
@@ -106,7 +106,7 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst, 
 	if err != nil {
 		return nil, fmt.Errorf("device %d: %w", d.id, err)
 	}
-	back, err := translate.New(b.info, d.vinfo, translate.WithPorts(inv.With(ports.Trunk.Target, ports.Trunk.Target)))
+	back, err := translate.New(b.Info(), d.vinfo, translate.WithPorts(inv.With(ports.Trunk.Target, ports.Trunk.Target)))
 	if err != nil {
 		return nil, fmt.Errorf("device %d: %s: %w", d.id, b.Name, err)
 	}
@@ -122,7 +122,7 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst, 
 			stripValues(e)
 			v, err := back.Entity(e)
 			if err != nil {
-				return fmt.Errorf("%s holds %s: %w", b.Name, entity.Describe(e, b.info), err)
+				return fmt.Errorf("%s holds %s: %w", b.Name, entity.Describe(e, b.Info()), err)
 			}
 			k, err := entity.Of(v)
 			if err == nil {

@@ -78,7 +78,7 @@ func (p *Proxy) AddMigratedDevice(ctx context.Context, id uint64, target *Backen
 	if err := proto.Unmarshal(st.Pipeline, pipe); err != nil || pipe.GetP4Info() == nil {
 		return nil, fmt.Errorf("proxy: device %d: the journalled cut over has no pipeline (%v)", id, err)
 	}
-	if target.info == nil {
+	if target.Info() == nil {
 		return nil, fmt.Errorf("proxy: device %d: %s runs no pipeline", id, target.Name)
 	}
 	vinfo, err := target.Index(pipe.GetP4Info())
@@ -89,7 +89,7 @@ func (p *Proxy) AddMigratedDevice(ctx context.Context, id uint64, target *Backen
 	if err != nil {
 		return nil, fmt.Errorf("proxy: device %d: %w", id, err)
 	}
-	tr, err := translate.New(vinfo, target.info, translate.WithPorts(pm))
+	tr, err := translate.New(vinfo, target.Info(), translate.WithPorts(pm))
 	if err != nil {
 		return nil, fmt.Errorf("proxy: device %d: %s: %w", id, target.Name, err)
 	}

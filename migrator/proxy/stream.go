@@ -49,6 +49,7 @@ func (s *Session) Handle(req *p4v1.StreamMessageRequest) error {
 				return err
 			}
 			s.dev = d
+			d.addSession(s)
 		}
 		d := s.dev
 		s.mu.Unlock()
@@ -98,7 +99,42 @@ func (s *Session) terminate(err error) {
 	if s.out.End(err) {
 		if d := s.device(); d != nil {
 			d.arb.Leave(s)
+			d.removeSession(s)
 		}
+	}
+}
+
+// sessions are the controller streams bound to a device.
+type sessions struct {
+	mu  sync.Mutex
+	all map[*Session]struct{}
+}
+
+func (d *Device) addSession(s *Session) {
+	d.sessions.mu.Lock()
+	defer d.sessions.mu.Unlock()
+	if d.sessions.all == nil {
+		d.sessions.all = map[*Session]struct{}{}
+	}
+	d.sessions.all[s] = struct{}{}
+}
+
+func (d *Device) removeSession(s *Session) {
+	d.sessions.mu.Lock()
+	defer d.sessions.mu.Unlock()
+	delete(d.sessions.all, s)
+}
+
+// endSessions ends every controller stream of the device with err.
+func (d *Device) endSessions(err error) {
+	d.sessions.mu.Lock()
+	all := make([]*Session, 0, len(d.sessions.all))
+	for s := range d.sessions.all {
+		all = append(all, s)
+	}
+	d.sessions.mu.Unlock()
+	for _, s := range all {
+		s.terminate(err)
 	}
 }
 
@@ -126,7 +162,7 @@ func (d *Device) packetOut(po *p4v1.PacketOut) error {
 			return fmt.Errorf("%w: packet-out for %s: %w", ErrInvalid, b.Name, err)
 		}
 	}
-	if err := b.session.SendPacketOut(po); err != nil {
+	if err := b.Session().SendPacketOut(po); err != nil {
 		return fmt.Errorf("%w: packet-out to %s: %w", ErrBackend, b.Name, err)
 	}
 	d.stats.packetOuts.Add(1)
