@@ -97,6 +97,8 @@ type Driver struct {
 	fresh bool
 	// cloned counts the entities the last clone read from the source.
 	cloned atomic.Int64
+	// seeds are the switches' epochs when the target was set up.
+	seeds seeds
 }
 
 // Cloned is how many entities the last clone copied (read from the
@@ -131,6 +133,11 @@ func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 		}
 		return false, nil
 	}
+	// A switch that restarted since the target was set up: what the next
+	// step would rely on may be gone.
+	if which := d.restarts(); which != "" && d.afterRestart(m, which) {
+		return true, d.saveRestart(m)
+	}
 	if d.Progress != nil {
 		d.Progress(a)
 	}
@@ -143,6 +150,13 @@ func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return true, ctx.Err() // not a failure of the step: it runs again
+		}
+		// A switch restarted as the step ran: not a failure of the step.
+		which, werr := d.restartedSince(ctx)
+		if werr != nil {
+			err = fmt.Errorf("%w (%v; `lime migrate --retry` goes on once it answers)", err, werr)
+		} else if which != "" && d.afterRestart(m, which) {
+			return true, d.saveRestart(m)
 		}
 		d.Log.Warn("migration step failed", "device", d.Device.ID(), "step", a.String(), "err", err)
 		if merr := m.Failed(a, err); merr != nil {
@@ -165,6 +179,21 @@ func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 	return true, nil
 }
 
+// saveRestart journals the machine rewound after a switch restarted; it
+// returns the error a source restart stops the migration with.
+func (d *Driver) saveRestart(m *Machine) error {
+	st := m.State()
+	if d.Journal != nil {
+		if err := d.Journal.Save(d.Device.ID(), st); err != nil {
+			return fmt.Errorf("migration of device %d: journal: %w", d.Device.ID(), err)
+		}
+	}
+	if st.Failed != "" {
+		return fmt.Errorf("migration of device %d stopped at %v: %s", d.Device.ID(), st.Step, st.Failed)
+	}
+	return nil
+}
+
 // Do runs action a of a migration whose state is st (what a Machine's
 // Next gave), without recording its outcome: Step does, or a network
 // migration's driver.
@@ -185,6 +214,14 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 	case Pipeline:
 		return d.pipeline(ctx)
 	case Mirror:
+		if b, _ := d.Device.Mirror(); b == d.Target {
+			// Set up again after the target restarted: the mirror
+			// records writes again for the new clone.
+			return d.reseed()
+		}
+		if !d.seeds.ok {
+			d.seed() // a restarted proxy: the target as it finds it
+		}
 		// With the hosts moved before a restart, which stay moved; a
 		// device held until then answers again.
 		var moving *uint64
@@ -319,14 +356,16 @@ func held(ctx context.Context, r snapshot.Reader) (int, error) {
 
 // pipeline sets the target's pipeline with the source's cookie.
 func (d *Driver) pipeline(ctx context.Context) error {
-	if d.Pipeline == nil {
-		return nil
+	d.seed()
+	pipe, err := d.targetPipeline(ctx)
+	if err != nil || pipe == nil {
+		return err
 	}
 	src, err := d.Device.Authoritative().Client().GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY)
 	if err != nil {
 		return fmt.Errorf("reading the source's cookie: %w", err)
 	}
-	cfg := &p4v1.ForwardingPipelineConfig{P4Info: d.Pipeline.GetP4Info(), P4DeviceConfig: d.Pipeline.GetP4DeviceConfig(), Cookie: src.GetCookie()}
+	cfg := &p4v1.ForwardingPipelineConfig{P4Info: pipe.GetP4Info(), P4DeviceConfig: pipe.GetP4DeviceConfig(), Cookie: src.GetCookie()}
 	if err := d.Target.SetPipeline(ctx, cfg); err != nil {
 		return fmt.Errorf("setting the target's pipeline: %w", err)
 	}
@@ -547,6 +586,9 @@ func setPort(ctx context.Context, s PortSwitch, what string, p uint64, up bool) 
 }
 
 func (d *Driver) cutOver(ctx context.Context) error {
+	if err := d.targetIntact(ctx); err != nil {
+		return err
+	}
 	if err := d.syncRegisters(ctx); err != nil {
 		return err
 	}

@@ -98,8 +98,11 @@ type State struct {
 	Failed string `json:"failed,omitempty"`
 	// ResumedFrom is the step a restarted migrator found the migration at,
 	// until its mirror is attached again: a MoveHost may have stopped
-	// halfway.
+	// halfway. A target that restarted rewinds the migration the same way.
 	ResumedFrom Step `json:"resumed_from,omitempty"`
+	// Reseeds counts the times the target was set up again because a
+	// switch restarted (TargetRestarted, SourceRestarted).
+	Reseeds int `json:"reseeds,omitempty"`
 }
 
 // Moving is the host whose move may have stopped halfway when the
@@ -245,6 +248,8 @@ func (m *Machine) Abort() error {
 	switch {
 	case st.Step <= Validate:
 		st.Step = Aborted // nothing written
+	case st.Step == Pipeline && len(st.Moved) > 0:
+		return nil // set up again after a restart, hosts on it: the mirror first
 	case st.Step == Pipeline:
 		st.Step = Clear // the pipeline may be set
 	case st.Step == Mirror || st.Step == Clone || st.Step == CatchUp:
@@ -271,4 +276,56 @@ func (m *Machine) Resume() {
 	case !st.Aborting && st.Step > Mirror && st.Step <= CutOver, st.Aborting && st.Step == MoveBack:
 		st.ResumedFrom, st.Step = st.Step, Mirror
 	}
+}
+
+// TargetRestarted records that the target restarted and lost its state
+// (DESIGN.md, "Faults": a switch restarts): the migration sets it up again
+// — pipeline, the mirror recording writes, a new clone, catch-up, verify —
+// and goes on, the hosts already moved still moved; a step that failed
+// because of the restart is not a failure. Before its pipeline was set
+// nothing of the migration is lost: the step runs again. It reports false
+// when the restart changes nothing: the migration ended (after the cut
+// over the target is the device, and its restart the controller's to
+// see), or an abort is past its undo of the moves.
+func (m *Machine) TargetRestarted() bool {
+	st := &m.st
+	switch {
+	case st.Step == Done || st.Step == Aborted:
+		return false
+	case st.Aborting && (st.Step == Detach || st.Step == Clear):
+		return false
+	case st.Step <= Pipeline:
+		st.Failed = ""
+		return true
+	}
+	m.reseed()
+	return true
+}
+
+// SourceRestarted records that the source restarted: its state is gone,
+// the controller's to set up again (the proxy passes the restart
+// through). The migration stops, saying why; a Retry sets the target up
+// again from the source as the controller rebuilt it (as after
+// TargetRestarted), an Abort moves the hosts back once it is. It reports
+// false when the migration ended, or had not written anything yet.
+func (m *Machine) SourceRestarted(why string) bool {
+	st := &m.st
+	if st.Step == Done || st.Step == Aborted || st.Step <= Pipeline ||
+		st.Aborting && (st.Step == Detach || st.Step == Clear) {
+		return false
+	}
+	m.reseed()
+	st.Failed = why
+	return true
+}
+
+// reseed rewinds to the target's pipeline, keeping the moved hosts and
+// the move that may have stopped halfway.
+func (m *Machine) reseed() {
+	st := &m.st
+	if st.ResumedFrom == StepNone {
+		st.ResumedFrom = st.Step
+	}
+	st.Step, st.Failed = Pipeline, ""
+	st.Reseeds++
 }

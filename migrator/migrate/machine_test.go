@@ -19,6 +19,7 @@ import (
 //	run [n=N]          run N actions (default: until the machine stops), each succeeding
 //	fail ERROR         the next action fails
 //	retry | abort | resume
+//	target-restarted | source-restarted   a switch restarted (state gone)
 //	state
 func TestMachineTranscripts(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
@@ -70,6 +71,14 @@ func TestMachineTranscripts(t *testing.T) {
 				errOut(m.Retry())
 			case "abort":
 				errOut(m.Abort())
+			case "target-restarted":
+				if !m.TargetRestarted() {
+					out.WriteString("restart changes nothing\n")
+				}
+			case "source-restarted":
+				if !m.SourceRestarted("the source restarted") {
+					out.WriteString("restart changes nothing\n")
+				}
 			case "resume":
 				m = Restore(m.State())
 				m.Resume()

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/p4/entity"
 )
@@ -279,6 +280,11 @@ func (d *Device) mirrorCounters(ctx context.Context, b *Backend, filters []*p4v1
 		d.seenMirror = map[entity.Key]*p4v1.CounterData{}
 	}
 	keepHighest(d.seenMirror, got)
+	// A mirror that restarted counts from zero again until Reseed makes
+	// what it counted offsets: what the controller saw stands.
+	for k := range got {
+		got[k] = proto.Clone(d.seenMirror[k]).(*p4v1.CounterData)
+	}
 	return got
 }
 

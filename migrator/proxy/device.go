@@ -243,6 +243,27 @@ func (d *Device) DetachMirror(ctx context.Context) (*Backend, error) {
 	return b, nil
 }
 
+// Reseed takes mirror b back to recording writes (MirrorLogging), for a
+// target that restarted and lost its state (DESIGN.md, "Faults"): the
+// migration sets its pipeline again, clones it again and catches up. The
+// hosts moved stay moved and the translations stay; what was recorded or
+// kept for repair is dropped (the clone copies the source as it is now);
+// what the controller saw b count becomes offsets (b counts from zero
+// again).
+func (d *Device) Reseed(b *Backend) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mirror != b {
+		return fmt.Errorf("device %d: %w: %s is not its mirror", d.id, ErrInvalid, b.Name)
+	}
+	d.offsets = sumCounters(d.offsets, d.seenMirror)
+	d.mode, d.journal, d.repairs, d.seenMirror = MirrorLogging, nil, nil, nil
+	d.log.Info("mirror set up again: recording writes", "mirror", b.Name)
+	return nil
+}
+
 // Hold makes the device answer every Write, Read and pipeline request
 // with UNAVAILABLE, saying why, until Release: a restarted proxy holds a
 // device whose migration had hosts on the target until its mirror is

@@ -35,6 +35,9 @@ func (e *MismatchError) Error() string {
 // differences that do not change meaning but may matter (a smaller table
 // or array on the target).
 func Compare(from, to *info.Info) (warnings []string, err error) {
+	if from == nil || to == nil {
+		return nil, ErrNoProgram
+	}
 	c := &comparer{from: from, to: to}
 	c.objects()
 	if len(c.problems) > 0 {

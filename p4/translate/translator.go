@@ -15,6 +15,10 @@ var ErrUnknownID = errors.New("id not in the source P4Info")
 // ternary, LPM or range match that covers several ports.
 var ErrPortMatch = errors.New("match on a port field covers several ports")
 
+// ErrNoProgram is Compare's error when a side runs no pipeline (its P4Info
+// is nil): a switch before a pipeline is set, or after it restarted.
+var ErrNoProgram = errors.New("a device runs no pipeline (restarted?): there is no program to compare")
+
 // Translator rewrites entities of its From P4Info into its To P4Info, with
 // ports mapped by its port map. It is immutable and safe for concurrent use.
 type Translator struct {
