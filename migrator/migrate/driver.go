@@ -135,7 +135,7 @@ func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 	}
 	// A switch that restarted since the target was set up: what the next
 	// step would rely on may be gone.
-	if which := d.restarts(); which != "" && d.afterRestart(m, which) {
+	if e := d.restarts(); e != nil && d.afterRestart(m, e) {
 		return true, d.saveRestart(m)
 	}
 	if d.Progress != nil {
@@ -152,10 +152,8 @@ func (d *Driver) Step(ctx context.Context, m *Machine) (ran bool, err error) {
 			return true, ctx.Err() // not a failure of the step: it runs again
 		}
 		// A switch restarted as the step ran: not a failure of the step.
-		which, werr := d.restartedSince(ctx)
-		if werr != nil {
-			err = fmt.Errorf("%w (%v; `lime migrate --retry` goes on once it answers)", err, werr)
-		} else if which != "" && d.afterRestart(m, which) {
+		err = d.FailedByRestart(ctx, err)
+		if e := (*RestartError)(nil); errors.As(err, &e) && d.afterRestart(m, e) {
 			return true, d.saveRestart(m)
 		}
 		d.Log.Warn("migration step failed", "device", d.Device.ID(), "step", a.String(), "err", err)

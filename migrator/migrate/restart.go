@@ -35,28 +35,43 @@ func (d *Driver) seed() {
 	d.seeds = seeds{ok: true, source: d.Device.Authoritative().Epoch(), tgt: d.Target.Epoch()}
 }
 
-// restarts is which switch restarted since the target was set up: "" for
-// none, else "source" or "target". The source is looked at first: its
-// restart stops the migration whatever the target did.
-func (d *Driver) restarts() string {
+// restarts is which switch restarted since the target was set up, nil for
+// none. The source is looked at first: its restart stops the migration
+// whatever the target did. Once reported, the target counts as not set up.
+func (d *Driver) restarts() *RestartError {
+	var e *RestartError
 	switch {
 	case !d.seeds.ok:
-		return ""
+		return nil
 	case d.Device.Authoritative().Epoch() != d.seeds.source:
-		return "source"
+		e = &RestartError{Source: true, Name: d.Device.Authoritative().Name}
 	case d.Target.Epoch() != d.seeds.tgt:
-		return "target"
+		e = &RestartError{Name: d.Target.Name}
+	default:
+		return nil
 	}
-	return ""
+	d.seeds.ok = false
+	return e
 }
 
-// restartedSince waits a little for the proxy to see a switch that
-// restarted as a step failed (up to RestartWait for one that does not
-// answer yet) and reports which one restarted since the target was set
-// up, or the error of a switch that does not answer.
-func (d *Driver) restartedSince(ctx context.Context) (string, error) {
+// Restarted reports a switch that restarted since the target was set up
+// (a *RestartError), before a step runs: what it would rely on may be
+// gone.
+func (d *Driver) Restarted() error {
+	if e := d.restarts(); e != nil {
+		return e
+	}
+	return nil
+}
+
+// FailedByRestart is told that a step failed with err: it waits a little
+// for the proxy to see a switch that restarted as the step ran (up to
+// RestartWait for one that does not answer yet), and returns a
+// *RestartError wrapping err when a switch restarted since the target was
+// set up, else err (with what to do when a switch does not answer).
+func (d *Driver) FailedByRestart(ctx context.Context, err error) error {
 	if !d.seeds.ok {
-		return "", nil
+		return err
 	}
 	t := time.NewTimer(restartGrace)
 	select {
@@ -69,34 +84,59 @@ func (d *Driver) restartedSince(ctx context.Context) (string, error) {
 	for _, b := range []interface {
 		Live(context.Context) (uint64, error)
 	}{d.Device.Authoritative(), d.Target} {
-		if _, err := b.Live(wctx); err != nil {
-			return "", err
+		if _, werr := b.Live(wctx); werr != nil {
+			return fmt.Errorf("%w (%v; `lime migrate --retry` goes on once it answers)", err, werr)
 		}
 	}
-	return d.restarts(), nil
+	if e := d.restarts(); e != nil {
+		e.Err = err
+		return e
+	}
+	return err
 }
 
-// afterRestart records in m that a switch restarted (which: "source" or
-// "target"), as the machine takes it; it reports whether that changed the
-// migration.
-func (d *Driver) afterRestart(m *Machine, which string) bool {
-	id := d.Device.ID()
-	if which == "target" {
-		if !m.TargetRestarted() {
-			return false
-		}
-		d.seeds.ok = false // until the target is set up again
-		d.Log.Warn("the target restarted and lost its state: setting it up again (pipeline, clone, catch-up, verify)",
-			"device", id, "target", d.Target.Name, "moved", m.State().Moved)
-		return true
+// RestartError is a switch of the migration that restarted (its stream with
+// the proxy ended, its state may be gone) since the target was set up.
+type RestartError struct {
+	Source bool   // the source restarted, else the target
+	Name   string // the switch
+	Err    error  // how the step it cut failed, if it did
+}
+
+func (e *RestartError) Error() string {
+	if e.Source {
+		return fmt.Sprintf("the source %s restarted (its stream with the proxy ended; its state may be gone): the controller sees the restart as without lime and sets the switch up again; then `lime migrate --retry` sets the target up again from it, or `lime abort` undoes the migration", e.Name)
 	}
-	why := fmt.Sprintf("the source %s restarted (its stream with the proxy ended; its state may be gone): the controller sees the restart as without lime and sets the switch up again; then `lime migrate --retry` sets the target up again from it, or `lime abort` undoes the migration",
-		d.Device.Authoritative().Name)
-	if !m.SourceRestarted(why) {
+	msg := fmt.Sprintf("the target %s restarted and lost its state", e.Name)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *RestartError) Unwrap() error { return e.Err }
+
+// Apply records the restart in m (Machine.TargetRestarted or
+// SourceRestarted); it reports false when the restart changes nothing.
+func (e *RestartError) Apply(m *Machine) bool {
+	if e.Source {
+		return m.SourceRestarted(e.Error())
+	}
+	return m.TargetRestarted()
+}
+
+// afterRestart records restart e in m and logs it; it reports whether that
+// changed the migration.
+func (d *Driver) afterRestart(m *Machine, e *RestartError) bool {
+	if !e.Apply(m) {
 		return false
 	}
-	d.seeds.ok = false
-	d.Log.Error("migration stopped", "device", id, "why", why)
+	if e.Source {
+		d.Log.Error("migration stopped", "device", d.Device.ID(), "why", e.Error())
+	} else {
+		d.Log.Warn("the target restarted and lost its state: setting it up again (pipeline, clone, catch-up, verify)",
+			"device", d.Device.ID(), "target", e.Name, "moved", m.State().Moved)
+	}
 	return true
 }
 
@@ -138,8 +178,8 @@ func (d *Driver) reseed() error {
 // not restart since it was set up (one the proxy has not seen end its
 // stream yet answers without a pipeline).
 func (d *Driver) targetIntact(ctx context.Context) error {
-	if d.restarts() != "" {
-		return fmt.Errorf("%s restarted since it was set up", d.Target.Name)
+	if e := d.restarts(); e != nil {
+		return e
 	}
 	if _, err := d.Target.Client().GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY); err != nil {
 		return fmt.Errorf("%s does not answer with its pipeline (restarted?): %w", d.Target.Name, err)

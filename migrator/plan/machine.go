@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -318,8 +319,10 @@ func (m *Machine) ready() []Task {
 			}
 		case PhaseMoveBack:
 			switch {
-			case step == migrate.Mirror || step == migrate.Clone || step == migrate.CatchUp:
-				out = append(out, mig) // a resumed abort: the mirror comes back first
+			case step >= migrate.Pipeline && step <= migrate.CatchUp:
+				// A resumed abort, or a target set up again after it
+				// restarted: the mirror comes back first.
+				out = append(out, mig)
 			case step == migrate.MoveBack && m.inGroup(Ref{vid, a.Port}):
 				out = append(out, mig)
 			}
@@ -394,6 +397,9 @@ func (m *Machine) Done(t Task, err error) error {
 	case t.Fabric == FabricTeardown:
 		ds.TornDown = true
 	case err != nil:
+		if re := (*migrate.RestartError)(nil); errors.As(err, &re) && re.Apply(dm) {
+			break // the device sets its target up again, or stops saying why
+		}
 		if merr := dm.Failed(t.Action, err); merr != nil {
 			return merr
 		}

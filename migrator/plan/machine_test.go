@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
+
+	"github.com/lime-p4/lime/migrator/migrate"
 )
 
 // TestMachineTranscripts runs the plan transcripts under testdata/machine:
@@ -15,7 +17,9 @@ import (
 // retries, aborts and restarts do.
 //
 //	plan               the plan file (YAML) in the input; a new machine
-//	fail TASK: ERROR   that task fails when it runs ("device 2: clone")
+//	fail TASK: ERROR   that task fails when it runs ("device 2: clone");
+//	                   ERROR "target restarted" or "source restarted":
+//	                   that switch restarted as it ran
 //	run [rounds=N] [until=PHASE]
 //	                   hand out tasks and run them, round by round, each
 //	                   succeeding unless told to fail, until nothing is
@@ -79,6 +83,12 @@ func TestMachineTranscripts(t *testing.T) {
 							delete(fails, task.String())
 							err = errors.New(why)
 							name += " FAILED"
+							switch why { // a switch restarted as the task ran
+							case "target restarted":
+								err, name = &migrate.RestartError{Name: "t"}, name+" (target restarted)"
+							case "source restarted":
+								err, name = &migrate.RestartError{Source: true, Name: "s"}, name+" (source restarted)"
+							}
 						}
 						names = append(names, name)
 						errOut(m.Done(task, err))

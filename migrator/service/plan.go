@@ -217,7 +217,15 @@ func (x planRunner) run(ctx context.Context, t plan.Task, st migrate.State) erro
 	case plan.FabricTeardown:
 		return r.drv.Teardown(ctx)
 	}
+	// A switch that restarted since the target was set up: the plan's
+	// machine takes the device back (see migrate.RestartError).
+	if err := r.drv.Restarted(); err != nil {
+		return err
+	}
 	err := r.drv.Do(ctx, t.Action, st)
+	if err != nil && ctx.Err() == nil {
+		err = r.drv.FailedByRestart(ctx, err)
+	}
 	if err != nil && t.Action.Step == migrate.Validate {
 		// Name the plan's line to fix.
 		p := x.pr.plan
