@@ -43,6 +43,9 @@ type Controller struct {
 	// Reconnects are why the controller connected again (the proxy went
 	// away under a request).
 	Reconnects []string
+	// Reinstalls are the times the controller found a device without its
+	// pipeline (the switch restarted) and set it up again.
+	Reinstalls []string
 }
 
 type ctlDevice struct {
@@ -123,6 +126,32 @@ func (c *Controller) connect(ctx context.Context, d *ctlDevice) error {
 	if err := cl.SetPipeline(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, c.prog.P4Info, c.prog.JSON, c.cookie); err != nil {
 		return fmt.Errorf("controller: device %d: pipeline: %w", d.vid, err)
 	}
+	return c.reinstall(ctx, d)
+}
+
+// reinstall writes again what the controller holds on d, after it set the
+// pipeline of a device that had lost it (a switch that restarted), as
+// ONOS's flow-rule reconciliation does; the device's counters start from
+// zero again.
+func (c *Controller) reinstall(ctx context.Context, d *ctlDevice) error {
+	if len(d.model) == 0 {
+		return nil // the first connection: Install writes
+	}
+	clear(d.unsure) // whatever became of them, the model is what it wants
+	var ups []*p4v1.Update
+	for _, e := range d.model {
+		ups = append(ups, &p4v1.Update{Type: p4v1.Update_INSERT, Entity: e})
+	}
+	if err := d.c.Write(ctx, ups); err != nil {
+		return fmt.Errorf("controller: device %d: installing again what it holds: %w", d.vid, err)
+	}
+	for k := range d.counters {
+		d.counters[k] = 0
+	}
+	c.mu.Lock()
+	c.Writes += len(ups)
+	c.Reinstalls = append(c.Reinstalls, fmt.Sprintf("%s device %d: %d entries", time.Now().Format("15:04:05.000"), d.vid, len(ups)))
+	c.mu.Unlock()
 	return nil
 }
 

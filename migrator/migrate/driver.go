@@ -99,6 +99,8 @@ type Driver struct {
 	cloned atomic.Int64
 	// seeds are the switches' epochs when the target was set up.
 	seeds seeds
+	// targetLost: the target restarted since the mirror last recorded.
+	targetLost bool
 }
 
 // Cloned is how many entities the last clone copied (read from the

@@ -298,34 +298,36 @@ func (m *Machine) TargetRestarted() bool {
 		st.Failed = ""
 		return true
 	}
-	m.reseed()
+	m.reseed(Pipeline)
 	return true
 }
 
 // SourceRestarted records that the source restarted: its state is gone,
 // the controller's to set up again (the proxy passes the restart
-// through). The migration stops, saying why; a Retry sets the target up
-// again from the source as the controller rebuilt it (as after
-// TargetRestarted), an Abort moves the hosts back once it is. It reports
-// false when the migration ended, or had not written anything yet.
+// through; the target kept every write). The migration stops, saying why;
+// a Retry brings the target in line with the source as the controller
+// rebuilt it — the mirror records writes again, a new clone (what the
+// source lacks now is removed), catch-up, verify — and goes on; an Abort
+// moves the hosts back once it did. It reports false when the migration
+// ended, or had not set the mirror up yet.
 func (m *Machine) SourceRestarted(why string) bool {
 	st := &m.st
-	if st.Step == Done || st.Step == Aborted || st.Step <= Pipeline ||
+	if st.Step == Done || st.Step == Aborted || st.Step <= Mirror ||
 		st.Aborting && (st.Step == Detach || st.Step == Clear) {
 		return false
 	}
-	m.reseed()
+	m.reseed(Mirror)
 	st.Failed = why
 	return true
 }
 
-// reseed rewinds to the target's pipeline, keeping the moved hosts and
-// the move that may have stopped halfway.
-func (m *Machine) reseed() {
+// reseed rewinds to step from (the target's pipeline, or the mirror),
+// keeping the moved hosts and the move that may have stopped halfway.
+func (m *Machine) reseed(from Step) {
 	st := &m.st
 	if st.ResumedFrom == StepNone {
 		st.ResumedFrom = st.Step
 	}
-	st.Step, st.Failed = Pipeline, ""
+	st.Step, st.Failed = from, ""
 	st.Reseeds++
 }

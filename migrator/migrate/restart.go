@@ -105,7 +105,7 @@ type RestartError struct {
 
 func (e *RestartError) Error() string {
 	if e.Source {
-		return fmt.Sprintf("the source %s restarted (its stream with the proxy ended; its state may be gone): the controller sees the restart as without lime and sets the switch up again; then `lime migrate --retry` sets the target up again from it, or `lime abort` undoes the migration", e.Name)
+		return fmt.Sprintf("the source %s restarted (its stream with the proxy ended; its state may be gone): the controller sees the restart as without lime and sets the switch up again; then `lime migrate --retry` brings the target in line with it again (a new clone) and goes on, or `lime abort` undoes the migration", e.Name)
 	}
 	msg := fmt.Sprintf("the target %s restarted and lost its state", e.Name)
 	if e.Err != nil {
@@ -134,6 +134,7 @@ func (d *Driver) afterRestart(m *Machine, e *RestartError) bool {
 	if e.Source {
 		d.Log.Error("migration stopped", "device", d.Device.ID(), "why", e.Error())
 	} else {
+		d.targetLost = true
 		d.Log.Warn("the target restarted and lost its state: setting it up again (pipeline, clone, catch-up, verify)",
 			"device", d.Device.ID(), "target", e.Name, "moved", m.State().Moved)
 	}
@@ -159,12 +160,17 @@ func (d *Driver) targetPipeline(ctx context.Context) (*p4v1.ForwardingPipelineCo
 	return cfg, nil
 }
 
-// reseed takes the mirror back to recording writes for a target set up
-// again, the counts the controller saw it make kept as offsets (and
-// journalled).
+// reseed takes the mirror back to recording writes for a target brought
+// in line again; when it restarted, the counts the controller saw it make
+// are kept as offsets (and journalled).
 func (d *Driver) reseed() error {
-	if err := d.Device.Reseed(d.Target); err != nil {
+	lost := d.targetLost
+	if err := d.Device.Reseed(d.Target, lost); err != nil {
 		return err
+	}
+	d.targetLost = false
+	if !lost {
+		return nil
 	}
 	if j, ok := d.Journal.(OffsetSaver); ok {
 		if err := j.SaveOffsets(d.Device.ID(), d.Device.Offsets()); err != nil {

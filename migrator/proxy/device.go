@@ -244,13 +244,13 @@ func (d *Device) DetachMirror(ctx context.Context) (*Backend, error) {
 }
 
 // Reseed takes mirror b back to recording writes (MirrorLogging), for a
-// target that restarted and lost its state (DESIGN.md, "Faults"): the
-// migration sets its pipeline again, clones it again and catches up. The
+// migration that brings it in line with the source again after a switch
+// restarted (DESIGN.md, "Faults"): it clones again and catches up. The
 // hosts moved stay moved and the translations stay; what was recorded or
-// kept for repair is dropped (the clone copies the source as it is now);
-// what the controller saw b count becomes offsets (b counts from zero
-// again).
-func (d *Device) Reseed(b *Backend) error {
+// kept for repair is dropped (the clone copies the source as it is now).
+// lost says b restarted: what the controller saw it count becomes offsets
+// (b counts from zero again).
+func (d *Device) Reseed(b *Backend, lost bool) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	d.mu.Lock()
@@ -258,9 +258,12 @@ func (d *Device) Reseed(b *Backend) error {
 	if d.mirror != b {
 		return fmt.Errorf("device %d: %w: %s is not its mirror", d.id, ErrInvalid, b.Name)
 	}
-	d.offsets = sumCounters(d.offsets, d.seenMirror)
-	d.mode, d.journal, d.repairs, d.seenMirror = MirrorLogging, nil, nil, nil
-	d.log.Info("mirror set up again: recording writes", "mirror", b.Name)
+	if lost {
+		d.offsets = sumCounters(d.offsets, d.seenMirror)
+		d.seenMirror = nil
+	}
+	d.mode, d.journal, d.repairs = MirrorLogging, nil, nil
+	d.log.Info("mirror brought in line again: recording writes", "mirror", b.Name, "restarted", lost)
 	return nil
 }
 

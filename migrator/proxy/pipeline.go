@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
 )
 
 // GetPipeline answers GetForwardingPipelineConfig from the authoritative
@@ -56,7 +57,7 @@ func (d *Device) SetPipeline(ctx context.Context, req *p4v1.SetForwardingPipelin
 	if auth != origin {
 		return fmt.Errorf("device %d: %w: it was migrated onto %s, which runs its own compilation of the program", d.id, ErrMigrating, auth.Name)
 	}
-	if req.GetAction() != p4v1.SetForwardingPipelineConfigRequest_VERIFY && mirror != nil {
+	if req.GetAction() != p4v1.SetForwardingPipelineConfigRequest_VERIFY && mirror != nil && !d.setsUpAgain(auth, req) {
 		return fmt.Errorf("device %d: %w: the pipeline cannot change until it ends", d.id, ErrMigrating)
 	}
 	_, err := auth.client.Raw().SetForwardingPipelineConfig(ctx, &p4v1.SetForwardingPipelineConfigRequest{
@@ -77,6 +78,17 @@ func (d *Device) SetPipeline(ctx context.Context, req *p4v1.SetForwardingPipelin
 	d.vinfo = auth.Info()
 	d.mu.Unlock()
 	return nil
+}
+
+// setsUpAgain reports whether req sets a source that restarted (it runs no
+// pipeline any more) up again with the program it ran: the controller
+// does what it would without lime, and the migration, stopped by the
+// restart, brings its target in line afterwards.
+func (d *Device) setsUpAgain(auth *Backend, req *p4v1.SetForwardingPipelineConfigRequest) bool {
+	d.mu.RLock()
+	vinfo := d.vinfo
+	d.mu.RUnlock()
+	return auth.Info() == nil && vinfo != nil && proto.Equal(req.GetConfig().GetP4Info(), vinfo.Proto)
 }
 
 // Capabilities is the authoritative device's answer.
