@@ -118,7 +118,7 @@ func (st *state) readCounters(req *p4v1.CounterEntry, emit emitter) error {
 			if err != nil {
 				return targetErr(err, "counter %q[%d]: read", c.Name, i)
 			}
-			if err := emit.counter(c.ID, i, d); err != nil {
+			if err := emit.counter(c.ID, i, st.counterRead(d, c.Unit)); err != nil {
 				return err
 			}
 		}
