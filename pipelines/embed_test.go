@@ -64,7 +64,7 @@ func TestGetLimeL2(t *testing.T) {
 		if want := []string{"lime_l2.json", "lime_l2.p4info.txt"}; !reflect.DeepEqual(nc.Missing, want) {
 			t.Errorf("Missing = %v, want %v", nc.Missing, want)
 		}
-		for _, s := range []string{"lime_l2.json", "lime_l2.p4info.txt", "../shared/compiled/lime_l2/", "pipelines/lime_l2/"} {
+		for _, s := range []string{"lime_l2.json", "lime_l2.p4info.txt", "../shared/tools/p4c", "pipelines/lime_l2/README.md"} {
 			if !strings.Contains(err.Error(), s) {
 				t.Errorf("error %q does not mention %s", err, s)
 			}

@@ -24,9 +24,8 @@ type NotCompiledError struct {
 
 func (e *NotCompiledError) Error() string {
 	return fmt.Sprintf("pipelines: %s is not compiled: %s missing from pipelines/%s/; "+
-		"copy the reviewed artifacts from ../shared/compiled/%s/ next to the source "+
-		"(or compile it as pipelines/%s/README.md says)",
-		e.Name, strings.Join(e.Missing, " and "), e.Name, e.Name, e.Name)
+		"compile it with the p4c shared beside the checkout (../shared/tools/p4c) as pipelines/%s/README.md says",
+		e.Name, strings.Join(e.Missing, " and "), e.Name, e.Name)
 }
 
 // Is reports whether target is [ErrNotCompiled].

@@ -49,8 +49,6 @@ const (
 	L2LearnDigest   = "mac_learn_digest_t"      // src_mac, ingress_port, vid
 	L2PacketIn      = "packet_in"               // ingress_port, _pad
 	L2PacketOut     = "packet_out"              // egress_port, _pad
-	L2PortType      = "PortId_t"                // the translated port type's name in type_info
-	L2PortTypeURI   = "p4.org/psa/v1/PortId_t"  // its translation URI
 )
 
 // Numbers built into lime_l2.

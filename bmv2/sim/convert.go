@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 
-	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
 	"github.com/lime-p4/lime/bmv2/sim/dataplane"
@@ -139,16 +138,10 @@ func dpCall(inf *info.Info, a *p4v1.Action, prog *dataplane.Program) (dataplane.
 }
 
 // dpCounterData converts a data-plane counter cell into P4Runtime counter
-// data holding what the counter's unit counts, as PI reads them.
-func dpCounterData(v dataplane.CounterValue, unit p4configv1.CounterSpec_Unit) *p4v1.CounterData {
-	d := &p4v1.CounterData{}
-	if unit != p4configv1.CounterSpec_PACKETS {
-		d.ByteCount = int64(v.Bytes)
-	}
-	if unit != p4configv1.CounterSpec_BYTES {
-		d.PacketCount = int64(v.Packets)
-	}
-	return d
+// data: both counts, whatever the counter's unit (bmv2 counts both; what a
+// read answers is the P4Runtime layer's choice).
+func dpCounterData(v dataplane.CounterValue) *p4v1.CounterData {
+	return &p4v1.CounterData{ByteCount: int64(v.Bytes), PacketCount: int64(v.Packets)}
 }
 
 // dpCounterValue converts P4Runtime counter data into a data-plane cell.

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
 	"github.com/lime-p4/lime/bmv2/sim/dataplane"
@@ -374,7 +373,7 @@ func (pr *program) DirectCounter(c *info.DirectCounter, ref p4rt.EntryRef) (*p4v
 	if err != nil {
 		return nil, err
 	}
-	return dpCounterData(es.Counter, c.Unit), nil
+	return dpCounterData(es.Counter), nil
 }
 
 // SetDirectCounter writes an entry's direct counter.
@@ -407,25 +406,13 @@ func (pr *program) Counter(c *info.Counter, index int64) (*p4v1.CounterData, err
 	if err != nil {
 		return nil, err
 	}
-	return dpCounterData(v, c.Unit), nil
+	return dpCounterData(v), nil
 }
 
-// SetCounter writes an indirect counter cell.
+// SetCounter writes an indirect counter cell, both counts (the P4Runtime
+// layer keeps what a write does not set).
 func (pr *program) SetCounter(c *info.Counter, index int64, d *p4v1.CounterData) error {
-	v := dpCounterValue(d)
-	if c.Unit != p4configv1.CounterSpec_BOTH {
-		// PI writes only what the unit counts; keep the other half.
-		old, err := pr.sw.ReadCounter(c.Name, uint64(index))
-		if err != nil {
-			return err
-		}
-		if c.Unit == p4configv1.CounterSpec_BYTES {
-			v.Packets = old.Packets
-		} else {
-			v.Bytes = old.Bytes
-		}
-	}
-	return pr.sw.WriteCounter(c.Name, uint64(index), v)
+	return pr.sw.WriteCounter(c.Name, uint64(index), dpCounterValue(d))
 }
 
 // SetMeter configures an indirect meter cell.

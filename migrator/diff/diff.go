@@ -155,6 +155,10 @@ func (d *differ) request(ctx context.Context, a, b snapshot.Reader, req snapshot
 			continue
 		}
 		delete(theirs, k)
+		// A copy's count that its counter's unit does not count is its own
+		// (bmv2 writes only the unit's count).
+		entity.KeepUnit(e, d.tr.To)
+		entity.KeepUnit(other, d.tr.To)
 		if proto.Equal(e, other) {
 			continue // the same, as read: nothing to normalise
 		}

@@ -389,19 +389,12 @@ func rewritten(old, now *translate.Translator, e *p4v1.Entity) (*p4v1.Entity, bo
 // source, in the controller's form.
 func (d *Device) virtualState(ctx context.Context, auth *Backend) ([]*p4v1.Entity, error) {
 	var out []*p4v1.Entity
-	members := map[[2]uint32]bool{} // bmv2 reads a weighted member once per unit of weight
+	var members entity.Members // bmv2 reads a weighted member once per unit of weight
 	for _, f := range d.outputFilters() {
 		err := d.readFrom(ctx, auth, []*p4v1.Entity{f}, func(r *p4v1.ReadResponse) error {
 			for _, e := range r.GetEntities() {
-				if e.GetTableEntry().GetIsConst() {
+				if e.GetTableEntry().GetIsConst() || members.Repeated(e) {
 					continue
-				}
-				if m := e.GetActionProfileMember(); m != nil {
-					if k := [2]uint32{m.ActionProfileId, m.MemberId}; members[k] {
-						continue
-					} else {
-						members[k] = true
-					}
 				}
 				entity.StripReadOnly(e)
 				if te := e.GetTableEntry(); te != nil {

@@ -273,11 +273,13 @@ func stripValues(e *p4v1.Entity) {
 }
 
 // readRaw reads filter f from b as b answers it, untranslated; const
-// entries are left out.
+// entries and the repeated reads of a weighted member (entity.Members) are
+// left out.
 func readRaw(ctx context.Context, b *Backend, f *p4v1.Entity, each func(*p4v1.Entity) error) error {
+	var members entity.Members
 	return readStream(ctx, b, []*p4v1.Entity{f}, func(resp *p4v1.ReadResponse) error {
 		for _, e := range resp.GetEntities() {
-			if e.GetTableEntry().GetIsConst() {
+			if e.GetTableEntry().GetIsConst() || members.Repeated(e) {
 				continue
 			}
 			if err := each(e); err != nil {

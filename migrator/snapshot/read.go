@@ -28,16 +28,13 @@ func (f ReadFunc) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*
 // anything of another kind than asked (a server's default entry in an
 // entries read, say). An error ends the stream and names the request.
 //
-// Action-profile members are read once each: bmv2 (PI) answers a wildcard
-// read of members with a member once more for every unit of weight above 1
-// it has in a group (the hidden copies that emulate weights), and the
-// group, read apart, carries the weight.
+// Action-profile members are read once each (entity.Members): bmv2 (PI)
+// answers a wildcard read of members with a member once more for every
+// unit of weight above 1 it has in a group, and the group, read apart,
+// carries the weight.
 func Read(ctx context.Context, r Reader, req Request) iter.Seq2[*p4v1.Entity, error] {
 	return func(yield func(*p4v1.Entity, error) bool) {
-		var seen map[uint32]bool // member ids, when reading members
-		if req.Kind == entity.KindMember {
-			seen = map[uint32]bool{}
-		}
+		var members entity.Members
 		for e, err := range r.Read(ctx, req.Filter) {
 			if err != nil {
 				yield(nil, fmt.Errorf("reading %s: %w", req.Name(), err))
@@ -46,11 +43,8 @@ func Read(ctx context.Context, r Reader, req Request) iter.Seq2[*p4v1.Entity, er
 			if entity.KindOf(e) != req.Kind || e.GetTableEntry().GetIsConst() {
 				continue
 			}
-			if m := e.GetActionProfileMember(); m != nil {
-				if seen[m.MemberId] {
-					continue
-				}
-				seen[m.MemberId] = true
+			if members.Repeated(e) {
+				continue
 			}
 			if !yield(e, nil) {
 				return

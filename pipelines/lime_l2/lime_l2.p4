@@ -8,14 +8,14 @@
  * registers, multicast groups, a clone session, a digest and packet I/O.
  * README.md beside this file lists every object and how a migration treats it.
  *
- * Compile (p4c):
- *   p4c --target bmv2 --arch v1model --p4runtime-files lime_l2.p4info.txt -o . lime_l2.p4
+ * Compile (from this folder, with the p4c shared beside the checkout):
+ *   ../../../shared/tools/p4c/bin/p4c-bm2-ss --arch v1model --p4runtime-files lime_l2.p4info.txt -o lime_l2.json lime_l2.p4
  *
- * Ports are typed PortId_t with @p4runtime_translation, so the P4Info shows
- * 32-bit SDN port numbers wherever a port appears (match fields, action
- * parameters, packet-in/out metadata, the digest). Stock simple_switch_grpc
- * (PI) performs no translation; build for it with -DLIME_PLAIN_PORTS, which
- * makes PortId_t a plain bit<9> and changes nothing else.
+ * Ports are PortId_t, bmv2's 9-bit data-plane port numbers, wherever a
+ * port appears (match fields, action parameters, packet-in/out metadata,
+ * the digest). It is a plain typedef, not a @p4runtime_translation type:
+ * simple_switch_grpc (PI) translates no ports, takes the P4Info's width for
+ * the data plane's, and refuses a digest with a translated member.
  */
 
 #include <core.p4>
@@ -23,12 +23,7 @@
 
 /* ---------------------------------------------------------------- types -- */
 
-#ifdef LIME_PLAIN_PORTS
 typedef bit<9> PortId_t;
-#else
-@p4runtime_translation("p4.org/psa/v1/PortId_t", 32)
-type bit<9> PortId_t;
-#endif
 
 typedef bit<48> mac_addr_t;
 typedef bit<32> ipv4_addr_t;
@@ -425,7 +420,8 @@ control egress(inout headers_t hdr,
 
     counter(PORT_SLOTS, CounterType.packets_and_bytes) tx_port_counter;
 
-    action drop() {
+    // Called from apply only: kept out of the P4Info.
+    @hidden action drop() {
         mark_to_drop(standard_metadata);
     }
 

@@ -28,8 +28,10 @@ const controllerTimeout = time.Minute
 // which bmv2 does not take over P4Runtime, go over bmv2's Thrift API.
 type Controller struct {
 	Client *client.Client
-	Info   *info.Info // the pipeline's P4Info, with the port rules given
-	Thrift *thrift.Client
+	// Session is the primary's stream: packet-ins and digests arrive on it.
+	Session *client.Session
+	Info    *info.Info // the pipeline's P4Info, with the port rules given
+	Thrift  *thrift.Client
 }
 
 // NewController connects to sw as primary and sets the program in folder
@@ -73,7 +75,7 @@ func NewController(t testing.TB, sw *Switch, dir string, cookie uint64, rules in
 		t.Fatalf("lab: Thrift of %s: %v", sw, err)
 	}
 	t.Cleanup(func() { tc.Close() })
-	return &Controller{Client: c, Info: in, Thrift: tc}
+	return &Controller{Client: c, Session: s, Info: in, Thrift: tc}
 }
 
 // Populate writes a state kind by kind in dependency order (entity.Kinds):

@@ -1,6 +1,7 @@
 package p4rt_test
 
 import (
+	"slices"
 	"testing"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -14,10 +15,17 @@ import (
 // TestActionProfiles checks members and groups (spec section 9.2: 9.2.1
 // "Member Programming", 9.2.2 "Group Programming", 9.2.2.1 "Rules on
 // Setting max_size") on onos-basic's wcmp_selector (size 64, no
-// max_group_size): codes, reference rules, and read-back.
+// max_group_size): codes, reference rules, and read-back. Deleting a member
+// or group still in use is FAILED_PRECONDITION in the spec and UNKNOWN on
+// bmv2 (its target refuses; issue 15); bmv2 reads a member of weight w
+// in a group w times (PI's hidden copies; issue 15).
 func TestActionProfiles(t *testing.T) {
 	for _, prof := range []p4rt.Profile{p4rt.ProfileBMv2, p4rt.ProfileSpec} {
 		t.Run(prof.String(), func(t *testing.T) {
+			inUse := codes.FailedPrecondition
+			if prof == p4rt.ProfileBMv2 {
+				inUse = codes.Unknown
+			}
 			h := newHarness(t, prof)
 			eid := h.load(fixtures.Get(t, "onos-basic"))
 			b := onosBasic(h)
@@ -41,8 +49,8 @@ func TestActionProfiles(t *testing.T) {
 				{"unknown profile", update(p4v1.Update_INSERT, memberEntity(0x11ffffff, 4, port(1))), codes.InvalidArgument},
 				{"MODIFY of a missing member", update(p4v1.Update_MODIFY, memberEntity(b.prof, 9, port(1))), codes.NotFound},
 				{"DELETE of a missing member", update(p4v1.Update_DELETE, memberEntity(b.prof, 9, nil)), codes.NotFound},
-				{"DELETE of a member in a group", update(p4v1.Update_DELETE, memberEntity(b.prof, 1, nil)), codes.FailedPrecondition},
-				{"DELETE of a member used by an entry", update(p4v1.Update_DELETE, memberEntity(b.prof, 3, nil)), codes.FailedPrecondition},
+				{"DELETE of a member in a group", update(p4v1.Update_DELETE, memberEntity(b.prof, 1, nil)), inUse},
+				{"DELETE of a member used by an entry", update(p4v1.Update_DELETE, memberEntity(b.prof, 3, nil)), inUse},
 				{"group exists", update(p4v1.Update_INSERT, groupEntity(b.prof, 10, 8, gm(1, 1))), codes.AlreadyExists},
 				{"group with a missing member", update(p4v1.Update_INSERT, groupEntity(b.prof, 11, 8, gm(9, 1))), codes.NotFound},
 				{"group with a member twice", update(p4v1.Update_INSERT, groupEntity(b.prof, 11, 8, gm(1, 1), gm(1, 2))), codes.InvalidArgument},
@@ -51,7 +59,7 @@ func TestActionProfiles(t *testing.T) {
 				{"weights above max_size", update(p4v1.Update_INSERT, groupEntity(b.prof, 11, 2, gm(1, 2), gm(2, 1))), codes.ResourceExhausted},
 				{"MODIFY changing max_size", update(p4v1.Update_MODIFY, groupEntity(b.prof, 10, 9, gm(1, 1))), codes.InvalidArgument},
 				{"MODIFY of a missing group", update(p4v1.Update_MODIFY, groupEntity(b.prof, 12, 8, gm(1, 1))), codes.NotFound},
-				{"DELETE of a group used by an entry", update(p4v1.Update_DELETE, groupEntity(b.prof, 10, 0)), codes.FailedPrecondition},
+				{"DELETE of a group used by an entry", update(p4v1.Update_DELETE, groupEntity(b.prof, 10, 0)), inUse},
 				{"DELETE of a missing group", update(p4v1.Update_DELETE, groupEntity(b.prof, 12, 0)), codes.NotFound},
 			} {
 				if c := h.updateCode(eid, tc.u); c != tc.want {
@@ -66,8 +74,16 @@ func TestActionProfiles(t *testing.T) {
 				t.Errorf("groups: %v, want %v", got, wantGroup)
 			}
 			members := h.mustRead(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: b.prof}}})
-			if len(members) != 3 || members[2].GetActionProfileMember().MemberId != 3 || !proto.Equal(members[2].GetActionProfileMember().Action, port(3)) {
-				t.Errorf("members: %v", members)
+			var ids []uint32
+			for _, m := range members {
+				ids = append(ids, m.GetActionProfileMember().GetMemberId())
+			}
+			wantIDs := []uint32{1, 2, 3}
+			if prof == p4rt.ProfileBMv2 {
+				wantIDs = []uint32{1, 2, 3, 2, 2} // member 2 has weight 3 in group 10
+			}
+			if !slices.Equal(ids, wantIDs) || !proto.Equal(members[2].GetActionProfileMember().Action, port(3)) {
+				t.Errorf("members: %v, want ids %v", members, wantIDs)
 			}
 			// MODIFY the group (same max_size, or 0 in bmv2), then free the
 			// member and delete it.

@@ -63,6 +63,11 @@ func (d *Device) setPipeline(action p4v1.SetForwardingPipelineConfigRequest_Acti
 	if cfg == nil {
 		return errorf(ErrInvalid, "%s without a config", action)
 	}
+	if d.profile == ProfileBMv2 {
+		if err := piImport(cfg.GetP4Info()); err != nil {
+			return fmt.Errorf("error when importing p4info: %v: %w", err, ErrUnknown)
+		}
+	}
 	p, err := Bind(cfg)
 	if err != nil {
 		return d.configErr(err)

@@ -34,25 +34,39 @@ func sortedKeys[V any](m map[uint32]V) []uint32 {
 }
 
 // readMembers answers ActionProfileMember reads (spec section "Member
-// Programming"): profile id 0 reads every profile, member id 0 every member.
+// Programming"): profile id 0 reads every profile, member id 0 every member
+// (in profile bmv2 once per handle, as bmv2 answers: a member of weight w
+// in a group is read w times).
 func (st *state) readMembers(req *p4v1.ActionProfileMember, emit emitter) error {
 	pss, err := st.profilesFor(req.GetActionProfileId())
 	if err != nil {
 		return err
 	}
 	for _, ps := range pss {
-		ids := []uint32{req.GetMemberId()}
-		if req.GetMemberId() == 0 {
-			ids = sortedKeys(ps.members)
-		}
-		for _, id := range ids {
+		one := func(id uint32) error {
 			m := ps.members[id]
 			if m == nil {
-				continue
+				return nil
 			}
-			if err := emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{
-				ActionProfileId: ps.ap.ID, MemberId: id, Action: proto.Clone(m.action).(*p4v1.Action)}}}); err != nil {
+			return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{
+				ActionProfileId: ps.ap.ID, MemberId: id, Action: proto.Clone(m.action).(*p4v1.Action)}}})
+		}
+		switch {
+		case req.GetMemberId() != 0:
+			if err := one(req.GetMemberId()); err != nil {
 				return err
+			}
+		case st.piCopies():
+			// Every handle, the hidden copies of weighted members
+			// included, in bmv2's handle order (profile_copies.go).
+			if err := ps.handles.members(one); err != nil {
+				return err
+			}
+		default:
+			for _, id := range sortedKeys(ps.members) {
+				if err := one(id); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -104,7 +118,7 @@ func (st *state) readCounters(req *p4v1.CounterEntry, emit emitter) error {
 			if err != nil {
 				return targetErr(err, "counter %q[%d]: read", c.Name, i)
 			}
-			if err := emit.counter(c.ID, i, d); err != nil {
+			if err := emit.counter(c.ID, i, st.counterRead(d, c.Unit)); err != nil {
 				return err
 			}
 		}

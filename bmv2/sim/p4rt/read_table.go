@@ -94,6 +94,7 @@ func (st *state) emitEntry(ts *tableState, h Handle, s *slot, req *p4v1.TableEnt
 		if counter, err = st.prog.DirectCounter(t.DirectCounter, EntryRef{h, e}); err != nil {
 			return targetErr(err, "table %q: read direct counter", t.Name)
 		}
+		counter = st.counterRead(counter, t.DirectCounter.Unit)
 	}
 	if asStored {
 		return emit.stored(s.data, e, counter, idle)
@@ -154,7 +155,7 @@ func (st *state) readDefault(ts *tableState, req *p4v1.TableEntry, emit emitter)
 		if err != nil {
 			return targetErr(err, "table %q: read the default entry's direct counter", t.Name)
 		}
-		e.CounterData = d
+		e.CounterData = st.counterRead(d, t.DirectCounter.Unit)
 	}
 	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: e}})
 }
@@ -231,7 +232,7 @@ func (st *state) readDirectCounters(req *p4v1.DirectCounterEntry, emit emitter) 
 		if err != nil {
 			return nil, targetErr(err, "table %q: read direct counter", t.Name)
 		}
-		return d, nil
+		return st.counterRead(d, t.DirectCounter.Unit), nil
 	}
 	return st.readDirect(req.GetTableEntry(), directReader{
 		what: "direct counter",

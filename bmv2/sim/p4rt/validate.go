@@ -338,9 +338,27 @@ func (st *state) cells(index *p4v1.Index, size int64, what string) (first, last 
 	return index.GetIndex(), index.GetIndex(), nil
 }
 
-// checkCounterData keeps only the fields the counter's unit counts, as PI
-// does.
-func counterForUnit(d *p4v1.CounterData, unit p4configv1.CounterSpec_Unit) *p4v1.CounterData {
+// counterWrite is the cell PI writes for d into a cell holding cur: what
+// the counter's unit counts taken from d, the rest kept from cur (bmv2
+// counts both; PI's bmv2 target reads the cell and writes it back whole).
+func counterWrite(d, cur *p4v1.CounterData, unit p4configv1.CounterSpec_Unit) *p4v1.CounterData {
+	out := &p4v1.CounterData{ByteCount: d.GetByteCount(), PacketCount: d.GetPacketCount()}
+	switch unit {
+	case p4configv1.CounterSpec_BYTES:
+		out.PacketCount = cur.GetPacketCount()
+	case p4configv1.CounterSpec_PACKETS:
+		out.ByteCount = cur.GetByteCount()
+	}
+	return out
+}
+
+// counterRead is what a read answers for a cell holding d: both counts in
+// profile bmv2, whatever the unit (PI reads back what bmv2 counts); only
+// what the unit counts in profile spec.
+func (st *state) counterRead(d *p4v1.CounterData, unit p4configv1.CounterSpec_Unit) *p4v1.CounterData {
+	if d == nil || st.dev.profile != ProfileSpec {
+		return d
+	}
 	out := &p4v1.CounterData{}
 	switch unit {
 	case p4configv1.CounterSpec_BYTES:
@@ -351,6 +369,32 @@ func counterForUnit(d *p4v1.CounterData, unit p4configv1.CounterSpec_Unit) *p4v1
 		out.ByteCount, out.PacketCount = d.GetByteCount(), d.GetPacketCount()
 	}
 	return out
+}
+
+// setCounter writes d into cell i of counter c as PI does (counterWrite);
+// whole writes both counts (a DELETE, which PI turns into zeros for both).
+func (st *state) setCounter(c *info.Counter, i int64, d *p4v1.CounterData, whole bool) error {
+	if !whole && c.Unit != p4configv1.CounterSpec_BOTH {
+		cur, err := st.prog.Counter(c, i)
+		if err != nil {
+			return err
+		}
+		d = counterWrite(d, cur, c.Unit)
+	}
+	return st.prog.SetCounter(c, i, d)
+}
+
+// setDirectCounter writes d into the direct counter of entry ref as
+// setCounter does.
+func (st *state) setDirectCounter(c *info.DirectCounter, ref EntryRef, d *p4v1.CounterData, whole bool) error {
+	if !whole && c.Unit != p4configv1.CounterSpec_BOTH {
+		cur, err := st.prog.DirectCounter(c, ref)
+		if err != nil {
+			return err
+		}
+		d = counterWrite(d, cur, c.Unit)
+	}
+	return st.prog.SetDirectCounter(c, ref, d)
 }
 
 func quote(s string) string { return `"` + s + `"` }

@@ -9,8 +9,10 @@ import (
 )
 
 // writeCounter handles a CounterEntry update (spec section "CounterEntry").
-// Only MODIFY is allowed by the spec; PI resets the cell on DELETE, writes
-// zeros for an unset data and refuses wildcard indexes (UNIMPLEMENTED).
+// Only MODIFY is allowed by the spec; PI resets the cell (both counts) on
+// DELETE, writes zeros for an unset data and refuses wildcard indexes
+// (UNIMPLEMENTED). A write sets what the counter's unit counts and keeps
+// the rest (counterWrite).
 func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *journal) error {
 	c := st.inf.Counter(e.GetCounterId())
 	if c == nil {
@@ -25,7 +27,7 @@ func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *jou
 	if err != nil {
 		return err
 	}
-	var data *p4v1.CounterData
+	data, whole := &p4v1.CounterData{}, false
 	switch typ {
 	case p4v1.Update_INSERT:
 		return errorf(ErrInvalid, "%s: INSERT is not allowed for counters (use MODIFY)", what)
@@ -33,20 +35,20 @@ func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *jou
 		if spec {
 			return errorf(ErrInvalid, "%s: DELETE is not allowed for counters (use MODIFY)", what)
 		}
-		data = &p4v1.CounterData{}
+		whole = true
 	default:
-		if e.GetData() == nil {
-			if spec {
-				return nil // spec: an unset data leaves the value unchanged
-			}
-			data = &p4v1.CounterData{}
-		} else {
-			data = counterForUnit(e.GetData(), c.Unit)
+		if e.GetData() == nil && spec {
+			return nil // spec: an unset data leaves the value unchanged
+		}
+		if e.GetData() != nil {
+			data = e.GetData()
 		}
 	}
+	// The undo restores what the write changed: the cell read before it,
+	// written back as the write was.
 	return writeCells(j, first, last, data, what,
 		func(i int64) (*p4v1.CounterData, error) { return st.prog.Counter(c, i) },
-		func(i int64, d *p4v1.CounterData) error { return st.prog.SetCounter(c, i, d) })
+		func(i int64, d *p4v1.CounterData) error { return st.setCounter(c, i, d, whole) })
 }
 
 // writeCells writes v into cells first..last with set and journals the
@@ -116,7 +118,7 @@ func (st *state) writeDirectCounter(typ p4v1.Update_Type, e *p4v1.DirectCounterE
 		return errorf(ErrInvalid, "table %q has no direct counter", t.Name)
 	}
 	spec := st.dev.profile == ProfileSpec
-	var data *p4v1.CounterData
+	data, whole := &p4v1.CounterData{}, false
 	switch typ {
 	case p4v1.Update_INSERT:
 		return errorf(ErrInvalid, "table %q: INSERT is not allowed for direct counters (use MODIFY)", t.Name)
@@ -124,15 +126,13 @@ func (st *state) writeDirectCounter(typ p4v1.Update_Type, e *p4v1.DirectCounterE
 		if spec {
 			return errorf(ErrInvalid, "table %q: DELETE is not allowed for direct counters (use MODIFY)", t.Name)
 		}
-		data = &p4v1.CounterData{}
+		whole = true
 	default:
-		if e.GetData() == nil {
-			if spec {
-				return nil
-			}
-			data = &p4v1.CounterData{}
-		} else {
-			data = counterForUnit(e.GetData(), t.DirectCounter.Unit)
+		if e.GetData() == nil && spec {
+			return nil
+		}
+		if e.GetData() != nil {
+			data = e.GetData()
 		}
 	}
 	var old *p4v1.CounterData
@@ -141,7 +141,7 @@ func (st *state) writeDirectCounter(typ p4v1.Update_Type, e *p4v1.DirectCounterE
 			return targetErr(err, "table %q: read direct counter", t.Name)
 		}
 	}
-	if err := st.prog.SetDirectCounter(t.DirectCounter, ref, data); err != nil {
+	if err := st.setDirectCounter(t.DirectCounter, ref, data, whole); err != nil {
 		return targetErr(err, "table %q: write direct counter", t.Name)
 	}
 	j.add(func() { _ = st.prog.SetDirectCounter(t.DirectCounter, ref, old) })

@@ -27,12 +27,16 @@ type profileState struct {
 	groups   map[uint32]*groupState
 	oneShots int // table entries using one-shot action sets
 	mode     profileMode
+	// handles are bmv2's member handles, kept in profile bmv2 only (see
+	// profile_copies.go).
+	handles handles
 }
 
 type memberState struct {
 	action    *p4v1.Action // canonical
 	groupRefs int
 	entryRefs int
+	copies    copies // profile bmv2: PI's handles of the member
 }
 
 type groupState struct {
@@ -121,7 +125,11 @@ func (st *state) writeMember(typ p4v1.Update_Type, m *p4v1.ActionProfileMember, 
 			if err := st.prog.SetMember(ap, m.GetMemberId(), a); err != nil {
 				return targetErr(err, "%s: create", what)
 			}
-			ps.members[m.GetMemberId()] = &memberState{action: a}
+			ms := &memberState{action: a}
+			if st.piCopies() {
+				ps.addMemberHandle(m.GetMemberId(), ms)
+			}
+			ps.members[m.GetMemberId()] = ms
 			ps.updateMode()
 			j.add(func() {
 				_ = st.prog.DeleteMember(ap, m.GetMemberId())
@@ -148,13 +156,16 @@ func (st *state) writeMember(typ p4v1.Update_Type, m *p4v1.ActionProfileMember, 
 			return errorf(ErrNotFound, "%s does not exist", what)
 		}
 		if cur.groupRefs > 0 {
-			return errorf(ErrFailedPrecondition, "%s is in %d group(s): remove it from them first", what, cur.groupRefs)
+			return errorf(st.inUse(), "%s is in %d group(s): remove it from them first", what, cur.groupRefs)
 		}
 		if cur.entryRefs > 0 {
-			return errorf(ErrFailedPrecondition, "%s is used by %d table entries", what, cur.entryRefs)
+			return errorf(st.inUse(), "%s is used by %d table entries", what, cur.entryRefs)
 		}
 		if err := st.prog.DeleteMember(ap, m.GetMemberId()); err != nil {
 			return targetErr(err, "%s: delete", what)
+		}
+		if st.piCopies() {
+			ps.releaseMemberHandles(cur)
 		}
 		delete(ps.members, m.GetMemberId())
 		ps.updateMode()
@@ -188,10 +199,13 @@ func (st *state) writeGroup(typ p4v1.Update_Type, g *p4v1.ActionProfileGroup, j 
 			return errorf(ErrNotFound, "%s does not exist", what)
 		}
 		if cur.entryRefs > 0 {
-			return errorf(ErrFailedPrecondition, "%s is used by %d table entries", what, cur.entryRefs)
+			return errorf(st.inUse(), "%s is used by %d table entries", what, cur.entryRefs)
 		}
 		if err := st.prog.DeleteGroup(ap, g.GetGroupId()); err != nil {
 			return targetErr(err, "%s: delete", what)
+		}
+		if st.piCopies() {
+			ps.regroup(cur.group, nil)
 		}
 		st.groupRefs(ps, cur.group, -1)
 		delete(ps.groups, g.GetGroupId())
@@ -232,6 +246,13 @@ func (st *state) writeGroup(typ p4v1.Update_Type, g *p4v1.ActionProfileGroup, j 
 	if err := st.prog.SetGroup(ap, cg); err != nil {
 		return targetErr(err, "%s: program", what)
 	}
+	if st.piCopies() {
+		var old *p4v1.ActionProfileGroup
+		if cur != nil {
+			old = cur.group
+		}
+		ps.regroup(old, cg)
+	}
 	if cur == nil {
 		ns := &groupState{group: cg}
 		ps.groups[cg.GroupId] = ns
@@ -256,6 +277,20 @@ func (st *state) writeGroup(typ p4v1.Update_Type, g *p4v1.ActionProfileGroup, j 
 		cur.group = old
 	})
 	return nil
+}
+
+// piCopies reports whether the device keeps PI's copies of weighted
+// members (profile bmv2).
+func (st *state) piCopies() bool { return st.dev.profile == ProfileBMv2 }
+
+// inUse is the kind of error for deleting a member or group still in use:
+// bmv2's target refuses it and PI answers UNKNOWN ("Error when deleting
+// member on target"); the spec asks for FAILED_PRECONDITION.
+func (st *state) inUse() error {
+	if st.dev.profile == ProfileSpec {
+		return ErrFailedPrecondition
+	}
+	return ErrUnknown
 }
 
 // checkGroupMembers validates the members of a group (PI's

@@ -92,7 +92,7 @@ func (st *state) tableInsert(ts *tableState, e *p4v1.TableEntry, j *journal) err
 		return targetErr(err, "table %q: insert", t.Name)
 	}
 	if e.GetCounterData() != nil {
-		if err := st.prog.SetDirectCounter(t.DirectCounter, ref, counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
+		if err := st.setDirectCounter(t.DirectCounter, ref, e.GetCounterData(), false); err != nil {
 			_ = st.prog.DeleteEntry(t, ref)
 			ts.remove(h)
 			return targetErr(err, "table %q: initial direct counter value", t.Name)
@@ -184,7 +184,7 @@ func (st *state) tableModify(ts *tableState, e *p4v1.TableEntry, j *journal) err
 		}
 	}
 	if e.GetCounterData() != nil {
-		if err := st.prog.SetDirectCounter(t.DirectCounter, ref, counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
+		if err := st.setDirectCounter(t.DirectCounter, ref, e.GetCounterData(), false); err != nil {
 			return targetErr(err, "table %q: direct counter", t.Name)
 		}
 	}
@@ -276,7 +276,7 @@ func (st *state) tableModifyDefault(ts *tableState, e *p4v1.TableEntry, j *journ
 		}
 	}
 	if e.GetCounterData() != nil {
-		if err := st.prog.SetDirectCounter(t.DirectCounter, DefaultRef(t), counterForUnit(e.GetCounterData(), t.DirectCounter.Unit)); err != nil {
+		if err := st.setDirectCounter(t.DirectCounter, DefaultRef(t), e.GetCounterData(), false); err != nil {
 			return targetErr(err, "table %q: default entry's direct counter", t.Name)
 		}
 	}
