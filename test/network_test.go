@@ -45,6 +45,7 @@ type network struct {
 	plan     string // the plan file
 	traffic  *netdemo.Traffic
 	stop     context.CancelFunc
+	restart  func(name string) error // see switches
 	wg       sync.WaitGroup
 	churn    error
 }
@@ -56,6 +57,9 @@ type switches struct {
 	hosts    []netdemo.HostPort
 	// settle is the plan's: the hosts' time to take a link that comes up.
 	settle time.Duration
+	// restart restarts switch "sN" or "tN" (its pipeline and state gone,
+	// as simple_switch_grpc started again); nil where the backend cannot.
+	restart func(name string) error
 }
 
 // simSwitches starts the network on the simulator, with hosts on
@@ -68,7 +72,20 @@ func simSwitches(t testing.TB, links lab.Links) switches {
 		t.Fatal(err)
 	}
 	t.Cleanup(sn.Close)
-	sw := switches{old: sn.OldT, new: sn.NewT}
+	sw := switches{old: sn.OldT, new: sn.NewT, restart: func(name string) error {
+		var n int
+		if _, err := fmt.Sscanf(name[1:], "%d", &n); err != nil {
+			return fmt.Errorf("no switch %q", name)
+		}
+		d := sn.Old[n]
+		if name[0] == 't' {
+			d = sn.New[n]
+		}
+		if d == nil {
+			return fmt.Errorf("no switch %q", name)
+		}
+		return d.Restart()
+	}}
 	if links == lab.Veth {
 		for _, h := range kernelhosts.Attach(t, sn, kernelhosts.Options{}) {
 			sw.hosts = append(sw.hosts, h)
@@ -84,7 +101,7 @@ func simSwitches(t testing.TB, links lab.Links) switches {
 // startNetwork starts the scenario on sw.
 func startNetwork(t testing.TB, ctx context.Context, sw switches) *network {
 	t.Helper()
-	n := &network{t: t, ctx: ctx, old: sw.old, new: sw.new, hosts: sw.hosts, journal: filepath.Join(t.TempDir(), "journal.db")}
+	n := &network{t: t, ctx: ctx, old: sw.old, new: sw.new, hosts: sw.hosts, journal: filepath.Join(t.TempDir(), "journal.db"), restart: sw.restart}
 	n.startProxy()
 	prog, err := pipelines.Get(pipelines.LimeRouter)
 	if err != nil {

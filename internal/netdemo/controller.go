@@ -426,6 +426,14 @@ func (c *Controller) Check(ctx context.Context) error {
 	return nil
 }
 
+// Reinstalled is how many times the controller set a device up again
+// after it lost its pipeline (see Reinstalls).
+func (c *Controller) Reinstalled() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.Reinstalls)
+}
+
 // Held is how many entities the controller holds on each device.
 func (c *Controller) Held() map[int]int {
 	out := map[int]int{}

@@ -47,6 +47,7 @@ func (d *Driver) restarts() *RestartError {
 		e = &RestartError{Source: true, Name: d.Device.Authoritative().Name}
 	case d.Target.Epoch() != d.seeds.tgt:
 		e = &RestartError{Name: d.Target.Name}
+		d.targetLost = true
 	default:
 		return nil
 	}
@@ -134,7 +135,6 @@ func (d *Driver) afterRestart(m *Machine, e *RestartError) bool {
 	if e.Source {
 		d.Log.Error("migration stopped", "device", d.Device.ID(), "why", e.Error())
 	} else {
-		d.targetLost = true
 		d.Log.Warn("the target restarted and lost its state: setting it up again (pipeline, clone, catch-up, verify)",
 			"device", d.Device.ID(), "target", e.Name, "moved", m.State().Moved)
 	}
