@@ -79,7 +79,7 @@ func TestSimNetworkSwitchRestarts(t *testing.T) {
 	c := n.adminClient()
 	k := &kills{}
 	retried := false
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		pl, err := c.Plan(ctx)
 		if err == nil && pl != nil {
@@ -113,7 +113,9 @@ func TestSimNetworkSwitchRestarts(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the plan did not end:\n%s", n.planStatus())
+			n.stop()
+			n.wg.Wait()
+			t.Fatalf("the plan did not end (the controller: %v):\n%s", n.churn, n.planStatus())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

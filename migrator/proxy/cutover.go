@@ -254,9 +254,11 @@ func (d *Device) forgetOffsets(ups []*p4v1.Update, applied []int) {
 // while both devices carry traffic a counter is the sum of both (the clone
 // leaves the target's counters at zero). When b does not answer, the
 // highest values reads took from it stand in: a counter never goes back.
-func (d *Device) mirrorCounters(ctx context.Context, b *Backend, filters []*p4v1.Entity) map[entity.Key]*p4v1.CounterData {
+// same is false when b was brought in line again (Reseed) since gen: the
+// counts it took became offsets meanwhile.
+func (d *Device) mirrorCounters(ctx context.Context, b *Backend, filters []*p4v1.Entity, gen uint64) (got map[entity.Key]*p4v1.CounterData, same bool) {
 	if b == nil || !slices.ContainsFunc(filters, asksCounters) {
-		return nil
+		return nil, true
 	}
 	var asked []*p4v1.Entity
 	for _, f := range filters {
@@ -268,13 +270,16 @@ func (d *Device) mirrorCounters(ctx context.Context, b *Backend, filters []*p4v1
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.mirror != b {
-		return got // detached meanwhile: its counts are offsets now
+		return got, true // detached meanwhile: its counts are newer offsets
+	}
+	if d.reseeds != gen {
+		return nil, false
 	}
 	if err != nil {
 		d.log.Warn("the mirror's counters did not read; adding those the controller saw last", "mirror", b.Name, "err", err)
 		got = make(map[entity.Key]*p4v1.CounterData, len(d.seenMirror))
 		keepHighest(got, d.seenMirror)
-		return got
+		return got, true
 	}
 	if d.seenMirror == nil {
 		d.seenMirror = map[entity.Key]*p4v1.CounterData{}
@@ -285,7 +290,7 @@ func (d *Device) mirrorCounters(ctx context.Context, b *Backend, filters []*p4v1
 	for k := range got {
 		got[k] = proto.Clone(d.seenMirror[k]).(*p4v1.CounterData)
 	}
-	return got
+	return got, true
 }
 
 // mirrorFinal is what the live mirror b counted, for an abort to keep:

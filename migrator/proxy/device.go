@@ -76,6 +76,9 @@ type Device struct {
 	// seenMirror is the highest value of each counter reads took from the
 	// live mirror: what an abort keeps when the mirror no longer answers.
 	seenMirror map[entity.Key]*p4v1.CounterData
+	// reseeds counts the times a restarted mirror's counts became offsets
+	// (Reseed): a read that took the offsets before must take them again.
+	reseeds uint64
 	journal    [][]*p4v1.Update // writes recorded while logging (virtual form)
 	repairs    []Repair
 	digests    digestRoutes
@@ -261,6 +264,7 @@ func (d *Device) Reseed(b *Backend, lost bool) error {
 	if lost {
 		d.offsets = sumCounters(d.offsets, d.seenMirror)
 		d.seenMirror = nil
+		d.reseeds++
 	}
 	d.mode, d.journal, d.repairs = MirrorLogging, nil, nil
 	d.log.Info("mirror brought in line again: recording writes", "mirror", b.Name, "restarted", lost)

@@ -25,11 +25,27 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 		return err
 	}
 	// The devices and the offsets of one moment: a mirror detached or a
-	// source released meanwhile has its counts in newer offsets.
-	d.mu.RLock()
-	auth, mirror, offsets := d.auth, d.mirror, d.offsets
-	d.mu.RUnlock()
-	mirrored := d.mirrorCounters(ctx, mirror, req.GetEntities())
+	// source released meanwhile has its counts in newer offsets. A mirror
+	// brought in line again after it restarted meanwhile (its counts
+	// became offsets) makes the read take that moment again.
+	var (
+		auth, mirror *Backend
+		offsets      map[entity.Key]*p4v1.CounterData
+		mirrored     map[entity.Key]*p4v1.CounterData
+	)
+	for attempt := 0; ; attempt++ {
+		d.mu.RLock()
+		var gen uint64
+		auth, mirror, offsets, gen = d.auth, d.mirror, d.offsets, d.reseeds
+		d.mu.RUnlock()
+		var same bool
+		if mirrored, same = d.mirrorCounters(ctx, mirror, req.GetEntities(), gen); same {
+			break
+		}
+		if attempt == 3 {
+			return fmt.Errorf("device %d: %w: its mirror keeps being set up again; read again", d.id, ErrHeld)
+		}
+	}
 	return d.readFrom(ctx, auth, req.GetEntities(), func(r *p4v1.ReadResponse) error {
 		addCounters(r.GetEntities(), mirrored)
 		d.mu.RLock() // offsets lose the counters the controller deletes
