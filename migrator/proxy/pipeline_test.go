@@ -3,18 +3,13 @@ package proxy_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -29,10 +24,7 @@ import (
 	"github.com/lime-p4/lime/p4/translate"
 )
 
-type (
-	setAction = p4v1.SetForwardingPipelineConfigRequest_Action
-	getType   = p4v1.GetForwardingPipelineConfigRequest_ResponseType
-)
+type setAction = p4v1.SetForwardingPipelineConfigRequest_Action
 
 const (
 	verify       = p4v1.SetForwardingPipelineConfigRequest_VERIFY
@@ -41,96 +33,6 @@ const (
 	commit       = p4v1.SetForwardingPipelineConfigRequest_COMMIT
 	reconcile    = p4v1.SetForwardingPipelineConfigRequest_RECONCILE_AND_COMMIT
 )
-
-// shell is a controller as p4runtime-shell is: a stream arbitrated with
-// election id (0,1) and no role, then SetForwardingPipelineConfig, Get,
-// Write and Read with that election id, over plain gRPC.
-type shell struct {
-	t *testing.T
-	c p4v1.P4RuntimeClient
-}
-
-var shellElection = &p4v1.Uint128{High: 0, Low: 1}
-
-func newShell(t *testing.T, addr string) *shell {
-	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	c := p4v1.NewP4RuntimeClient(conn)
-	ctx := testCtx(t)
-	for attempt := 0; ; attempt++ { // a former controller's stream may still be ending
-		stream, err := c.StreamChannel(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = stream.Send(&p4v1.StreamMessageRequest{Update: &p4v1.StreamMessageRequest_Arbitration{
-			Arbitration: &p4v1.MasterArbitrationUpdate{DeviceId: vid, ElectionId: shellElection}}})
-		var resp *p4v1.StreamMessageResponse
-		if err == nil {
-			resp, err = stream.Recv()
-		}
-		if err == nil && resp.GetArbitration().GetStatus().GetCode() == int32(codes.OK) {
-			return &shell{t: t, c: c}
-		}
-		_ = stream.CloseSend()
-		if attempt == 50 {
-			t.Fatalf("the shell is not primary: %v %v", resp, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (s *shell) set(a setAction, cfg *p4v1.ForwardingPipelineConfig) error {
-	_, err := s.c.SetForwardingPipelineConfig(testCtx(s.t), &p4v1.SetForwardingPipelineConfigRequest{
-		DeviceId: vid, ElectionId: shellElection, Action: a, Config: cfg})
-	return err
-}
-
-func (s *shell) mustSet(a setAction, cfg *p4v1.ForwardingPipelineConfig) {
-	s.t.Helper()
-	if err := s.set(a, cfg); err != nil {
-		s.t.Fatalf("%s: %v", a, err)
-	}
-}
-
-func (s *shell) get(rt getType) *p4v1.ForwardingPipelineConfig {
-	s.t.Helper()
-	resp, err := s.c.GetForwardingPipelineConfig(testCtx(s.t), &p4v1.GetForwardingPipelineConfigRequest{DeviceId: vid, ResponseType: rt})
-	if err != nil {
-		s.t.Fatalf("GetForwardingPipelineConfig %s: %v", rt, err)
-	}
-	return resp.GetConfig()
-}
-
-func (s *shell) write(typ p4v1.Update_Type, e *p4v1.Entity) {
-	s.t.Helper()
-	if _, err := s.c.Write(testCtx(s.t), &p4v1.WriteRequest{DeviceId: vid, ElectionId: shellElection,
-		Updates: []*p4v1.Update{{Type: typ, Entity: e}}, Atomicity: p4v1.WriteRequest_CONTINUE_ON_ERROR}); err != nil {
-		s.t.Fatalf("write %s: %v", typ, err)
-	}
-}
-
-func (s *shell) read(e *p4v1.Entity) []*p4v1.Entity {
-	s.t.Helper()
-	rc, err := s.c.Read(testCtx(s.t), &p4v1.ReadRequest{DeviceId: vid, Entities: []*p4v1.Entity{e}})
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	var out []*p4v1.Entity
-	for {
-		resp, err := rc.Recv()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			s.t.Fatalf("read: %v", err)
-		}
-		out = append(out, resp.Entities...)
-	}
-}
 
 // tableOf is a wildcard read of one table.
 func tableOf(in *info.Info, name string) *p4v1.Entity {
@@ -201,22 +103,22 @@ func TestShellSessionAfterCutOver(t *testing.T) {
 	}
 	c.Close() // the controller leaves; the shell comes
 
-	sh := newShell(t, r.addr)
+	sh := proxytest.NewShell(t, r.addr, vid)
 	prog := program(t, "onos-basic", 0)
-	sh.mustSet(verifyCommit, prog)
-	cfg := sh.get(p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
+	sh.MustSet(verifyCommit, prog)
+	cfg := sh.Get(p4v1.GetForwardingPipelineConfigRequest_P4INFO_AND_COOKIE)
 	if !proto.Equal(cfg.GetP4Info(), prog.GetP4Info()) || cfg.GetCookie() != nil {
 		t.Fatalf("after VERIFY_AND_COMMIT without a cookie: cookie %v, P4Info equal %v", cfg.GetCookie(), proto.Equal(cfg.GetP4Info(), prog.GetP4Info()))
 	}
 	targetTable := tableOf(r.dst.Info, table0)
-	if got := sh.read(tableOf(in, table0)); len(got) != 0 {
+	if got := sh.Read(tableOf(in, table0)); len(got) != 0 {
 		t.Fatalf("VERIFY_AND_COMMIT kept %d entries (the spec clears the forwarding state)", len(got))
 	}
 	if got, err := r.dst.Client.ReadAll(ctx, targetTable); err != nil || len(got) != 0 {
 		t.Fatalf("the target holds %v (%v) after VERIFY_AND_COMMIT", got, err)
 	}
 	e := portTernary(in, g, 3, 0x1ff)
-	sh.write(p4v1.Update_INSERT, e)
+	sh.Write(&p4v1.Update{Type: p4v1.Update_INSERT, Entity: e})
 	held := func() []*p4v1.Entity {
 		t.Helper()
 		got, err := r.dst.Client.ReadAll(ctx, targetTable)
@@ -230,7 +132,7 @@ func TestShellSessionAfterCutOver(t *testing.T) {
 	}
 	readsBack := func(want ...*p4v1.Entity) {
 		t.Helper()
-		got := sh.read(tableOf(in, table0))
+		got := sh.Read(tableOf(in, table0))
 		if len(got) != len(want) {
 			t.Fatalf("the shell reads %d entries, want %d", len(got), len(want))
 		}
@@ -243,18 +145,18 @@ func TestShellSessionAfterCutOver(t *testing.T) {
 	readsBack(e)
 
 	// VERIFY and RECONCILE_AND_COMMIT keep the state; the cookie follows.
-	sh.mustSet(verify, prog)
+	sh.MustSet(verify, prog)
 	readsBack(e)
-	sh.mustSet(reconcile, program(t, "onos-basic", 0x5ee1))
+	sh.MustSet(reconcile, program(t, "onos-basic", 0x5ee1))
 	readsBack(e)
-	if ck := sh.get(p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY).GetCookie().GetCookie(); ck != 0x5ee1 {
+	if ck := sh.Get(p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY).GetCookie().GetCookie(); ck != 0x5ee1 {
 		t.Fatalf("cookie after RECONCILE_AND_COMMIT: %#x", ck)
 	}
 	// VERIFY_AND_SAVE, then COMMIT: a new forwarding state.
-	sh.mustSet(verifySave, program(t, "onos-basic", 0x5ee2))
-	sh.mustSet(commit, nil)
+	sh.MustSet(verifySave, program(t, "onos-basic", 0x5ee2))
+	sh.MustSet(commit, nil)
 	readsBack()
-	if ck := sh.get(p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY).GetCookie().GetCookie(); ck != 0x5ee2 {
+	if ck := sh.Get(p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY).GetCookie().GetCookie(); ck != 0x5ee2 {
 		t.Fatalf("cookie after VERIFY_AND_SAVE and COMMIT: %#x", ck)
 	}
 	kept := &p4v1.ForwardingPipelineConfig{}
@@ -266,18 +168,18 @@ func TestShellSessionAfterCutOver(t *testing.T) {
 	// it cannot reconcile its state with it; VERIFY and VERIFY_AND_COMMIT
 	// go to the target, and ports keep being mapped.
 	fw := program(t, "registers-firewall", 0xf1)
-	if err := sh.set(reconcile, fw); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "VERIFY_AND_COMMIT") {
+	if err := sh.Set(reconcile, fw); status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "VERIFY_AND_COMMIT") {
 		t.Fatalf("RECONCILE_AND_COMMIT of another program onto a renumbered target: %v", err)
 	}
-	sh.mustSet(verify, fw)
-	sh.mustSet(verifyCommit, fw)
-	if all := sh.get(p4v1.GetForwardingPipelineConfigRequest_ALL); !proto.Equal(all.GetP4Info(), fw.GetP4Info()) ||
+	sh.MustSet(verify, fw)
+	sh.MustSet(verifyCommit, fw)
+	if all := sh.Get(p4v1.GetForwardingPipelineConfigRequest_ALL); !proto.Equal(all.GetP4Info(), fw.GetP4Info()) ||
 		!bytes.Equal(all.GetP4DeviceConfig(), fw.GetP4DeviceConfig()) || all.GetCookie().GetCookie() != 0xf1 {
 		t.Fatalf("pipeline after pushing another program: cookie %v", all.GetCookie())
 	}
 	fwInfo := p4test.Index(t, fw.GetP4Info())
 	fe := p4test.NewGen(fwInfo, 3).TableEntry(fwInfo.TableByName("MyIngress.check_ports"), nil, nil)
-	sh.write(p4v1.Update_INSERT, fe)
+	sh.Write(&p4v1.Update{Type: p4v1.Update_INSERT, Entity: fe})
 	tr, err := translate.New(fwInfo, fwInfo, translate.WithPorts(simtest.ShiftedPorts()))
 	if err != nil {
 		t.Fatal(err)
@@ -286,7 +188,7 @@ func TestShellSessionAfterCutOver(t *testing.T) {
 	if got, err := r.dst.Client.ReadAll(ctx, entity.Query(want)); err != nil || len(got) != 1 || !proto.Equal(entity.Config(got[0]), entity.Config(want)) {
 		t.Fatalf("the target holds %v (%v), want %v (ports mapped)", got, err, want)
 	}
-	if got := sh.read(entity.Query(fe)); len(got) != 1 || !proto.Equal(entity.Config(got[0]), entity.Config(fe)) {
+	if got := sh.Read(entity.Query(fe)); len(got) != 1 || !proto.Equal(entity.Config(got[0]), entity.Config(fe)) {
 		t.Fatalf("the shell reads %v, wrote %v", got, fe)
 	}
 
