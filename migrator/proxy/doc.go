@@ -24,8 +24,12 @@
 //     the controller does not know, such as a trunk, is dropped); packet-outs
 //     go to the device that owns their egress port; digest acks return to
 //     the device that sent the list.
-//   - The pipeline passes through untouched, and cannot change while a
-//     mirror is attached.
+//   - The pipeline passes through untouched before a migration; while a
+//     mirror is attached only what keeps the state and the program (VERIFY,
+//     RECONCILE_AND_COMMIT of the running program) passes; after a cut
+//     over a push is answered as the switch the controller knew would
+//     answer it, on the target, whose translation follows a new program
+//     (pipelinepush.go).
 //
 // Shape (net/http/httputil.ReverseProxy): Options hold optional hooks, nil
 // meaning the default.

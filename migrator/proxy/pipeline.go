@@ -38,10 +38,20 @@ func (d *Device) GetPipeline(ctx context.Context, req *p4v1.GetForwardingPipelin
 	return &p4v1.GetForwardingPipelineConfigResponse{Config: cfg}, nil
 }
 
-// SetPipeline passes SetForwardingPipelineConfig on to the authoritative
-// device, untouched but for the proxy's own election id. While a mirror is
-// attached the program cannot change (the mirror runs its own compilation
-// of it): only VERIFY passes.
+// SetPipeline answers SetForwardingPipelineConfig (spec section
+// "SetForwardingPipelineConfig RPC") as the switch the controller knows
+// would, with every action:
+//   - before any migration, the request goes to the switch untouched but
+//     for the proxy's own election id;
+//   - while a mirror is attached, what leaves the forwarding state and the
+//     program as they are passes to the source (VERIFY of any program,
+//     RECONCILE_AND_COMMIT of the running one); anything else would clear
+//     or change the switch being copied under the migration, and is
+//     refused, saying so and what to do (setMigratingPipeline) — but for
+//     a source that restarted, which the controller sets up again with
+//     the program it ran (setsUpAgain);
+//   - after a cut over, the proxy stands for the target with a port map:
+//     see setMigratedPipeline.
 func (d *Device) SetPipeline(ctx context.Context, req *p4v1.SetForwardingPipelineConfigRequest) error {
 	if err := d.arb.CheckWriter(req.GetDeviceId(), req.GetRole(), req.GetElectionId()); err != nil {
 		return err
@@ -54,20 +64,16 @@ func (d *Device) SetPipeline(ctx context.Context, req *p4v1.SetForwardingPipelin
 	d.mu.RLock()
 	auth, mirror, origin := d.auth, d.mirror, d.origin
 	d.mu.RUnlock()
-	if auth != origin {
-		return fmt.Errorf("device %d: %w: it was migrated onto %s, which runs its own compilation of the program", d.id, ErrMigrating, auth.Name)
+	switch {
+	case auth != origin:
+		return d.setMigratedPipeline(ctx, auth, req)
+	case mirror != nil && !d.setsUpAgain(auth, req):
+		return d.setMigratingPipeline(ctx, auth, mirror, req)
 	}
-	if req.GetAction() != p4v1.SetForwardingPipelineConfigRequest_VERIFY && mirror != nil && !d.setsUpAgain(auth, req) {
-		return fmt.Errorf("device %d: %w: the pipeline cannot change until it ends", d.id, ErrMigrating)
-	}
-	_, err := auth.client.Raw().SetForwardingPipelineConfig(ctx, &p4v1.SetForwardingPipelineConfigRequest{
-		DeviceId: auth.client.DeviceID(), Role: auth.client.Role(), ElectionId: auth.client.ElectionID().Proto(),
-		Action: req.GetAction(), Config: req.GetConfig()})
-	if err != nil {
+	if err := auth.setPipelineRaw(ctx, req.GetAction(), req.GetConfig()); err != nil {
 		return err
 	}
-	switch req.GetAction() {
-	case p4v1.SetForwardingPipelineConfigRequest_VERIFY, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_SAVE:
+	if !changesPipeline(req.GetAction()) {
 		return nil
 	}
 	d.digests.reset()

@@ -42,6 +42,17 @@ type Options struct {
 	// the source and not the target). nil: rebuilt from the switches
 	// alone.
 	Shadows ShadowStore
+	// CutOvers, when set, keeps what a device cut over stands for
+	// (CutOverState) when a controller's pipeline push changes it: a
+	// restarted proxy stands for the target with the new pipeline. nil:
+	// not kept.
+	CutOvers CutOverStore
+}
+
+// CutOverStore keeps, by virtual device, its CutOverState (marshalled as
+// JSON). A journal implements it.
+type CutOverStore interface {
+	SaveCutOver(device uint64, v any) error
 }
 
 // ShadowStore keeps, by virtual device, the controller's form of entities

@@ -69,7 +69,9 @@ func newRig(t *testing.T, pipeline string, o rigOptions) *rig {
 	}
 	r.srcB, r.dstB = proxytest.Backend(t, src, "s1", rules), proxytest.Backend(t, dst, "s2", rules)
 	opts := o.opts
-	opts.Log = slog.New(slog.DiscardHandler)
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
 	opts.OnRepair = func(_ uint64, rep proxy.Repair) {
 		select {
 		case r.repairs <- rep:

@@ -9,9 +9,13 @@
 // type changed; the error lists every difference by name.
 //
 // Port translation is a PortMap applied to every value that carries a port
-// (info.Value.IsPort): exact and optional match values, ternary values with
-// a full mask, action parameters, action-profile watch ports, PRE replicas,
-// controller packet metadata, digest members, and indices of counter, meter
-// and register arrays indexed by port. A port value the map does not cover
-// is an error naming where it was found.
+// (info.Value.IsPort): exact and optional match values, ternary, LPM and
+// range matches, action parameters, action-profile watch ports, PRE
+// replicas, controller packet metadata, digest members, and indices of
+// counter, meter and register arrays indexed by port. A port value the map
+// does not cover is an error naming where it was found. A ternary, LPM or
+// range match that covers several values is translated when the map
+// carries it exactly — every mapped port covered if and only if its image
+// is — keeping its mask, prefix length or width, so that the reverse map
+// gives it back (portmatch.go); otherwise it is refused (ErrPortMatch).
 package translate

@@ -237,10 +237,16 @@ func (t *Translator) match(ms []*p4v1.FieldMatch, fields map[uint32]fieldPair) e
 	return nil
 }
 
-// portMatch translates the value of a match on a port field. Only matches
-// that select one port can be translated.
+// portMatch translates the value of a match on a port field: a match that
+// names one port maps it (it must be in the map); one that covers several
+// values is translated when the map carries it exactly (partialPortMatch).
 func (t *Translator) portMatch(m *p4v1.FieldMatch, fp fieldPair) error {
 	port := func(v []byte) ([]byte, error) { return t.ports.Bytes(v, fp.from.IsString, fp.to.Width) }
+	if !fp.from.IsString {
+		if done, err := t.partialPortMatch(m, fp); done || err != nil {
+			return err
+		}
+	}
 	var err error
 	switch x := m.FieldMatchType.(type) {
 	case *p4v1.FieldMatch_Exact_:
@@ -248,22 +254,22 @@ func (t *Translator) portMatch(m *p4v1.FieldMatch, fp fieldPair) error {
 	case *p4v1.FieldMatch_Optional_:
 		x.Optional.Value, err = port(x.Optional.Value)
 	case *p4v1.FieldMatch_Ternary_:
-		if fp.from.IsString || canon.BitLen(x.Ternary.Mask) != fp.from.Width || !fullMask(x.Ternary.Mask) {
-			return fmt.Errorf("%w: ternary mask 0x%x", ErrPortMatch, x.Ternary.Mask)
+		if fp.from.IsString {
+			return fmt.Errorf("%w: ternary match on a string port", ErrPortMatch)
 		}
 		if x.Ternary.Value, err = port(x.Ternary.Value); err == nil {
 			x.Ternary.Mask = ones(fp.to.Width)
 		}
 	case *p4v1.FieldMatch_Lpm:
-		if int(x.Lpm.PrefixLen) != fp.from.Width {
-			return fmt.Errorf("%w: prefix length %d", ErrPortMatch, x.Lpm.PrefixLen)
+		if fp.from.IsString {
+			return fmt.Errorf("%w: LPM match on a string port", ErrPortMatch)
 		}
 		if x.Lpm.Value, err = port(x.Lpm.Value); err == nil {
 			x.Lpm.PrefixLen = int32(fp.to.Width)
 		}
 	case *p4v1.FieldMatch_Range_:
 		if !canon.Equal(x.Range.Low, x.Range.High) {
-			return fmt.Errorf("%w: range 0x%x..0x%x", ErrPortMatch, x.Range.Low, x.Range.High)
+			return fmt.Errorf("%w: range 0x%x..0x%x of string ports", ErrPortMatch, x.Range.Low, x.Range.High)
 		}
 		if x.Range.Low, err = port(x.Range.Low); err == nil {
 			x.Range.High = x.Range.Low

@@ -354,8 +354,13 @@ func TestPorts(t *testing.T) {
 	if err != nil || string(got.GetTableEntry().Match[0].GetTernary().Value) != "\x0c" {
 		t.Fatalf("full-mask ternary port: %v %v", got, err)
 	}
-	if _, err := tr.Entity(ternary([]byte{2}, []byte{0xfe})); !errors.Is(err, ErrPortMatch) {
-		t.Errorf("partial mask: %v", err)
+	// Ports 2 and 3 map to 12 and 13: the pair keeps its masked bits.
+	if got, err := tr.Entity(ternary([]byte{2}, []byte{0xfe})); err != nil || string(got.GetTableEntry().Match[0].GetTernary().Value) != "\x0c" {
+		t.Errorf("partial mask kept by the map: %v %v", got, err)
+	}
+	// Ports 0..3 map to 11..13 (0 is not a port): 11 leaves 12/0x1fc.
+	if _, err := tr.Entity(ternary([]byte{0}, []byte{0xfc})); !errors.Is(err, ErrPortMatch) {
+		t.Errorf("partial mask the map splits: %v", err)
 	}
 	pin := &p4v1.PacketIn{Metadata: []*p4v1.PacketMetadata{{MetadataId: 1, Value: []byte{0, 5}}}}
 	if err := tr.PacketMetadata("packet_in", pin.Metadata); err != nil || string(pin.Metadata[0].Value) != "\x0f" {

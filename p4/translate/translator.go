@@ -11,9 +11,11 @@ import (
 // ErrUnknownID reports an entity that names an id its P4Info does not have.
 var ErrUnknownID = errors.New("id not in the source P4Info")
 
-// ErrPortMatch reports a port match that no port map can translate: a
-// ternary, LPM or range match that covers several ports.
-var ErrPortMatch = errors.New("match on a port field covers several ports")
+// ErrPortMatch reports a match on a port field that covers several values
+// (ternary, LPM or range) and that the port map does not carry exactly:
+// some port it covers maps outside the translated match, or some port it
+// does not cover maps inside (see partialPortMatch).
+var ErrPortMatch = errors.New("match on a port field that the port map cannot carry exactly")
 
 // ErrNoProgram is Compare's error when a side runs no pipeline (its P4Info
 // is nil): a switch before a pipeline is set, or after it restarted.

@@ -203,7 +203,7 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	defer j.Close()
 	svcOpts := service.Options{ElectionID: eid, Rules: rules, Journal: j, TLS: switchTLS, Log: deps.Log, Auth: auth}
-	p := proxy.New(proxy.Options{Log: deps.Log, Shadows: j})
+	p := proxy.New(proxy.Options{Log: deps.Log, Shadows: j, CutOvers: j})
 	var backends []*proxy.Backend
 	defer func() {
 		p.Close()
