@@ -351,8 +351,18 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		tr := &targetRegs{b: target, t: t}
 		drv.TargetReader, drv.TargetRegisters = tr, tr
 	}
+	drv.ThriftHint = oneDeviceThrift
 	r.drv = drv
 	return r, nil
+}
+
+// oneDeviceThrift says how a one-device migration gives a switch's bmv2
+// Thrift address: lime migrate's flag, the admin API's field.
+func oneDeviceThrift(side string) string {
+	if side == "source" {
+		return "lime migrate --from-thrift HOST:PORT; source_thrift in the admin API"
+	}
+	return "lime migrate --to-thrift HOST:PORT; target.thrift in the admin API"
 }
 
 // prepareCutOver sets up, after a restart, the run of a device a plan cut
