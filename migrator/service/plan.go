@@ -199,7 +199,7 @@ func (s *Service) inPlan(pr *planRun, d plan.Device, r *run) {
 		if side == "source" {
 			key = "from"
 		}
-		return fmt.Sprintf("device %d of the plan: %s: {thrift: HOST:PORT}", d.VID, key)
+		return fmt.Sprintf("device %d of the plan: %s: {thrift: HOST:PORT}; lime abort --plan, then migrate it again", d.VID, key)
 	}
 	pr.devices[d.VID] = r
 }

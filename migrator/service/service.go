@@ -357,12 +357,14 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 }
 
 // oneDeviceThrift says how a one-device migration gives a switch's bmv2
-// Thrift address: lime migrate's flag, the admin API's field.
+// Thrift address: lime migrate's flag, the admin API's field (the spec of
+// a migration cannot change: it is aborted and asked for again).
 func oneDeviceThrift(side string) string {
-	if side == "source" {
-		return "lime migrate --from-thrift HOST:PORT; source_thrift in the admin API"
+	flag, field := "--from-thrift", "source_thrift"
+	if side == "target" {
+		flag, field = "--to-thrift", "target.thrift"
 	}
-	return "lime migrate --to-thrift HOST:PORT; target.thrift in the admin API"
+	return fmt.Sprintf("lime abort, then lime migrate again with %s HOST:PORT; %s in the admin API", flag, field)
 }
 
 // prepareCutOver sets up, after a restart, the run of a device a plan cut

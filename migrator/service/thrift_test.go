@@ -127,7 +127,7 @@ func TestPlanRegistersNeedThrift(t *testing.T) {
 			}
 		}
 		if len(failed) > 0 {
-			if msg := failed[0]; !strings.Contains(msg, "source switch answers UNIMPLEMENTED") || !strings.Contains(msg, "device 7 of the plan: from: {thrift: HOST:PORT}") {
+			if msg := failed[0]; !strings.Contains(msg, "source switch answers UNIMPLEMENTED") || !strings.Contains(msg, "device 7 of the plan: from: {thrift: HOST:PORT}; lime abort --plan") {
 				t.Errorf("the plan's failure %q does not name the plan's from.thrift", msg)
 			}
 			return
