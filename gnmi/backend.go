@@ -30,6 +30,27 @@ func (o OperStatus) Valid() bool {
 	return false
 }
 
+// Served is the oper-status the agent serves for o: what Stratum, whose
+// paths ONOS reads, reports for a port in that state. Stratum knows a
+// port as up, down or failed (stratum/hal/lib/common/common.proto, PortState) and
+// names them UP, DOWN and LOWER_LAYER_DOWN
+// (stratum/hal/lib/common/utils.cc, ConvertPortStateToString); on bmv2
+// (stratum/hal/lib/bmv2/bmv2_chassis_manager.cc, GetPortState and the port
+// status callback) and Tofino (stratum/hal/lib/barefoot/bf_sde_wrapper.cc)
+// a port is up or down, nothing else, so an enabled port without a link is
+// DOWN there; only Broadcom's linkscan reports failed, for a link fault
+// (stratum/hal/lib/bcm/sdk/bcm_sdk_wrapper.cc). So every state but UP and
+// UNKNOWN is served as DOWN: LOWER_LAYER_DOWN (no carrier, a veth whose
+// peer is down, an unattached simulator port) as well as the kernel's
+// DORMANT, TESTING and NOT_PRESENT.
+func (o OperStatus) Served() OperStatus {
+	switch o {
+	case OperUp, OperUnknown:
+		return o
+	}
+	return OperDown
+}
+
 // Counters are an interface's /state/counters, the OpenConfig set.
 type Counters struct {
 	InOctets           uint64

@@ -13,6 +13,10 @@
 //     state/ifindex (the P4Runtime port id), state/last-change,
 //     state/counters/*, plus name, config/name, state/name, state/enabled.
 //
+// Paths are read by their elem; a path that also carries the deprecated
+// element field (openconfig's gnmi_cli sends both) is read by its elem, as
+// Stratum reads it, and one with element alone is refused.
+//
 // It implements Capabilities, Get (PROTO, JSON and JSON_IETF, leaves and
 // subtrees, wildcards), Set (atomic over its updates) and Subscribe (ONCE,
 // POLL, and STREAM with ON_CHANGE, SAMPLE, TARGET_DEFINED, heartbeats and

@@ -22,7 +22,8 @@ func InterfacePath(name string, rel ...string) *gpb.Path {
 }
 
 // PathString renders a path as /a/b[k=v]/c (with origin and target, if
-// set, before it as origin:... and target@).
+// set, before it as origin:... and target@). The deprecated element field
+// is rendered only when elem is empty: a path with both is its elem.
 func PathString(p *gpb.Path) string {
 	var b strings.Builder
 	if t := p.GetTarget(); t != "" {
@@ -42,8 +43,10 @@ func PathString(p *gpb.Path) string {
 			fmt.Fprintf(&b, "[%s=%s]", k, e.GetKey()[k])
 		}
 	}
-	for _, e := range deprecatedElement(p) {
-		b.WriteString("/" + e)
+	if len(p.GetElem()) == 0 {
+		for _, e := range deprecatedElement(p) {
+			b.WriteString("/" + e)
+		}
 	}
 	if b.Len() == 0 || strings.HasSuffix(b.String(), ":") || strings.HasSuffix(b.String(), "@") {
 		b.WriteString("/")
@@ -114,10 +117,19 @@ var modulePrefixes = []string{moduleInterfaces + ":", moduleP4RT + ":"}
 
 // parsePattern joins prefix and path and checks them: the origin must be
 // empty or "openconfig", keys may only select interfaces by name.
+//
+// Of the deprecated element field: a prefix or path that has elem is read
+// by its elem alone, whatever element holds (openconfig's gnmi_cli sends
+// both, from ygot.StringToPath). One with element and no elem is refused:
+// Stratum reads elem only and so sees an empty path there, which it
+// refuses ("path is empty!", hal/lib/common/gnmi_publisher.cc), and the
+// element strings cannot say which part is a list key.
 func parsePattern(prefix, path *gpb.Path) (pattern, error) {
 	full := joinForMessage(prefix, path)
-	if len(deprecatedElement(prefix)) > 0 || len(deprecatedElement(path)) > 0 {
-		return nil, fmt.Errorf("%w: path %s uses the deprecated element field; use elem", errInvalid, full)
+	for _, p := range []*gpb.Path{prefix, path} {
+		if len(p.GetElem()) == 0 && len(deprecatedElement(p)) > 0 {
+			return nil, fmt.Errorf("%w: path %s uses only the deprecated element field; give it as elem (PathElem)", errInvalid, full)
+		}
 	}
 	po, o := prefix.GetOrigin(), path.GetOrigin()
 	if po != "" && o != "" {
@@ -170,12 +182,19 @@ func parsePattern(prefix, path *gpb.Path) (pattern, error) {
 }
 
 func joinForMessage(prefix, path *gpb.Path) string {
-	j := &gpb.Path{Origin: prefix.GetOrigin(), Elem: append(append([]*gpb.PathElem{}, prefix.GetElem()...), path.GetElem()...)}
+	j := &gpb.Path{Origin: prefix.GetOrigin()}
 	if path.GetOrigin() != "" {
 		j.Origin = path.GetOrigin()
 	}
-	//lint:ignore SA1019 a request using the deprecated field is refused naming its path
-	j.Element = append(append([]string{}, deprecatedElement(prefix)...), deprecatedElement(path)...)
+	for _, p := range []*gpb.Path{prefix, path} {
+		if len(p.GetElem()) > 0 {
+			j.Elem = append(j.Elem, p.GetElem()...)
+			continue
+		}
+		for _, name := range deprecatedElement(p) { // named as sent, to be refused
+			j.Elem = append(j.Elem, &gpb.PathElem{Name: name})
+		}
+	}
 	return PathString(j)
 }
 
@@ -239,8 +258,8 @@ func schemaLeaves(pat pattern) (leaves []*leafDef, names []string) {
 }
 
 // deprecatedElement returns the path's deprecated string elements, which
-// the agent only reads to refuse them by name.
+// the agent reads only to name and refuse a path that has nothing else.
 func deprecatedElement(p *gpb.Path) []string {
-	//lint:ignore SA1019 read only to refuse requests that use it
+	//lint:ignore SA1019 read only to refuse paths that have nothing else
 	return p.GetElement()
 }

@@ -106,6 +106,7 @@ func (p *publisher) refreshLocked(ctx context.Context) (*snapshot, error) {
 			continue
 		}
 		seen[ps.Name] = true
+		ps.Oper = ps.Oper.Served()
 		rec, known := p.ports[ps.Name]
 		lastChange := rec.lastChange
 		if !known || rec.state.Oper != ps.Oper {

@@ -7,7 +7,7 @@ package gnmi
 //	state/name, state/enabled    state
 //	state/ifindex, state/id      state   (both the P4Runtime port id, as Stratum)
 //	state/admin-status           state, operational ("UP", "DOWN")
-//	state/oper-status            state, operational (OperStatus)
+//	state/oper-status            state, operational (OperStatus.Served: UP, DOWN, UNKNOWN)
 //	state/last-change            state, operational (ns since the epoch)
 //	state/counters/*             state, operational
 //

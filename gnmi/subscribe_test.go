@@ -124,9 +124,10 @@ func TestSubscribeOnChange(t *testing.T) {
 	f.update("eth1", func(p *PortState) { p.Counters.InPkts = 99 })
 	s.quiet(100 * time.Millisecond)
 
-	// The backend's own change (a cable pulled) shows too.
+	// The backend's own change (a cable pulled) shows too, as Stratum
+	// shows it (OperStatus.Served).
 	f.update("eth1", func(p *PortState) { p.Oper = OperLowerLayerDown })
-	s.waitFor("/interfaces/interface[name=eth1]/state/oper-status", str("LOWER_LAYER_DOWN"))
+	s.waitFor("/interfaces/interface[name=eth1]/state/oper-status", str("DOWN"))
 
 	// A port removed is deleted, a new one appears.
 	f.update("eth1", nil)

@@ -72,7 +72,9 @@
 //     own status when it is not UP (DOWN, LOWER_LAYER_DOWN, ... as the
 //     kernel says; see gnmi/linkports), NOT_PRESENT when the interface does
 //     not exist, UNKNOWN while bmv2's Thrift server does not answer, and
-//     DOWN when the link is up but bmv2 has not attached it.
+//     DOWN when the link is up but bmv2 has not attached it. The agent
+//     serves each of these but UNKNOWN as DOWN, as Stratum does
+//     (gnmi.OperStatus.Served).
 //   - counters: the link's statistics (gnmi/linkports): what crossed the
 //     interface, which is what bmv2 sent and received on the port.
 //

@@ -159,8 +159,8 @@ func collect(t *testing.T, ch <-chan Event, want ...Event) {
 
 // TestToggleSeesOnChange: disabling a port with gNMI stops its traffic and
 // is seen as ON_CHANGE events: its admin-status and oper-status go DOWN and
-// the port wired to it loses carrier (LOWER_LAYER_DOWN); enabling brings
-// all back UP.
+// the port wired to it, enabled, loses carrier (oper-status DOWN, as
+// Stratum reports it: issue 15, point 6); enabling brings all back UP.
 func TestToggleSeesOnChange(t *testing.T) {
 	r := newRig(t)
 	ctx, cancel := context.WithCancel(ctxT(t))
@@ -184,7 +184,7 @@ func TestToggleSeesOnChange(t *testing.T) {
 	collect(t, ch,
 		Event{Name: "eth0", Leaf: "admin-status", Value: "DOWN"},
 		Event{Name: "eth0", Leaf: "oper-status", Value: "DOWN"},
-		Event{Name: "eth1", Leaf: "oper-status", Value: "LOWER_LAYER_DOWN"})
+		Event{Name: "eth1", Leaf: "oper-status", Value: "DOWN"})
 	if err := r.client.SetEnabled(ctx, "eth0", true); err != nil {
 		t.Fatal(err)
 	}
@@ -224,8 +224,8 @@ func TestSubscribeOperStatusAllAndRemoval(t *testing.T) {
 		Event{Name: "eth0", Leaf: "oper-status", Value: "UP", Initial: true},
 		Event{Name: "eth1", Leaf: "oper-status", Value: "UP", Initial: true},
 		Event{Name: "eth2", Leaf: "oper-status", Value: "UP", Initial: true})
-	r.host.SetUp(false) // the host's link goes down
-	collect(t, ch, Event{Name: "eth2", Leaf: "oper-status", Value: "LOWER_LAYER_DOWN"})
+	r.host.SetUp(false) // the host's link goes down: DOWN, as Stratum says
+	collect(t, ch, Event{Name: "eth2", Leaf: "oper-status", Value: "DOWN"})
 	if _, err := r.set.Remove("eth2"); err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 type Event struct {
 	Name    string    // the interface
 	Leaf    string    // "oper-status" or "admin-status"
-	Value   string    // e.g. "UP", "DOWN", "LOWER_LAYER_DOWN"
+	Value   string    // e.g. "UP", "DOWN"
 	Time    time.Time // when the target saw it
 	Initial bool      // sent before the target's sync_response: the state at subscription time
 	Deleted bool      // the interface (or leaf) went away

@@ -5,7 +5,8 @@
 // link updates so ON_CHANGE subscribers see carrier changes; counters are
 // the link's statistics. A link that loses carrier is DOWN or
 // LOWER_LAYER_DOWN as the kernel says (for a veth whose peer went down, it
-// depends on whether the peer's ifindex equals its own).
+// depends on whether the peer's ifindex equals its own); the agent serves
+// both as DOWN, as Stratum does (gnmi.OperStatus.Served).
 //
 // Linux counts no broadcast packets nor transmitted multicast packets
 // separately: in-broadcast-pkts, out-unicast-pkts, out-broadcast-pkts and

@@ -117,9 +117,10 @@ func TestLinkAdminAndOper(t *testing.T) {
 
 	// The peer going down takes p0's carrier. The kernel says
 	// LOWERLAYERDOWN or DOWN for a veth depending on whether the peer's
-	// ifindex equals its own; the agent reports what the kernel says.
+	// ifindex equals its own; the agent serves DOWN either way, as Stratum
+	// does for an enabled port without a link (issue 15, point 6).
 	r.b.SetLinkUp(t, "p1", false)
-	waitOper(t, ch, "p0", "DOWN", "LOWER_LAYER_DOWN")
+	waitOper(t, ch, "p0", "DOWN")
 	if a, err := r.client.AdminStatus(ctx, "p0"); err != nil || a != "UP" {
 		t.Errorf("p0 admin-status %q, %v while only the carrier is gone; want UP", a, err)
 	}

@@ -70,6 +70,10 @@ type Driver struct {
 	// (bmv2: Thrift), for an abort that brings hosts back; nil: over
 	// P4Runtime.
 	SourceRegisters clone.RegisterWriter
+	// ThriftHint says, in the error of a switch that will not give its
+	// registers over P4Runtime (ErrRegistersNeedThrift), how the operator
+	// gives its bmv2 Thrift address; side is "source" or "target".
+	ThriftHint func(side string) string
 	// SourcePorts and TargetPorts switch the host ports of each device.
 	// Trunk ports are enabled before the first host moves and disabled at
 	// the cut over, when both are set.
@@ -295,8 +299,10 @@ func (d *Driver) targetReader() snapshot.Reader {
 }
 
 // validate refuses, before anything is written, a target that runs
-// another program, that holds state (unless forced), and a port map that
-// does not cover every port the source's state uses.
+// another program, that holds state (unless forced), a port map that
+// does not cover every port the source's state uses, and a switch that
+// will not give its registers over P4Runtime when there is no other way
+// to them (the target, when it gets its pipeline, is checked then).
 func (d *Driver) validate(ctx context.Context) error {
 	src := d.Device.Authoritative().Info()
 	if src == nil {
@@ -315,6 +321,16 @@ func (d *Driver) validate(ctx context.Context) error {
 	tr, err := translate.New(src, tgt, translate.WithPorts(d.Ports.Map))
 	if err != nil {
 		return fmt.Errorf("source and target: %w", err)
+	}
+	if d.SourceReader == nil {
+		if err := d.checkRegisters(ctx, "source", d.Device.Authoritative().Client(), src); err != nil {
+			return err
+		}
+	}
+	if d.TargetReader == nil && d.Pipeline == nil {
+		if err := d.checkRegisters(ctx, "target", d.Target.Client(), tgt); err != nil {
+			return err
+		}
 	}
 	if d.Target.Info() != nil && !d.Force {
 		n, err := held(ctx, d.Target.Client())
@@ -370,6 +386,9 @@ func (d *Driver) pipeline(ctx context.Context) error {
 		return fmt.Errorf("setting the target's pipeline: %w", err)
 	}
 	d.fresh = true
+	if d.TargetReader == nil {
+		return d.checkRegisters(ctx, "target", d.Target.Client(), d.Target.Info())
+	}
 	return nil
 }
 

@@ -1,13 +1,19 @@
 package proxy_test
 
 import (
+	"strconv"
 	"testing"
 	"time"
+
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/gnmi"
 	gnmiclient "github.com/lime-p4/lime/gnmi/client"
+	"github.com/lime-p4/lime/internal/gnmitest"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -87,6 +93,70 @@ func TestInterfacesThroughProxy(t *testing.T) {
 	}
 	if len(ifs) != 2 || ifs[0].Name != "eth1" || ifs[1].Name != "eth2" {
 		t.Fatalf("after the cut over: %+v (the source's trunk has no counterpart)", ifs)
+	}
+}
+
+// Issue 15, point 2, through the proxy: Get, Set and Subscribe whose
+// prefix and paths carry both elem and the deprecated element (as
+// openconfig's gnmi_cli sends them) are answered for elem.
+func TestBothPathFormsThroughProxy(t *testing.T) {
+	r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules,
+		srcPorts: []sim.PortSpec{{Name: "eth1", ID: 1}, {Name: "eth2", ID: 2}}})
+	ctx := testCtx(t)
+	conn, err := grpc.NewClient(r.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := gpb.NewGNMIClient(conn)
+	both := gnmitest.BothForms
+	prefix := func(p *gpb.Path) *gpb.Path {
+		q := both(p)
+		q.Target = strconv.Itoa(vid)
+		return q
+	}
+
+	g, err := c.Get(ctx, &gpb.GetRequest{Encoding: gpb.Encoding_PROTO, Prefix: prefix(gnmi.InterfacePath("eth2")),
+		Path: []*gpb.Path{both(&gpb.Path{Elem: []*gpb.PathElem{{Name: "state"}, {Name: "id"}}})}})
+	if err != nil {
+		t.Fatalf("Get with both forms: %v", err)
+	}
+	if u := g.GetNotification()[0].GetUpdate(); len(u) != 1 || u[0].GetVal().GetUintVal() != 2 {
+		t.Errorf("eth2's id through the proxy: %v", g)
+	}
+
+	if _, err := c.Set(ctx, &gpb.SetRequest{Prefix: prefix(gnmi.InterfacePath("eth2", "config")),
+		Update: []*gpb.Update{{Path: both(&gpb.Path{Elem: []*gpb.PathElem{{Name: "enabled"}}}), Val: &gpb.TypedValue{Value: &gpb.TypedValue_BoolVal{BoolVal: false}}}}}); err != nil {
+		t.Fatalf("Set with both forms: %v", err)
+	}
+	if r.src.Sim.Port("eth2").Enabled() {
+		t.Error("disabling eth2 through the proxy with both path forms left the switch's eth2 enabled")
+	}
+
+	stream, err := c.Subscribe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{
+		Mode: gpb.SubscriptionList_ONCE, Prefix: prefix(&gpb.Path{Elem: []*gpb.PathElem{{Name: "interfaces"}}}),
+		Subscription: []*gpb.Subscription{{Path: both(&gpb.Path{Elem: gnmi.InterfacePath("eth1", "state", "id").Elem[1:]})}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := 0; i < 100; i++ {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("Subscribe with both forms: %v", err)
+		}
+		if resp.GetSyncResponse() {
+			break
+		}
+		for _, u := range resp.GetUpdate().GetUpdate() {
+			got = append(got, gnmi.PathString(u.GetPath())+"="+strconv.FormatUint(u.GetVal().GetUintVal(), 10))
+		}
+	}
+	if len(got) != 1 || got[0] != "/interfaces/interface[name=eth1]/state/id=1" {
+		t.Errorf("Subscribe ONCE with both forms through the proxy: %v", got)
 	}
 }
 

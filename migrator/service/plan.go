@@ -194,6 +194,13 @@ func (s *Service) inPlan(pr *planRun, d plan.Device, r *run) {
 	r.plan = pr
 	r.drv.InPlan, r.drv.Links = true, d.LinkPorts()
 	r.drv.Progress = nil // the plan reports its tasks
+	r.drv.ThriftHint = func(side string) string {
+		key := "to"
+		if side == "source" {
+			key = "from"
+		}
+		return fmt.Sprintf("device %d of the plan: %s: {thrift: HOST:PORT}; lime abort --plan, then migrate it again", d.VID, key)
+	}
 	pr.devices[d.VID] = r
 }
 

@@ -351,8 +351,20 @@ func (s *Service) prepare(ctx context.Context, spec Spec) (*run, error) {
 		tr := &targetRegs{b: target, t: t}
 		drv.TargetReader, drv.TargetRegisters = tr, tr
 	}
+	drv.ThriftHint = oneDeviceThrift
 	r.drv = drv
 	return r, nil
+}
+
+// oneDeviceThrift says how a one-device migration gives a switch's bmv2
+// Thrift address: lime migrate's flag, the admin API's field (the spec of
+// a migration cannot change: it is aborted and asked for again).
+func oneDeviceThrift(side string) string {
+	flag, field := "--from-thrift", "source_thrift"
+	if side == "target" {
+		flag, field = "--to-thrift", "target.thrift"
+	}
+	return fmt.Sprintf("lime abort, then lime migrate again with %s HOST:PORT; %s in the admin API", flag, field)
 }
 
 // prepareCutOver sets up, after a restart, the run of a device a plan cut

@@ -36,6 +36,8 @@
 //     Thrift port and interface wiring of the real-bmv2 path run in CI too.
 //
 // [Lime] builds the lime binary once and runs its verbs as a user does.
+// [BuildGNMICLI] builds openconfig's gnmi_cli from the module proxy (once,
+// kept in the user cache directory), an outside client of lime's gNMI.
 //
 // Network safety: every listener is on 127.0.0.1; the only interfaces
 // touched are the veth pairs made here; no address is ever assigned.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/bmv2/sim/topo"
@@ -52,7 +53,8 @@ addresses ADDRESS:BASE-PORT+i-1 and ports eth1..ethP (ids 1..P), and load the
 ../shared/pipelines/onos-basic; "none" for no pipeline). A --base-port of 0
 gives every device an ephemeral port. --topology FILE reads devices, ports
 (possibly on Linux interfaces), links and pipelines from YAML (see
-bmv2/sim/testdata/two-switches.yaml).
+bmv2/sim/testdata/two-switches.yaml); the flags that describe devices
+cannot be given beside it, but at their defaults (e.g. --pipeline none).
 
 Profile bmv2 answers as simple_switch_grpc does; profile spec adds the
 optional P4Runtime features bmv2 lacks. With --tls-cert and --tls-key every
@@ -66,7 +68,7 @@ switches run until SIGINT or SIGTERM, then stop gracefully within
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return run(ctx, deps, f, cmd.Flags().Changed)
+			return run(ctx, deps, f, describes(cmd.Flags()))
 		},
 	}
 	fs := cmd.Flags()
@@ -86,6 +88,16 @@ switches run until SIGINT or SIGTERM, then stop gracefully within
 
 // deviceFlags are the flags that describe devices without a topology.
 var deviceFlags = []string{"devices", "pipeline", "address", "base-port", "ports", "profile", "thrift-base-port", "cpu-port"}
+
+// describes reports whether a flag was given a value other than its
+// default: only such a device flag conflicts with --topology (a script's
+// `--pipeline none` next to it asks for nothing the topology must not do).
+func describes(fs *pflag.FlagSet) func(name string) bool {
+	return func(name string) bool {
+		fl := fs.Lookup(name)
+		return fl != nil && fl.Changed && fl.Value.String() != fl.DefValue
+	}
+}
 
 // fromFlags builds the topology the flags describe.
 func fromFlags(f *flags) (*topo.Topology, error) {
@@ -128,13 +140,13 @@ func fromFlags(f *flags) (*topo.Topology, error) {
 	return t, t.Validate()
 }
 
-func run(ctx context.Context, deps cli.Deps, f *flags, changed func(string) bool) error {
+func run(ctx context.Context, deps cli.Deps, f *flags, describes func(string) bool) error {
 	fail := func(err error) error { return &cli.ExitError{Code: 2, Err: err} }
 	var t *topo.Topology
 	var err error
 	if f.topology != "" {
 		for _, name := range deviceFlags {
-			if changed(name) {
+			if describes(name) {
 				return fail(fmt.Errorf("--%s describes devices: it cannot be combined with --topology", name))
 			}
 		}

@@ -115,6 +115,28 @@ func TestSimTopologyFile(t *testing.T) {
 	}
 }
 
+// TestSimTopologyWithDefaults: device flags given at their default values
+// (`--pipeline none`, the default) do not conflict with --topology; the
+// topology's devices and pipeline run (issue 15, point 5).
+func TestSimTopologyWithDefaults(t *testing.T) {
+	dir := fixtures.Get(t, "tutorials-basic").Dir
+	file := filepath.Join(t.TempDir(), "topo.yaml")
+	yaml := "pipeline: " + dir + "\ndevices:\n  - {name: s1, device_id: 1, p4runtime: '127.0.0.1:0', ports: [{name: p, id: 1}]}\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, cancel, done := start(t, "--topology", file, "--pipeline", "none", "--profile", "bmv2", "--devices", "1")
+	defer cancel()
+	addrs(t, out, done, 1)
+	if !strings.Contains(out.String(), "tutorials-basic") {
+		t.Errorf("the topology's pipeline is not loaded:\n%s", out)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("lime sim: %v", err)
+	}
+}
+
 // TestSimBadFlags: errors name the problem and exit with status 2.
 func TestSimBadFlags(t *testing.T) {
 	for _, tc := range []struct {
@@ -125,6 +147,7 @@ func TestSimBadFlags(t *testing.T) {
 		{[]string{"--profile", "fast"}, "--profile"},
 		{[]string{"--base-port", "65535", "--devices", "2"}, "--base-port"},
 		{[]string{"--topology", "x.yaml", "--devices", "2"}, "cannot be combined with --topology"},
+		{[]string{"--topology", "x.yaml", "--pipeline", "onos-basic"}, "--pipeline describes devices"},
 		{[]string{"--topology", "/nonexistent.yaml"}, "nonexistent.yaml"},
 		{[]string{"--pipeline", "/nonexistent/dir", "--base-port", "0"}, `device "s1"`},
 	} {
