@@ -82,7 +82,7 @@ func TestSimMigrateKilledAtEachStep(t *testing.T) {
 	n.openFlows()
 	n.startLoad()
 	points := []string{"before device 1: mirror", "after device 1: clone", "before device 1: verify",
-		"after device 1: move-host 1", "before device 1: move-host 2", "after device 1: cut-over"}
+		"after device 1: move-host 1", "before device 1: move-host 2", "device 1: cut over, trunk up"}
 	o, nt := n.old[1], n.new[1]
 	dir, err := filepath.Abs("../pipelines/lime_router")
 	if err != nil {
@@ -122,6 +122,17 @@ func TestSimMigrateKilledAtEachStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.diffMigrated(1)
+	// The cut over takes the trunk down, a proxy killed as it cut over
+	// included (its restart does).
+	for _, x := range []struct {
+		name string
+		sw   netdemo.Target
+		port uint32
+	}{{"s1", o, netdemo.TrunkPort}, {"t1", nt, netdemo.TrunkNew}} {
+		if n.portEnabled(x.name, x.sw, x.port) {
+			t.Errorf("%s's trunk port %d is still up after the cut over", x.name, x.port)
+		}
+	}
 }
 
 // kills is what killAt did: how many times it killed the proxy, and when

@@ -521,6 +521,27 @@ func (n *network) explainLosses(rep netdemo.Report) {
 
 // checkPorts checks over gNMI that each port of switch sw is enabled as
 // up says (by port id).
+// portEnabled reports whether port p of switch sw is enabled (gNMI).
+func (n *network) portEnabled(name string, sw netdemo.Target, p uint32) bool {
+	n.t.Helper()
+	g, err := gnmiclient.Dial(n.ctx, sw.GNMI, gnmiclient.WithInsecure())
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	defer g.Close()
+	ifs, err := g.Interfaces(n.ctx)
+	if err != nil {
+		n.t.Fatalf("%s's gNMI: %v", name, err)
+	}
+	for _, x := range ifs {
+		if x.ID == p {
+			return x.Enabled
+		}
+	}
+	n.t.Fatalf("%s has no port %d", name, p)
+	return false
+}
+
 func (n *network) checkPorts(name string, sw netdemo.Target, up func(uint32) bool, when string) {
 	n.t.Helper()
 	g, err := gnmiclient.Dial(n.ctx, sw.GNMI, gnmiclient.WithInsecure())

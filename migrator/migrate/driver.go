@@ -579,6 +579,11 @@ func (d *Driver) moveBack(ctx context.Context, p uint64) error {
 }
 
 // trunk turns the trunk's ports on or off.
+// TrunkDown takes the trunk's ports down on both switches, as the cut over
+// of a migration outside a plan does: for a proxy that stopped as it cut
+// over.
+func (d *Driver) TrunkDown(ctx context.Context) error { return d.trunk(ctx, false) }
+
 func (d *Driver) trunk(ctx context.Context, up bool) error {
 	t := d.Ports.Trunk
 	if t == nil {
@@ -623,6 +628,7 @@ func (d *Driver) cutOver(ctx context.Context) error {
 	if d.InPlan {
 		return nil // the plan's teardown takes the trunk down
 	}
+	failpoint.Hit(fmt.Sprintf("device %d: cut over, trunk up", d.Device.ID()))
 	if err := d.trunk(ctx, false); err != nil {
 		d.Log.Warn("cut over, but the trunk stays up", "err", err)
 	}

@@ -42,7 +42,10 @@ func (s *Service) Restore(ctx context.Context) error {
 			continue
 		}
 		if st := cutOverKept(rec.State, rec); st.Step != rec.State.Step {
-			s.opts.Log.Warn("the proxy stopped as a migration cut over: it stands for the target (the trunk between the switches stays up)", "device", rec.Device)
+			s.opts.Log.Warn("the proxy stopped as a migration cut over: it stands for the target", "device", rec.Device)
+			if err := s.trunkDown(ctx, rec); err != nil {
+				s.opts.Log.Warn("the trunk between the two switches stays up: take its ports down by hand", "device", rec.Device, "err", err)
+			}
 			if err := j.Save(rec.Device, st); err != nil {
 				errs = append(errs, err)
 			}
@@ -87,6 +90,25 @@ func cutOverKept(st migrate.State, rec migrate.Record) migrate.State {
 		return st
 	}
 	return m.State()
+}
+
+// trunkDown takes down the trunk of a one-device migration that cut over
+// as the proxy stopped: its cut-over step would have, once the proxy
+// stood for the target.
+func (s *Service) trunkDown(ctx context.Context, rec migrate.Record) error {
+	var spec Spec
+	if err := json.Unmarshal(rec.Spec, &spec); err != nil {
+		return fmt.Errorf("journal: device %d: %w", rec.Device, err)
+	}
+	if spec.Trunk == nil {
+		return nil
+	}
+	r, err := s.prepareCutOver(ctx, spec)
+	if err != nil {
+		return err
+	}
+	defer r.close(true)
+	return r.drv.TrunkDown(ctx)
 }
 
 // restoreOne takes up one device's journalled migration.
