@@ -79,9 +79,9 @@ type Device struct {
 	// reseeds counts the times a restarted mirror's counts became offsets
 	// (Reseed): a read that took the offsets before must take them again.
 	reseeds uint64
-	journal    [][]*p4v1.Update // writes recorded while logging (virtual form)
-	repairs    []Repair
-	digests    digestRoutes
+	journal [][]*p4v1.Update // writes recorded while logging (virtual form)
+	repairs []Repair
+	digests digestRoutes
 
 	// cutMap is the port map of the migration that cut over (virtual ->
 	// target port), for the interfaces served over gNMI.
