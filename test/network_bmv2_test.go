@@ -79,8 +79,17 @@ func bmv2Switches(t *testing.T) switches {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	running := map[string]*lab.Switch{}
+	sw.restart = func(name string) error {
+		s := running[name]
+		if s == nil {
+			return fmt.Errorf("no switch %q", name)
+		}
+		return s.Restart()
+	}
 	start := func(name string, id uint64, down func(int) bool) netdemo.Target {
 		s := b.StartOn(t, lab.Spec{Name: name, DeviceID: id}, ifaces[name])
+		running[name] = s
 		args := []string{"agent", "--listen", "127.0.0.1:0", "--thrift", s.Thrift, "--poll-interval", "100ms"}
 		for p, iface := range ifaces[name] {
 			args = append(args, "--port", fmt.Sprintf("%d@%s", p, iface))

@@ -58,9 +58,19 @@ func prepared(st plan.State, vid uint64, reseeds int) bool {
 // (lime diff), and no datagram was lost but while a restarted switch was
 // down and being set up again.
 func TestSimNetworkSwitchRestarts(t *testing.T) {
+	switchRestarts(t, simSwitches(t, lab.Memory))
+}
+
+// The same on real simple_switch_grpc (the shared build, in CI too): a
+// restart is the process stopped and started again on its ports, as root.
+func TestRealBMv2NetworkSwitchRestarts(t *testing.T) {
+	switchRestarts(t, bmv2Switches(t))
+}
+
+func switchRestarts(t *testing.T, sw switches) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*scenarioTimeout)
 	defer cancel()
-	n := startNetwork(t, ctx, simSwitches(t, lab.Memory))
+	n := startNetwork(t, ctx, sw)
 	n.openFlows()
 	n.startLoad()
 	go limeTool(t).Run(n.ctx, "migrate", "--admin", n.admin, "--admin-token-file", n.token(), "--plan", n.plan)

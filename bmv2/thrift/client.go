@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	athrift "github.com/apache/thrift/lib/go/thrift"
@@ -112,11 +114,33 @@ type protocolFault struct{ err error }
 func (f protocolFault) Error() string { return f.err.Error() }
 func (f protocolFault) Unwrap() error { return f.err }
 
-// call performs one request and reply. It returns an *OpError.
+// call performs one request and reply. It returns an *OpError. A
+// connection kept from an earlier call that the server closed meanwhile (a
+// switch restarted: its first use fails with a reset or an end of stream,
+// before the server saw the request) is dialled again and the call made
+// once more.
 func (c *Client) call(ctx context.Context, method, target string, args func(w *writer), rep reply) error {
-	opErr := func(err error) error { return &OpError{Op: method, Target: target, Err: err} }
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	reused := c.conn != nil
+	err := c.callLocked(ctx, method, target, args, rep)
+	if reused && staleConn(err) {
+		err = c.callLocked(ctx, method, target, args, rep)
+	}
+	return err
+}
+
+// staleConn reports whether err is a kept connection the server had
+// closed.
+func staleConn(err error) bool {
+	var fault protocolFault
+	return errors.As(err, &fault) && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF))
+}
+
+// callLocked is call on the connection there is (dialled when none); c.mu
+// is held.
+func (c *Client) callLocked(ctx context.Context, method, target string, args func(w *writer), rep reply) error {
+	opErr := func(err error) error { return &OpError{Op: method, Target: target, Err: err} }
 	if c.closed {
 		return opErr(ErrClosed)
 	}
@@ -149,7 +173,7 @@ func (c *Client) call(ctx context.Context, method, target string, args func(w *w
 		if cerr := ctx.Err(); cerr != nil {
 			return opErr(fmt.Errorf("%w (%v)", cerr, fault.err))
 		}
-		return opErr(fault.err)
+		return opErr(fault)
 	}
 	if err != nil {
 		return opErr(err)

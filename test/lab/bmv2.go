@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -108,20 +109,27 @@ func (b BMv2) StartOn(t testing.TB, spec Spec, ifaces map[int]string) *Switch {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logFile := filepath.Join(t.TempDir(), spec.Name)
-	ctx, cancel := context.WithTimeout(context.Background(), bmv2StartTimeout)
-	defer cancel()
-	s, err := launch.Start(ctx, launch.Config{
+	dir := t.TempDir()
+	cfg := launch.Config{
 		Mode: b.Mode, Binary: b.Binary, DeviceID: spec.DeviceID,
 		ContainerName: fmt.Sprintf("lime-e2e-%d-%s-%d", os.Getpid(), spec.Name, ports[0]),
 		GRPCHost:      "127.0.0.1", GRPCPort: ports[0], ThriftPort: ports[1], CPUPort: spec.CPUPort,
-		Interfaces: ifaces, LogFile: logFile, LogLevel: "info",
+		Interfaces: ifaces, LogFile: filepath.Join(dir, spec.Name), LogLevel: "info",
 		StartTimeout: bmv2ReadyTimeout,
-	})
+	}
+	start := func() (*launch.Switch, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), bmv2StartTimeout)
+		defer cancel()
+		return launch.Start(ctx, cfg)
+	}
+	s, err := start()
 	if err != nil {
 		t.Fatalf("lab: starting %s on %s: %v", spec.Name, b.Name(), err)
 	}
+	var mu sync.Mutex // guards s, which a restart replaces
 	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
 		if t.Failed() {
 			t.Logf("%s: %q\noutput:\n%s\nlog %s ends:\n%s", spec.Name, s.Argv(), s.Output(), s.LogPath(), tail(s.LogPath(), logTail))
 		}
@@ -129,8 +137,25 @@ func (b BMv2) StartOn(t testing.TB, spec Spec, ifaces map[int]string) *Switch {
 			t.Errorf("lab: stopping %s: %v", spec.Name, err)
 		}
 	})
-	return &Switch{Name: spec.Name, DeviceID: spec.DeviceID, Addr: s.GRPCAddr(), Thrift: s.ThriftAddr(),
+	sw := &Switch{Name: spec.Name, DeviceID: spec.DeviceID, Addr: s.GRPCAddr(), Thrift: s.ThriftAddr(),
 		CPUPort: spec.CPUPort, Kind: fmt.Sprintf("%s, P4Runtime %s", b.Name(), s.P4RuntimeVersion()), hosts: map[uint32]Host{}}
+	restarts := 0
+	sw.restart = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := s.Stop(); err != nil {
+			return fmt.Errorf("lab: restarting %s: %w", spec.Name, err)
+		}
+		restarts++ // a log of its own for each run
+		cfg.LogFile = filepath.Join(dir, fmt.Sprintf("%s.%d", spec.Name, restarts))
+		ns, err := start()
+		if err != nil {
+			return fmt.Errorf("lab: starting %s again: %w", spec.Name, err)
+		}
+		s = ns
+		return nil
+	}
+	return sw
 }
 
 // tail returns the last n bytes of a file, or a note saying why not.

@@ -71,7 +71,8 @@ func (b Sim) Start(t testing.TB, spec Spec) *Switch {
 	go dev.ServeThrift(tl)
 
 	sw := &Switch{Name: spec.Name, DeviceID: spec.DeviceID, Addr: lis.Addr().String(), Thrift: tl.Addr().String(),
-		CPUPort: spec.CPUPort, Kind: "bmv2/sim in this process, " + b.Links.String() + " links", hosts: map[uint32]Host{}}
+		CPUPort: spec.CPUPort, Kind: "bmv2/sim in this process, " + b.Links.String() + " links", hosts: map[uint32]Host{},
+		restart: dev.Restart}
 	for _, p := range spec.Ports {
 		sp := dev.Port(portName(p))
 		hostName := fmt.Sprintf("%s-h%d", spec.Name, p)

@@ -68,6 +68,18 @@ type Switch struct {
 	// "simple_switch_grpc (native)", ...
 	Kind  string
 	hosts map[uint32]Host
+	// restart starts the switch again, its state gone (nil: it cannot).
+	restart func() error
+}
+
+// Restart starts the switch again as a switch process restarted is: its
+// pipeline and forwarding state are gone, its streams end, and it answers
+// again on the same addresses and ports (DESIGN.md, "Faults").
+func (s *Switch) Restart() error {
+	if s.restart == nil {
+		return fmt.Errorf("lab: %s (%s) cannot restart", s.Name, s.Kind)
+	}
+	return s.restart()
 }
 
 // Host returns the host on port p, or nil.
