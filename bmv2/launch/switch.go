@@ -69,6 +69,16 @@ func (s *Switch) LogPath() string {
 // Output returns the last few KiB the process wrote to stdout and stderr.
 func (s *Switch) Output() string { return s.out.String() }
 
+// Exit says how the process ended ("" while it runs): its wait status.
+func (s *Switch) Exit() string {
+	select {
+	case <-s.done:
+		return fmt.Sprint(s.waitErr)
+	default:
+		return ""
+	}
+}
+
 // Done is closed when the process has exited.
 func (s *Switch) Done() <-chan struct{} { return s.done }
 

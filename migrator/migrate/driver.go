@@ -216,6 +216,11 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 	case Validate:
 		return d.validate(ctx)
 	case Pipeline:
+		// Set up again with hosts on it (it restarted): it carries
+		// nothing until it caught up.
+		if err := d.carry(ctx, st.Moved, false); err != nil {
+			return err
+		}
 		return d.pipeline(ctx)
 	case Mirror:
 		if b, _ := d.Device.Mirror(); b == d.Target {
@@ -246,8 +251,12 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 	case Clone:
 		return d.clone(ctx, len(st.Moved) > 0)
 	case CatchUp:
-		_, err := d.Device.CatchUp(ctx)
-		return err
+		if _, err := d.Device.CatchUp(ctx); err != nil {
+			return err
+		}
+		// Caught up again (after a restart of either switch, or of the
+		// proxy): the target carries its moved hosts.
+		return d.carry(ctx, st.Moved, true)
 	case Verify:
 		return d.verify(ctx)
 	case MoveHost:

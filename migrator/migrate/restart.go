@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -191,4 +192,41 @@ func (d *Driver) targetIntact(ctx context.Context) error {
 		return fmt.Errorf("%s does not answer with its pipeline (restarted?): %w", d.Target.Name, err)
 	}
 	return nil
+}
+
+// carried are the target's ports that carry traffic once hosts moved onto
+// it: the moved hosts' ports, the trunk, and in a plan its links.
+func (d *Driver) carried(moved []uint64) ([]uint64, error) {
+	var out []uint64
+	for _, p := range slices.Concat(moved, d.Links) {
+		tp, err := d.Ports.Map.Number(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tp)
+	}
+	if t := d.Ports.Trunk; t != nil {
+		out = append(out, t.Target)
+	}
+	return out, nil
+}
+
+// carry turns the ports of a target that hosts moved onto off or on: a
+// target set up again after it restarted forwards nothing until it caught
+// up (its tables half cloned would forward otherwise than the device; and
+// real bmv2 stops answering when its pipeline is set while traffic comes
+// in), then carries its hosts again.
+func (d *Driver) carry(ctx context.Context, moved []uint64, on bool) error {
+	if len(moved) == 0 {
+		return nil
+	}
+	ports, err := d.carried(moved)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range ports {
+		errs = append(errs, setPort(ctx, d.TargetPorts, "target", p, on))
+	}
+	return errors.Join(errs...)
 }

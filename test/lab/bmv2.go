@@ -131,7 +131,11 @@ func (b BMv2) StartOn(t testing.TB, spec Spec, ifaces map[int]string) *Switch {
 		mu.Lock()
 		defer mu.Unlock()
 		if t.Failed() {
-			t.Logf("%s: %q\noutput:\n%s\nlog %s ends:\n%s", spec.Name, s.Argv(), s.Output(), s.LogPath(), tail(s.LogPath(), logTail))
+			exit := "still running"
+			if e := s.Exit(); e != "" {
+				exit = "exited: " + e
+			}
+			t.Logf("%s (%s): %q\noutput:\n%s\nlog %s ends:\n%s", spec.Name, exit, s.Argv(), s.Output(), s.LogPath(), tail(s.LogPath(), logTail))
 		}
 		if err := s.Stop(); err != nil {
 			t.Errorf("lab: stopping %s: %v", spec.Name, err)
