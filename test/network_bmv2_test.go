@@ -25,9 +25,10 @@ const bmv2UpDelay = 100 * time.Millisecond
 // process with its ports on veth interfaces (each link between switches
 // and each trunk a cable through a bridge), lime agent for its gNMI, and
 // Linux hosts in network namespaces. It skips where no real bmv2 is found.
-func bmv2Switches(t *testing.T) switches {
+func bmv2Switches(t *testing.T, supervise bool) switches {
 	t.Helper()
 	b := lab.RealBMv2(t)
+	b.Supervise = supervise
 	if err := netns.Check(); err != nil {
 		t.Skipf("skipping: real bmv2's ports are veth interfaces, which need root: %v", err)
 	}

@@ -266,7 +266,7 @@ func TestSimNetworkMigration(t *testing.T) {
 // each switch the gNMI bmv2 lacks, registers over Thrift, and Linux hosts
 // in network namespaces. As root; skips where no real bmv2 is found.
 func TestRealBMv2NetworkMigration(t *testing.T) {
-	networkMigration(t, bmv2Switches(t))
+	networkMigration(t, bmv2Switches(t, false))
 }
 
 func networkMigration(t *testing.T, sw switches) {

@@ -14,6 +14,10 @@ import (
 	"github.com/lime-p4/lime/test/lab"
 )
 
+// inFlight is how long a datagram may stay inside a switch: one sent this
+// long before the switch restarted may be lost with it.
+const inFlight = 200 * time.Millisecond
+
 // restartEvent is a switch restart a test makes when the plan reaches a
 // point, and the span during which traffic may be lost for it.
 type restartEvent struct {
@@ -63,8 +67,11 @@ func TestSimNetworkSwitchRestarts(t *testing.T) {
 
 // The same on real simple_switch_grpc (the shared build, in CI too): a
 // restart is the process stopped and started again on its ports, as root.
+// The switches run supervised, as in production: bmv2 1.15.5 now and then
+// dies (SIGSEGV) on the first pipeline set after such a restart, in this
+// scenario only; started again, it is one more restart for lime to take.
 func TestRealBMv2NetworkSwitchRestarts(t *testing.T) {
-	switchRestarts(t, bmv2Switches(t))
+	switchRestarts(t, bmv2Switches(t, true))
 }
 
 func switchRestarts(t *testing.T, sw switches) {
@@ -103,7 +110,10 @@ func switchRestarts(t *testing.T, sw switches) {
 					}
 					t.Logf("%s restarted (plan at %v, group %d)", e.name, st.Phase, st.Group)
 				case !e.at.IsZero() && e.window == nil && e.over(st, n):
-					e.window = &window{e.at, time.Now().Add(500 * time.Millisecond)}
+					// From a little before the restart (what was inside
+					// the switch then is gone) until a little after it
+					// is set up again (the hosts' links come back).
+					e.window = &window{e.at.Add(-inFlight), time.Now().Add(500 * time.Millisecond)}
 					k.down = append(k.down, *e.window)
 					t.Logf("%s: set up again after %v", e.name, time.Since(e.at).Round(time.Millisecond))
 				}

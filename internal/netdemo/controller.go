@@ -232,6 +232,9 @@ func (c *Controller) Churn(ctx context.Context, period time.Duration) error {
 // away reports whether err says the proxy (or the device behind it) did
 // not answer, rather than refused.
 func away(err error) bool {
+	if errors.Is(err, errSessionEnded) {
+		return true
+	}
 	var we *client.WriteError
 	if errors.As(err, &we) {
 		for _, f := range we.Failures {
@@ -249,6 +252,28 @@ func away(err error) bool {
 		return true
 	}
 	return false
+}
+
+// lostMastership reports whether err is PERMISSION_DENIED on a write sent
+// as the stream with the device ended (a switch restarting ends it: the
+// controller is nobody's primary until it arbitrates again), as ONOS takes
+// it: mastership lost, arbitrate again, then read back.
+func lostMastership(d *ctlDevice, err error) bool {
+	select {
+	case <-d.s.Done():
+	default:
+		return false
+	}
+	var we *client.WriteError
+	if errors.As(err, &we) {
+		for _, f := range we.Failures {
+			if status.Code(f.Err) != codes.PermissionDenied {
+				return false
+			}
+		}
+		return len(we.Failures) > 0
+	}
+	return status.Code(err) == codes.PermissionDenied
 }
 
 // reconnect connects to d's device again until it answers (bounded).
@@ -314,8 +339,9 @@ func (c *Controller) write(ctx context.Context, d *ctlDevice, u *p4v1.Update) er
 	err := d.c.Write(ctx, []*p4v1.Update{u})
 	d.ops[k] = append(d.ops[k], fmt.Sprintf("%s %v: %v", time.Now().Format("15:04:05.000000"), u.Type, err))
 	if err != nil {
-		if away(err) {
+		if away(err) || lostMastership(d, err) {
 			d.unsure[k] = u.Entity
+			err = fmt.Errorf("%w (%w)", errSessionEnded, err)
 		}
 		return fmt.Errorf("controller: device %d: %v %s: %w", d.vid, u.Type, entity.Describe(u.Entity, c.in), err)
 	}

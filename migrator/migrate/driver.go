@@ -224,9 +224,19 @@ func (d *Driver) Do(ctx context.Context, a Action, st State) error {
 		return d.pipeline(ctx)
 	case Mirror:
 		if b, _ := d.Device.Mirror(); b == d.Target {
-			// Set up again after the target restarted: the mirror
-			// records writes again for the new clone.
-			return d.reseed()
+			if d.targetLost {
+				// Set up again after the target restarted: the
+				// mirror records writes again for the new clone.
+				return d.reseed()
+			}
+			// The source restarted and the controller set it up
+			// again: the forms it holds now are learnt again from
+			// the switches, as a restarted proxy does.
+			d.Device.Hold(fmt.Sprintf("its source %s restarted: attaching %s again", d.Device.Authoritative().Name, d.Target.Name))
+			if err := d.Device.Forget(d.Target); err != nil {
+				d.Device.Release()
+				return err
+			}
 		}
 		if !d.seeds.ok {
 			d.seed() // a restarted proxy: the target as it finds it

@@ -49,6 +49,16 @@ func (d *Driver) restarts() *RestartError {
 	case d.Target.Epoch() != d.seeds.tgt:
 		e = &RestartError{Name: d.Target.Name}
 		d.targetLost = true
+		// From now on the controller's writes are recorded, not sent to
+		// it: it gets its pipeline first (real bmv2 crashes when a write
+		// comes in as its pipeline is set), then the clone and the
+		// record. Without a mirror (a restarted proxy) there is nothing
+		// to stop.
+		if b, _ := d.Device.Mirror(); b == d.Target {
+			if err := d.Device.Reseed(d.Target, true); err != nil {
+				d.Log.Warn("the restarted target's mirror did not stop", "err", err)
+			}
+		}
 	default:
 		return nil
 	}

@@ -271,6 +271,29 @@ func (d *Device) Reseed(b *Backend, lost bool) error {
 	return nil
 }
 
+// Forget drops mirror b from the proxy's memory, as a proxy that
+// restarted has: nothing is written to either switch, and the counts b
+// holds stay b's (Reattach takes it up again). It is for a source that
+// restarted and was set up again by the controller: what the proxy knew
+// of the forms the source holds is rebuilt from the switches by Reattach.
+// Hold the device meanwhile: until then reads may see the source's form.
+func (d *Device) Forget(b *Backend) error {
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.mirror != b {
+		return fmt.Errorf("device %d: %w: %s is not its mirror", d.id, ErrInvalid, b.Name)
+	}
+	d.unlistenLocked(b)
+	d.mirror, d.mode, d.journal, d.repairs = nil, MirrorOff, nil, nil
+	d.ports, d.moved, d.shadow = nil, nil, nil
+	d.auth.setTranslators(nil)
+	b.setTranslators(nil)
+	d.log.Info("mirror forgotten, to be attached again", "mirror", b.Name)
+	return nil
+}
+
 // Hold makes the device answer every Write, Read and pipeline request
 // with UNAVAILABLE, saying why, until Release: a restarted proxy holds a
 // device whose migration had hosts on the target until its mirror is

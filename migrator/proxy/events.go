@@ -69,6 +69,18 @@ func (d *Device) pumpSession(ctx context.Context, b *Backend, s *client.Session)
 // and find the device as it came back (a restarted switch without its
 // pipeline). A mirror's loss is the migration's to handle.
 func (d *Device) backendLost(b *Backend, err error) {
+	if m, _ := d.Mirror(); m == b {
+		// It may have restarted, its state gone: the controller's writes
+		// are recorded from now on, not sent to it, until the migration
+		// sets it up again (a write as its pipeline is set crashes
+		// bmv2). Writes in flight end first.
+		go func() {
+			if err := d.Reseed(b, true); err != nil {
+				d.log.Debug("mirror lost, and changed meanwhile", "mirror", b.Name, "err", err)
+			}
+		}()
+		return
+	}
 	if d.Authoritative() != b {
 		return
 	}

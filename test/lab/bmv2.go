@@ -38,7 +38,14 @@ type BMv2 struct {
 	Binary string
 	// Label names the backend in messages (default "bmv2/<mode>").
 	Label string
+	// Supervise starts a switch that exits by itself (a crash) again on
+	// its ports, at most maxRespawns times, as a supervisor does
+	// (systemd's Restart=, Docker's restart policy); each time is logged.
+	Supervise bool
 }
+
+// maxRespawns bounds how many times a supervised switch is started again.
+const maxRespawns = 3
 
 // RealBMv2 returns the backend that runs real simple_switch_grpc here: the
 // build shared beside the checkout (shared/tools/bmv2, or $LIME_BMV2) when
@@ -144,12 +151,7 @@ func (b BMv2) StartOn(t testing.TB, spec Spec, ifaces map[int]string) *Switch {
 	sw := &Switch{Name: spec.Name, DeviceID: spec.DeviceID, Addr: s.GRPCAddr(), Thrift: s.ThriftAddr(),
 		CPUPort: spec.CPUPort, Kind: fmt.Sprintf("%s, P4Runtime %s", b.Name(), s.P4RuntimeVersion()), hosts: map[uint32]Host{}}
 	restarts := 0
-	sw.restart = func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if err := s.Stop(); err != nil {
-			return fmt.Errorf("lab: restarting %s: %w", spec.Name, err)
-		}
+	again := func() error { // mu held
 		restarts++ // a log of its own for each run
 		cfg.LogFile = filepath.Join(dir, fmt.Sprintf("%s.%d", spec.Name, restarts))
 		ns, err := start()
@@ -158,6 +160,45 @@ func (b BMv2) StartOn(t testing.TB, spec Spec, ifaces map[int]string) *Switch {
 		}
 		s = ns
 		return nil
+	}
+	sw.restart = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := s.Stop(); err != nil {
+			return fmt.Errorf("lab: restarting %s: %w", spec.Name, err)
+		}
+		return again()
+	}
+	if b.Supervise {
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		t.Cleanup(func() { close(stop); <-done })
+		go func() {
+			defer close(done)
+			for respawns := 0; respawns < maxRespawns; {
+				mu.Lock()
+				cur := s
+				mu.Unlock()
+				select {
+				case <-stop:
+					return
+				case <-cur.Done():
+				}
+				mu.Lock()
+				if s == cur && cur.Exit() != "" { // not a restart the test made
+					select {
+					case <-stop: // the test ends: Cleanup stops it
+					default:
+						respawns++
+						t.Logf("lab: %s exited by itself (%s): starting it again, as a supervisor would (log %s)", spec.Name, cur.Exit(), cur.LogPath())
+						if err := again(); err != nil {
+							t.Errorf("lab: %v", err)
+						}
+					}
+				}
+				mu.Unlock()
+			}
+		}()
 	}
 	return sw
 }
