@@ -5,6 +5,7 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
@@ -120,4 +121,46 @@ func TestOneShot(t *testing.T) {
 	}
 	h.mustWrite(eid, update(p4v1.Update_DELETE, tableEntity(e)))
 	h.mustWrite(eid, update(p4v1.Update_INSERT, memberEntity(b.prof, 1, port(1))))
+}
+
+// TestOneShotReads: issue 16, point 1. While a profile holds one-shot
+// sets, profile bmv2 refuses reads of its members and groups, and wildcard
+// reads of every profile's, as PI does (INVALID_ARGUMENT, "Invalid attempt
+// to mix action selector programming modes"; bmv2/sim/difftest checks it
+// against real bmv2); profile spec reads them as none. Before and after,
+// both read nothing.
+func TestOneShotReads(t *testing.T) {
+	for _, prof := range []p4rt.Profile{p4rt.ProfileBMv2, p4rt.ProfileSpec} {
+		t.Run(prof.String(), func(t *testing.T) {
+			h := newHarness(t, prof)
+			eid := h.load(fixtures.Get(t, "onos-basic"))
+			b := onosBasic(h)
+			reads := []*p4v1.Entity{
+				memberEntity(b.prof, 0, nil), memberEntity(0, 0, nil),
+				groupEntity(b.prof, 0, 0), groupEntity(0, 0, 0),
+			}
+			readAll := func(when string, want codes.Code) {
+				for _, r := range reads {
+					got, _, err := h.read(r)
+					if status.Code(err) != want || len(got) != 0 {
+						t.Errorf("%s: read %v: %d entities, %v; want none, %v", when, r, len(got), err, want)
+					}
+					if want == codes.InvalidArgument && status.Convert(err).Message() != "Invalid attempt to mix action selector programming modes" {
+						t.Errorf("%s: read %v: message %q, want PI's", when, r, status.Convert(err).Message())
+					}
+				}
+			}
+			readAll("before", codes.OK)
+			set := &p4v1.ActionProfileActionSet{ActionProfileActions: []*p4v1.ActionProfileAction{{Action: &p4v1.Action{ActionId: b.wcmpSetPort, Params: []*p4v1.Action_Param{param(1, 4)}}, Weight: 2}}}
+			e := &p4v1.TableEntry{TableId: b.wcmpT, Match: []*p4v1.FieldMatch{exact(1, 7)}, Action: &p4v1.TableAction{Type: &p4v1.TableAction_ActionProfileActionSet{ActionProfileActionSet: set}}}
+			h.mustWrite(eid, update(p4v1.Update_INSERT, tableEntity(e)))
+			if prof == p4rt.ProfileBMv2 {
+				readAll("with a one-shot set", codes.InvalidArgument)
+			} else {
+				readAll("with a one-shot set", codes.OK)
+			}
+			h.mustWrite(eid, update(p4v1.Update_DELETE, tableEntity(e)))
+			readAll("after", codes.OK)
+		})
+	}
 }

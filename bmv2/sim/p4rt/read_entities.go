@@ -7,6 +7,19 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// readableProfile refuses a member or group read of a profile programmed
+// with one-shot action sets: PI reads members and groups through its
+// manual-mode access, which a profile holding one-shot sets refuses
+// (ActionProfMgr::manual), so such a read, or a wildcard read of every
+// profile's, is INVALID_ARGUMENT on bmv2. The spec profile reads it as
+// holding none.
+func (st *state) readableProfile(ps *profileState) error {
+	if ps.mode == modeOneShot && st.dev.profile == ProfileBMv2 {
+		return exactf(ErrInvalid, mixedModesMessage)
+	}
+	return nil
+}
+
 // profilesFor resolves the action profiles a member or group read selects
 // (id 0: all).
 func (st *state) profilesFor(id uint32) ([]*profileState, error) {
@@ -41,6 +54,9 @@ func (st *state) readMembers(req *p4v1.ActionProfileMember, emit emitter) error 
 		return err
 	}
 	for _, ps := range pss {
+		if err := st.readableProfile(ps); err != nil {
+			return err
+		}
 		ids := []uint32{req.GetMemberId()}
 		if req.GetMemberId() == 0 {
 			ids = sortedKeys(ps.members)
@@ -66,6 +82,9 @@ func (st *state) readGroups(req *p4v1.ActionProfileGroup, emit emitter) error {
 		return err
 	}
 	for _, ps := range pss {
+		if err := st.readableProfile(ps); err != nil {
+			return err
+		}
 		ids := []uint32{req.GetGroupId()}
 		if req.GetGroupId() == 0 {
 			ids = sortedKeys(ps.groups)

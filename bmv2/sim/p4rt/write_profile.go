@@ -63,9 +63,23 @@ func (st *state) profileFor(id uint32) (*profileState, error) {
 	}
 	ps := st.profiles[ap.ID]
 	if ps.mode == modeOneShot {
-		return nil, errorf(ErrInvalid, "action profile %q is programmed with one-shot action sets: members and groups cannot be mixed in", ap.Name)
+		return nil, st.mixedModes("action profile %q is programmed with one-shot action sets: members and groups cannot be mixed in", ap.Name)
 	}
 	return ps, nil
+}
+
+// mixedModesMessage is PI's refusal of an access to an action profile in
+// the other programming mode (ActionProfMgr::check_selector_usage).
+const mixedModesMessage = "Invalid attempt to mix action selector programming modes"
+
+// mixedModes refuses an access to a profile programmed the other way
+// (members and groups, or one-shot sets): INVALID_ARGUMENT, in profile
+// bmv2 with PI's very message.
+func (st *state) mixedModes(format string, args ...any) error {
+	if st.dev.profile == ProfileBMv2 {
+		return exactf(ErrInvalid, mixedModesMessage)
+	}
+	return errorf(ErrInvalid, format, args...)
 }
 
 // checkProfileAction validates a member's action: an action of the tables
@@ -321,7 +335,7 @@ func (st *state) checkActionSet(t *info.Table, set *p4v1.ActionProfileActionSet)
 	ps := st.profiles[ap.ID]
 	what := "table " + quote(t.Name) + " one-shot action set"
 	if ps.mode == modeManual {
-		return nil, errorf(ErrInvalid, "%s: action profile %q is programmed with members and groups: one-shot sets cannot be mixed in", what, ap.Name)
+		return nil, st.mixedModes("%s: action profile %q is programmed with members and groups: one-shot sets cannot be mixed in", what, ap.Name)
 	}
 	if set.GetActionSelectionMode() != p4v1.ActionProfileActionSet_DEFAULT_MODE_DETERMINED_BY_ACTION_SELECTOR ||
 		set.GetSizeSemantics() != p4v1.ActionProfileActionSet_DEFAULT_SIZE_DETERMINED_BY_ACTION_SELECTOR {

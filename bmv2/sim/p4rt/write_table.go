@@ -375,7 +375,7 @@ func (st *state) checkTableAction(t *info.Table, ta *p4v1.TableAction, isDefault
 		}
 		ps := st.profiles[t.Profile.ID]
 		if ps.mode == modeOneShot {
-			return nil, errorf(ErrInvalid, "action profile %q is programmed with one-shot action sets: members cannot be mixed in", t.Profile.Name)
+			return nil, st.mixedModes("action profile %q is programmed with one-shot action sets: members cannot be mixed in", t.Profile.Name)
 		}
 		if ps.members[a.ActionProfileMemberId] == nil {
 			return nil, st.missingRef("table %q: action profile %q has no member %d", t.Name, t.Profile.Name, a.ActionProfileMemberId)
@@ -390,7 +390,7 @@ func (st *state) checkTableAction(t *info.Table, ta *p4v1.TableAction, isDefault
 		}
 		ps := st.profiles[t.Profile.ID]
 		if ps.mode == modeOneShot {
-			return nil, errorf(ErrInvalid, "action profile %q is programmed with one-shot action sets: groups cannot be mixed in", t.Profile.Name)
+			return nil, st.mixedModes("action profile %q is programmed with one-shot action sets: groups cannot be mixed in", t.Profile.Name)
 		}
 		if ps.groups[a.ActionProfileGroupId] == nil {
 			return nil, st.missingRef("table %q: action profile %q has no group %d", t.Name, t.Profile.Name, a.ActionProfileGroupId)
