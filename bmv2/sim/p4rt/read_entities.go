@@ -114,6 +114,11 @@ func (st *state) readCounters(req *p4v1.CounterEntry, emit emitter) error {
 		return errorf(ErrInvalid, "unknown counter id %d", req.GetCounterId())
 	}
 	for _, c := range cs {
+		if st.beyondCells(req.GetIndex(), c.Size) {
+			// PI adds the entity to the answer, then fails reading it.
+			_ = emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{CounterId: c.ID, Index: &p4v1.Index{Index: req.GetIndex().GetIndex()}, Data: cloneCounter(req.GetData())}}})
+			return exactf(ErrUnknown, "Error when reading counter from target")
+		}
 		first, last, err := st.cells(req.GetIndex(), c.Size, "counter "+quote(c.Name))
 		if err != nil {
 			return err
@@ -142,6 +147,10 @@ func (st *state) readMeters(req *p4v1.MeterEntry, emit emitter) error {
 		return errorf(ErrInvalid, "unknown meter id %d", req.GetMeterId())
 	}
 	for _, m := range ms {
+		if st.beyondCells(req.GetIndex(), m.Size) {
+			_ = emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{MeterId: m.ID, Index: &p4v1.Index{Index: req.GetIndex().GetIndex()}, Config: cloneMeter(req.GetConfig())}}})
+			return exactf(ErrUnknown, "Error when reading meter spec from target")
+		}
 		first, last, err := st.cells(req.GetIndex(), m.Size, "meter "+quote(m.Name))
 		if err != nil {
 			return err
@@ -282,4 +291,18 @@ func (st *state) readDigests(req *p4v1.DigestEntry, emit emitter) error {
 		return errorf(ErrNotFound, "digest %q is not configured", d.Name)
 	}
 	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}})
+}
+
+// beyondCells reports, in profile bmv2, a read of one cell past the end of
+// an array: PI puts the entity in its answer before the target refuses to
+// read it (DeviceMgr::counter_read_one, meter_read_one).
+func (st *state) beyondCells(index *p4v1.Index, size int64) bool {
+	return st.dev.profile == ProfileBMv2 && index != nil && index.GetIndex() >= size
+}
+
+func cloneCounter(d *p4v1.CounterData) *p4v1.CounterData {
+	if d == nil {
+		return nil
+	}
+	return proto.Clone(d).(*p4v1.CounterData)
 }

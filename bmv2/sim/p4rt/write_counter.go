@@ -21,14 +21,17 @@ func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *jou
 	if e.GetIndex() == nil && !spec {
 		return errorf(ErrUnimplemented, "%s: wildcard writes are not supported", what)
 	}
+	// The type before the index's range, which only the target knows in
+	// PI (both refusals are INVALID_ARGUMENT for a negative index).
+	if typ == p4v1.Update_INSERT {
+		return errorf(ErrInvalid, "%s: INSERT is not allowed for counters (use MODIFY)", what)
+	}
 	first, last, err := st.cells(e.GetIndex(), c.Size, what)
 	if err != nil {
 		return err
 	}
 	var data *p4v1.CounterData
 	switch typ {
-	case p4v1.Update_INSERT:
-		return errorf(ErrInvalid, "%s: INSERT is not allowed for counters (use MODIFY)", what)
 	case p4v1.Update_DELETE:
 		if spec {
 			return errorf(ErrInvalid, "%s: DELETE is not allowed for counters (use MODIFY)", what)
@@ -159,15 +162,15 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 	if e.GetIndex() == nil && !spec {
 		return errorf(ErrUnimplemented, "%s: wildcard writes are not supported", what)
 	}
-	first, last, err := st.cells(e.GetIndex(), m.Size, what)
-	if err != nil {
-		return err
-	}
-	switch typ {
+	switch typ { // before the index's range, as in PI
 	case p4v1.Update_INSERT:
 		return errorf(ErrInvalid, "%s: INSERT is not allowed for meters (use MODIFY)", what)
 	case p4v1.Update_DELETE:
 		return errorf(ErrInvalid, "%s: DELETE is not allowed for meters (use MODIFY)", what)
+	}
+	first, last, err := st.cells(e.GetIndex(), m.Size, what)
+	if err != nil {
+		return err
 	}
 	if e.GetCounterData() != nil && spec {
 		return errorf(ErrUnimplemented, "%s: per-color meter counters are not supported", what)

@@ -240,6 +240,15 @@ func (st *state) writeGroup(typ p4v1.Update_Type, g *p4v1.ActionProfileGroup, j 
 		}
 	}
 	cg, err := st.checkGroupMembers(ps, g, maxSize, what)
+	if err != nil && cur == nil && st.dev.profile == ProfileBMv2 {
+		// PI creates the group before it checks the members
+		// (ActionProfAccessManual::group_create, then
+		// group_update_members): a refused INSERT leaves it, empty.
+		if cerr := st.createEmptyGroup(ps, g.GetGroupId(), maxSize, j); cerr != nil {
+			return cerr
+		}
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -268,6 +277,23 @@ func (st *state) writeGroup(typ p4v1.Update_Type, g *p4v1.ActionProfileGroup, j 
 		st.groupRefs(ps, cg, -1)
 		st.groupRefs(ps, old, 1)
 		cur.group = old
+	})
+	return nil
+}
+
+// createEmptyGroup creates a group without members.
+func (st *state) createEmptyGroup(ps *profileState, id uint32, maxSize int32, j *journal) error {
+	ap := ps.ap
+	g := &p4v1.ActionProfileGroup{ActionProfileId: ap.ID, GroupId: id, MaxSize: maxSize}
+	if err := st.prog.SetGroup(ap, g); err != nil {
+		return targetErr(err, "action profile %q group %d: program", ap.Name, id)
+	}
+	ps.groups[id] = &groupState{group: g}
+	ps.updateMode()
+	j.add(func() {
+		_ = st.prog.DeleteGroup(ap, id)
+		delete(ps.groups, id)
+		ps.updateMode()
 	})
 	return nil
 }

@@ -75,6 +75,9 @@ func (st *state) tableInsert(ts *tableState, e *p4v1.TableEntry, j *journal) err
 	if t.Size > 0 && int64(ts.count) >= t.Size {
 		return errorf(ErrExhausted, "table %q is full (%d entries)", t.Name, t.Size)
 	}
+	if st.emptyGroup(t, action) {
+		return exactf(ErrUnknown, "Error when adding match entry to target")
+	}
 	ce := &p4v1.TableEntry{
 		TableId:            t.ID,
 		Match:              match,
@@ -137,6 +140,9 @@ func (st *state) tableModify(ts *tableState, e *p4v1.TableEntry, j *journal) err
 	}
 	if s == nil {
 		return errorf(ErrNotFound, "table %q: no such entry", t.Name)
+	}
+	if st.emptyGroup(t, action) {
+		return exactf(ErrUnknown, "Error when modifying match entry in target")
 	}
 	old, err := s.entry()
 	if err != nil {
@@ -474,4 +480,16 @@ func (st *state) addActionRefs(t *info.Table, ta *p4v1.TableAction, n int) {
 		ps.oneShots += n
 	}
 	ps.updateMode()
+}
+
+// emptyGroup reports, in profile bmv2, a table action naming a group
+// without members: bmv2's data plane refuses to point an entry at one
+// (the group a refused INSERT left behind, say).
+func (st *state) emptyGroup(t *info.Table, ta *p4v1.TableAction) bool {
+	id, ok := ta.GetType().(*p4v1.TableAction_ActionProfileGroupId)
+	if !ok || st.dev.profile != ProfileBMv2 || t.Profile == nil {
+		return false
+	}
+	g := st.profiles[t.Profile.ID].groups[id.ActionProfileGroupId]
+	return g != nil && len(g.group.GetMembers()) == 0
 }
