@@ -9,6 +9,10 @@ import (
 	"google.golang.org/grpc/codes"
 )
 
+// resetTimeout bounds the wait for a switch to notice that a session's
+// streams closed.
+const resetTimeout = 5 * time.Second
+
 // Pair is the simulator and the real switch a session runs on, and the
 // program a session starts from.
 type Pair struct {
@@ -37,8 +41,18 @@ func (d Divergence) String() string {
 func (p *Pair) Reset() error {
 	for _, t := range []*Target{p.Sim, p.Real} {
 		t.CloseStreams()
-		if a := t.Do(Step{Op: OpPipeline, Pipe: p.Start}); a.Code != codes.OK {
-			return fmt.Errorf("%s: resetting with the start pipeline: %s", t.Name, a)
+		// The switch learns that the streams closed a moment later:
+		// until then it takes the push for a backup's.
+		deadline := time.Now().Add(resetTimeout)
+		for {
+			a := t.Do(Step{Op: OpPipeline, Pipe: p.Start})
+			if a.Code == codes.OK {
+				break
+			}
+			if a.Code != codes.PermissionDenied || time.Now().After(deadline) {
+				return fmt.Errorf("%s: resetting with the start pipeline: %s", t.Name, a)
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
 	}
 	return nil
@@ -54,7 +68,7 @@ func (p *Pair) Run(steps []Step, stopAtFirst bool) ([]Divergence, int, error) {
 	}
 	var out []Divergence
 	for i, s := range steps {
-		a, b := p.Sim.Do(s), p.Real.Do(s)
+		a, b := p.do(s)
 		if a.Equal(b) {
 			continue
 		}
@@ -67,6 +81,19 @@ func (p *Pair) Run(steps []Step, stopAtFirst bool) ([]Divergence, int, error) {
 	return out, len(steps), nil
 }
 
+// do sends a step to both switches at once (an arbitration waits for the
+// streams to go quiet: the two waits overlap).
+func (p *Pair) do(s Step) (sim, real Answer) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		real = p.Real.Do(s)
+	}()
+	sim = p.Sim.Do(s)
+	<-done
+	return sim, real
+}
+
 // lastDiffers replays steps and reports whether the last one's answers
 // differ (undocumented), whatever the steps before it answered.
 func (p *Pair) lastDiffers(steps []Step) (bool, error) {
@@ -74,7 +101,7 @@ func (p *Pair) lastDiffers(steps []Step) (bool, error) {
 		return false, err
 	}
 	for i, s := range steps {
-		a, b := p.Sim.Do(s), p.Real.Do(s)
+		a, b := p.do(s)
 		if i == len(steps)-1 {
 			return !a.Equal(b) && documented(s, a, b) == nil, nil
 		}
