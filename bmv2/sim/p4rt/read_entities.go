@@ -290,7 +290,11 @@ func (st *state) readDigests(req *p4v1.DigestEntry, emit emitter) error {
 	if c == nil {
 		return errorf(ErrNotFound, "digest %q is not configured", d.Name)
 	}
-	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}})
+	out := proto.Clone(c).(*p4v1.DigestEntry)
+	if st.dev.profile == ProfileBMv2 && proto.Equal(out.GetConfig(), &p4v1.DigestEntry_Config{}) {
+		out.Config = nil // PI reads an all-zero configuration back as none
+	}
+	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: out}})
 }
 
 // beyondCells reports, in profile bmv2, a read of one cell past the end of

@@ -184,6 +184,15 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 			cfg = st.meterToStore(e.GetConfig())
 		}
 	}
+	// bmv2 sets a meter's rates one by one and refuses a peak rate below
+	// the committed one after setting both, before putting them in order
+	// (bm::Meter::set_rate, set_rates): the write is UNKNOWN, and the cell
+	// reads back with the (rate, burst) pairs swapped.
+	var refused error
+	if st.dev.profile == ProfileBMv2 && cfg != nil && cfg.Cir > cfg.Pir {
+		cfg.Cir, cfg.Cburst, cfg.Pir, cfg.Pburst = cfg.Pir, cfg.Pburst, cfg.Cir, cfg.Cburst
+		refused = exactf(ErrUnknown, "Error when writing meter spec")
+	}
 	olds := map[int64]*p4v1.MeterConfig{}
 	for i := first; i <= last; i++ {
 		if err := st.prog.SetMeter(m, i, cfg); err != nil {
@@ -209,7 +218,7 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 			}
 		}
 	})
-	return nil
+	return refused
 }
 
 // writeDirectMeter handles a DirectMeterEntry update (spec section

@@ -250,8 +250,12 @@ func (st *state) tableModifyDefault(ts *tableState, e *p4v1.TableEntry, j *journ
 	if err != nil {
 		return err
 	}
-	if e.GetIdleTimeoutNs() != 0 {
-		return errorf(ErrInvalid, "table %q: the default entry has no idle timeout", t.Name)
+	if st.dev.profile == ProfileSpec {
+		if e.GetIdleTimeoutNs() != 0 {
+			return errorf(ErrInvalid, "table %q: the default entry has no idle timeout", t.Name)
+		}
+	} else if err := st.checkTTL(t, e); err != nil { // PI checks it as an entry's, then ignores it
+		return err
 	}
 	old := ts.def
 	nd := defaultEntry{}
