@@ -155,9 +155,12 @@ func (g *generator) arbitrate() Step {
 // VERIFY_AND_SAVE (a pending config refuses every later push until a
 // COMMIT), a RECONCILE_AND_COMMIT whose replay fails (PI replays indirect
 // counter and meter cells as INSERTs, which fail, and never ends the
-// device update) and a VERIFY_AND_COMMIT with a bad part (bmv2 takes it).
+// device update), a VERIFY_AND_COMMIT with a bad part (bmv2 takes it) and
+// a push to another device id (PI makes a device manager that fails to
+// assign the device, and the next request for that id kills
+// simple_switch_grpc).
 func (g *generator) pipeline() Step {
-	req := &p4v1.SetForwardingPipelineConfigRequest{DeviceId: g.deviceID(), ElectionId: g.electionID(),
+	req := &p4v1.SetForwardingPipelineConfigRequest{DeviceId: g.prog.DeviceID, ElectionId: g.electionID(),
 		Action: p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, Config: proto.Clone(g.prog.Config).(*p4v1.ForwardingPipelineConfig)}
 	if g.r.IntN(3) == 0 {
 		req.Config.Cookie = &p4v1.ForwardingPipelineConfig_Cookie{Cookie: g.r.Uint64()}

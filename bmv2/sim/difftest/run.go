@@ -32,7 +32,47 @@ type Divergence struct {
 }
 
 func (d Divergence) String() string {
-	return fmt.Sprintf("step %d, %s\n  simulator: %s\n  real bmv2: %s", d.Index, d.Step, d.Sim, d.Real)
+	return fmt.Sprintf("step %d, %s\n%s", d.Index, d.Step, answers(d.Sim, d.Real))
+}
+
+// maxShown bounds the entities a report shows on each side.
+const maxShown = 12
+
+// answers renders two answers for a report: codes and messages, and of
+// the entities read only those one side has (at most maxShown each).
+func answers(sim, real Answer) string {
+	only := func(a, b Answer) []string {
+		in := map[string]int{}
+		for _, e := range b.Entities {
+			in[e]++
+		}
+		var out []string
+		for _, e := range a.Entities {
+			if in[e] > 0 {
+				in[e]--
+				continue
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	show := func(a Answer, extra []string) string {
+		b := a
+		b.Entities = nil
+		s := b.String()
+		if len(a.Entities) > 0 {
+			s += fmt.Sprintf("\n    %d entities, %d of them not on the other side:", len(a.Entities), len(extra))
+			for i, e := range extra {
+				if i == maxShown {
+					s += fmt.Sprintf("\n      ... %d more", len(extra)-maxShown)
+					break
+				}
+				s += "\n      " + e
+			}
+		}
+		return s
+	}
+	return fmt.Sprintf("  simulator: %s\n  real bmv2: %s", show(sim, only(sim, real)), show(real, only(real, sim)))
 }
 
 // Reset closes every stream and pushes the start pipeline on both switches
@@ -120,8 +160,12 @@ func (p *Pair) Minimize(steps []Step, d Divergence, budget int, deadline time.Ti
 	last := d.Step
 	tries := 0
 	test := func(c []Step) (bool, error) {
+		cand := append(append([]Step(nil), c...), last)
+		if !Safe(cand) {
+			return false, nil
+		}
 		tries++
-		return p.lastDiffers(append(append([]Step(nil), c...), last))
+		return p.lastDiffers(cand)
 	}
 	if ok, err := test(nil); err != nil {
 		return nil, err
@@ -182,6 +226,6 @@ func Reproduction(program string, steps []Step, d Divergence) string {
 	for i, s := range steps {
 		fmt.Fprintf(&b, "  %d. %s\n", i+1, s)
 	}
-	fmt.Fprintf(&b, "answers to the last step:\n  simulator: %s\n  real bmv2: %s\n", d.Sim, d.Real)
+	fmt.Fprintf(&b, "answers to the last step:\n%s\n", answers(d.Sim, d.Real))
 	return b.String()
 }

@@ -26,6 +26,10 @@ const (
 	// streamFirst bounds the wait for the first message an arbitration
 	// causes on its own stream.
 	streamFirst = 2 * time.Second
+	// leaveFirst bounds the wait for what a controller's leave causes
+	// (the switch notices the stream's end a moment later; often nothing
+	// comes).
+	leaveFirst = 250 * time.Millisecond
 	// streamQuiet is how long the streams must stay silent for an
 	// arbitration's or a leave's effects to be over.
 	streamQuiet = 40 * time.Millisecond
@@ -141,7 +145,7 @@ func (t *Target) Do(step Step) Answer {
 			return Answer{}
 		}
 		t.closeStream(step.Stream)
-		return Answer{Stream: t.gather(-1)}
+		return Answer{Stream: t.gather(-1, leaveFirst)}
 	case OpPipeline:
 		_, err := t.p4.SetForwardingPipelineConfig(ctx, step.Pipe)
 		return errAnswer(err)
@@ -200,11 +204,19 @@ func (t *Target) read(ctx context.Context, req *p4v1.ReadRequest) Answer {
 
 // normalise renders an entity read back, with what the specification
 // leaves to the switch taken out: the time since an entry's last hit
-// (whose value is the switch's clock).
+// (whose value is the switch's clock) and the order of a multicast group's
+// or clone session's replicas (PI reads them by instance from a hash map;
+// P4Runtime spec 9.5.1 gives them no order).
 func normalise(e *p4v1.Entity) string {
+	e = proto.Clone(e).(*p4v1.Entity)
 	if te := e.GetTableEntry(); te != nil && te.GetTimeSinceLastHit() != nil {
-		e = proto.Clone(e).(*p4v1.Entity)
-		e.GetTableEntry().TimeSinceLastHit.ElapsedNs = 0
+		te.TimeSinceLastHit.ElapsedNs = 0
+	}
+	pre := e.GetPacketReplicationEngineEntry()
+	for _, rs := range [][]*p4v1.Replica{pre.GetMulticastGroupEntry().GetReplicas(), pre.GetCloneSessionEntry().GetReplicas()} {
+		slices.SortFunc(rs, func(a, b *p4v1.Replica) int {
+			return strings.Compare(prototext.Format(a), prototext.Format(b))
+		})
 	}
 	return strings.Join(strings.Fields(prototext.MarshalOptions{}.Format(e)), " ")
 }
@@ -222,18 +234,14 @@ func (t *Target) arbitrate(step Step) Answer {
 	if err != nil {
 		return Answer{Code: codes.Unavailable, Msg: "send: " + err.Error()}
 	}
-	return Answer{Stream: t.gather(i)}
+	return Answer{Stream: t.gather(i, streamFirst)}
 }
 
-// gather collects stream messages: it waits up to streamFirst for one on
-// stream first (none: -1), then until the streams stay quiet for
-// streamQuiet. A stream that ended is closed.
-func (t *Target) gather(first int) []StreamMsg {
+// gather collects stream messages: it waits up to wait for the first
+// (on stream first, or on any for -1), then until the streams stay quiet
+// for streamQuiet. A stream that ended is closed.
+func (t *Target) gather(first int, wait time.Duration) []StreamMsg {
 	var out []StreamMsg
-	wait := streamQuiet
-	if first >= 0 {
-		wait = streamFirst
-	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
