@@ -55,10 +55,15 @@ bench: deps
 
 # Short fuzzing (FUZZTIME each) of canonicalisation, translation, the wire
 # decoder of cells, the plan parser, the proxy's and the simulator's
-# P4Runtime servers (Write, Read, stream) and the admin API. Seed corpora:
+# P4Runtime servers (Write, Read, stream) and the admin API, then longer
+# differential sessions of the simulator against real bmv2. Seed corpora:
 # testdata/fuzz beside each target.
+# The differential test against real bmv2 (bmv2/sim/difftest) runs
+# DIFFTEST_SEEDS sessions of DIFFTEST_STEPS requests per shared program.
 FUZZTIME ?= 20s
-fuzz: deps
+DIFFTEST_SEEDS ?= 10
+DIFFTEST_STEPS ?= 300
+fuzz: deps sysdeps
 	$(GO) test -run '^$$' -fuzz FuzzCanonical -fuzztime $(FUZZTIME) ./p4/canon
 	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./p4/translate
 	$(GO) test -run '^$$' -fuzz FuzzPortMatch -fuzztime $(FUZZTIME) ./p4/translate
@@ -67,6 +72,7 @@ fuzz: deps
 	$(GO) test -run '^$$' -fuzz FuzzProxy -fuzztime $(FUZZTIME) ./migrator/proxy
 	$(GO) test -run '^$$' -fuzz FuzzServer -fuzztime $(FUZZTIME) ./bmv2/sim/p4rt
 	$(GO) test -run '^$$' -fuzz FuzzAdminAPI -fuzztime $(FUZZTIME) ./migrator/service
+	LIME_DIFFTEST_SEEDS=$(DIFFTEST_SEEDS) LIME_DIFFTEST_STEPS=$(DIFFTEST_STEPS) $(GO) test -count=1 -timeout 60m -run TestDifferential ./bmv2/sim/difftest
 
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -31,6 +31,8 @@ type genCase struct {
 	// kinds must be in the generated state, so that the case exercises
 	// what it is chosen for.
 	kinds []entity.Kind
+	// oneShot: table entries with one-shot action sets must be in it too.
+	oneShot bool
 }
 
 // genCases: onos-basic (ONOS's basic pipeline: ternary table with
@@ -97,6 +99,9 @@ func cloneGeneratedState(t *testing.T, b lab.Backend, c genCase) {
 	state := p4test.NewGen(ctl.Info, c.seed).State(c.perTable)
 	if err := checkMeterRates(state); err != nil {
 		t.Fatalf("seed %d: %v", c.seed, err)
+	}
+	if c.oneShot && oneShotSets(state) == 0 {
+		t.Fatalf("the generated state of %s has no one-shot sets", c.fixture)
 	}
 	written, err := ctl.Populate(ctx, state)
 	if err != nil {

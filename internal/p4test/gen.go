@@ -187,7 +187,8 @@ func (g *Gen) actionFor(t *info.Table, forDefault bool) *info.Action {
 
 // TableEntry returns a random entry of t, or nil when t takes no writes
 // (const) or has no usable action. For tables with an action profile,
-// members and groups are the ids given (one is chosen).
+// members and groups are the ids given (one is chosen); a one-shot table
+// (info.Table.OneShot's profile) takes a one-shot action set instead.
 func (g *Gen) TableEntry(t *info.Table, members, groups []uint32) *p4v1.Entity {
 	if t.IsConst || len(t.Fields) == 0 { // a keyless table has only its default entry
 		return nil
@@ -201,7 +202,12 @@ func (g *Gen) TableEntry(t *info.Table, members, groups []uint32) *p4v1.Entity {
 	if t.NeedsPriority {
 		te.Priority = 1 + g.Rand.Int32N(1000)
 	}
-	if t.Profile != nil {
+	if t.Profile != nil && t.Profile.OneShot {
+		te.Action = g.ActionSet(t)
+		if te.Action == nil {
+			return nil
+		}
+	} else if t.Profile != nil {
 		switch {
 		case len(groups) > 0 && (len(members) == 0 || g.Rand.IntN(2) == 0):
 			te.Action = &p4v1.TableAction{Type: &p4v1.TableAction_ActionProfileGroupId{ActionProfileGroupId: groups[g.Rand.IntN(len(groups))]}}
@@ -227,6 +233,26 @@ func (g *Gen) TableEntry(t *info.Table, members, groups []uint32) *p4v1.Entity {
 		te.IdleTimeoutNs = int64(1+g.Rand.IntN(3600)) * 1e9
 	}
 	return &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: te}}
+}
+
+// ActionSet returns a one-shot action set (P4Runtime spec section 9.2.3)
+// for an entry of t, whose action profile is a selector: one to four
+// actions of t with weights 1 to 3 (none where weights are disallowed);
+// nil when t has no usable action.
+func (g *Gen) ActionSet(t *info.Table) *p4v1.TableAction {
+	set := &p4v1.ActionProfileActionSet{}
+	for range 1 + g.Rand.IntN(4) {
+		a := g.actionFor(t, false)
+		if a == nil {
+			return nil
+		}
+		w := int32(1 + g.Rand.IntN(3))
+		if t.Profile.WeightsDisallowed {
+			w = 0
+		}
+		set.ActionProfileActions = append(set.ActionProfileActions, &p4v1.ActionProfileAction{Action: g.Action(a), Weight: w})
+	}
+	return &p4v1.TableAction{Type: &p4v1.TableAction_ActionProfileActionSet{ActionProfileActionSet: set}}
 }
 
 // DefaultEntry returns a MODIFY-able default entry of t, or nil when its
@@ -316,7 +342,7 @@ func (g *Gen) MulticastGroup(id uint32) *p4v1.Entity {
 // State returns a whole device state in dependency order (see
 // entity.Kind): up to perTable entries per table (fewer when the table is
 // small or random matches collide), members and groups for every action
-// profile, default entries, direct counter and meter values on some
+// profile but one-shot selectors (whose entries carry one-shot sets), default entries, direct counter and meter values on some
 // entries, cells of every counter, meter and register array, multicast
 // groups, clone sessions, digest configs and value-set members. Entities
 // are unique by key.
@@ -363,6 +389,9 @@ func (g *Gen) State(perTable int) []*p4v1.Entity {
 	members := map[uint32][]uint32{}
 	groups := map[uint32][]uint32{}
 	for _, p := range g.Info.ActionProfiles {
+		if p.OneShot { // its tables' entries carry one-shot sets
+			continue
+		}
 		for id := uint32(1); id <= uint32(min(int64(8), max(p.Size, 1))); id++ {
 			if add(g.Member(p, id)) {
 				members[p.ID] = append(members[p.ID], id)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -233,10 +234,15 @@ func (r *racer) step(ctx context.Context, c *client.Client) error {
 			r.model[k] = u.Entity
 		}
 		return nil
-	case errors.As(err, &we) && len(we.Failures) == 1 && !we.Failures[0].BatchWide:
+	case errors.As(err, &we) && len(we.Failures) == 1 && !we.Failures[0].BatchWide && !leftGroup(u, we.Failures[0].Err):
 		r.refused++
 		return nil
-	case client.Uncertain(status.Code(err)):
+	case client.Uncertain(status.Code(err)) || errors.As(err, &we):
+		// A group INSERT refused for its members leaves the group, empty,
+		// on bmv2 (PI creates it first): read back like an unknown fate.
+		if errors.As(err, &we) {
+			r.refused++
+		}
 		got, rerr := c.ReadAll(ctx, entity.Query(u.Entity))
 		if rerr != nil {
 			return fmt.Errorf("%v, then reading it back: %w", err, rerr)
@@ -311,4 +317,14 @@ func sameConfig(got, want *p4v1.Entity) bool {
 		slices.SortFunc(g2.Members, by)
 	}
 	return proto.Equal(a, b)
+}
+
+// leftGroup reports a group INSERT refused for its members, which bmv2
+// (PI) makes all the same, empty.
+func leftGroup(u *p4v1.Update, err error) bool {
+	var pe *client.P4Error
+	if u.Type != p4v1.Update_INSERT || u.Entity.GetActionProfileGroup() == nil || !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Code == codes.NotFound || pe.Code == codes.InvalidArgument || pe.Code == codes.ResourceExhausted
 }

@@ -236,13 +236,20 @@ func (d *Device) keptShadows() (map[entity.Key]*p4v1.Entity, error) {
 // is sent to: table and default entries (with their meter configs),
 // members, multicast groups, clone sessions.
 func (d *Device) outputFilters() []*p4v1.Entity {
-	filters := []*p4v1.Entity{
-		{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{}}},
+	var filters []*p4v1.Entity
+	for _, p := range d.vinfo.ActionProfiles {
+		// Not all at once: bmv2 refuses reads of a one-shot selector's
+		// members while it holds one-shot sets, which entries carry.
+		if !p.OneShot {
+			filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: p.ID}}})
+		}
+	}
+	filters = append(filters, []*p4v1.Entity{
 		{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
 			Type: &p4v1.PacketReplicationEngineEntry_MulticastGroupEntry{MulticastGroupEntry: &p4v1.MulticastGroupEntry{}}}}},
 		{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
 			Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}},
-	}
+	}...)
 	for _, t := range d.vinfo.Tables {
 		if t.IsConst {
 			continue

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/lime-p4/lime/p4/client"
@@ -51,7 +52,7 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
 	werr := auth.write(wctx, phys, req.GetAtomicity())
-	idx, unsure := appliedUpdates(ups, werr)
+	idx, unsure, left := appliedUpdates(ups, werr)
 	d.unShadow(was, idx, unsure)
 	if len(idx) > 0 {
 		d.forgetOffsets(ups, idx)
@@ -62,14 +63,16 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if len(unsure) > 0 {
 		d.addRepairs(unsure, fmt.Sprintf("the outcome on %s is unknown: %v", auth.Name, werr))
 	}
-	if len(idx) == 0 {
+	extra := d.leftGroups(wctx, auth, ups, left)
+	if len(idx) == 0 && len(extra) == 0 {
 		return werr
 	}
 	d.keepShadow(ups, phys, idx)
-	applied := make([]*p4v1.Update, len(idx))
+	applied := make([]*p4v1.Update, len(idx), len(idx)+len(extra))
 	for i, j := range idx {
 		applied[i] = ups[j]
 	}
+	applied = append(applied, extra...)
 	switch mode {
 	case MirrorLogging:
 		d.mu.Lock()
@@ -83,29 +86,67 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 }
 
 // appliedUpdates splits a write's updates by its answer: the indexes of
-// those the device applied, and those whose fate is unknown (a failure
-// without per-update details that may have happened halfway).
-func appliedUpdates(ups []*p4v1.Update, err error) (applied []int, unsure []*p4v1.Update) {
+// those the device applied, those whose fate is unknown (a failure
+// without per-update details that may have happened halfway), and the
+// indexes of refused group INSERTs that may have left a group
+// (leavesEmptyGroup).
+func appliedUpdates(ups []*p4v1.Update, err error) (applied []int, unsure []*p4v1.Update, left []int) {
 	if err == nil {
 		applied = make([]int, len(ups))
 		for i := range applied {
 			applied[i] = i
 		}
-		return applied, nil
+		return applied, nil, nil
 	}
 	items, derr := client.DecodeBatchError(err, len(ups))
 	if derr != nil {
 		if client.Uncertain(status.Code(err)) {
-			return nil, ups
+			return nil, ups, nil
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	for i, it := range items {
-		if it == nil {
+		switch {
+		case it == nil:
 			applied = append(applied, i)
+		case leavesEmptyGroup(ups[i], it.Code):
+			left = append(left, i)
 		}
 	}
-	return applied, nil
+	return applied, nil, left
+}
+
+// leftGroups reads back the groups of refused INSERTs that bmv2 may have
+// made all the same (leavesEmptyGroup) and returns an INSERT (virtual form)
+// of each that the authoritative device holds, for the mirror to hold it
+// too; one that cannot be read is kept for repair.
+func (d *Device) leftGroups(ctx context.Context, auth *Backend, ups []*p4v1.Update, left []int) []*p4v1.Update {
+	var out []*p4v1.Update
+	for _, i := range left {
+		fix, err := d.reconcile(ctx, auth, ups[i].GetEntity())
+		if err != nil {
+			d.addRepairs([]*p4v1.Update{ups[i]}, err.Error())
+			continue
+		}
+		for _, u := range fix {
+			if u.GetType() == p4v1.Update_INSERT {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
+}
+
+// leavesEmptyGroup reports a refused INSERT of an action-profile group
+// that bmv2 may have made all the same: PI creates the group before it
+// checks its members (ActionProfAccessManual::group_create), so a group
+// refused for its members (NOT_FOUND, INVALID_ARGUMENT, RESOURCE_EXHAUSTED)
+// stays, empty: the proxy reads it back for the mirror.
+func leavesEmptyGroup(u *p4v1.Update, c codes.Code) bool {
+	if u.GetType() != p4v1.Update_INSERT || u.GetEntity().GetActionProfileGroup() == nil {
+		return false
+	}
+	return c == codes.NotFound || c == codes.InvalidArgument || c == codes.ResourceExhausted
 }
 
 // pendingUpdate is a mirror update in both forms.

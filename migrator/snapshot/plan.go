@@ -25,7 +25,11 @@ func (r Request) Name() string {
 
 // Plan lists the reads of a whole-device snapshot for a P4Info, in
 // dependency order. Const tables are left out, and so are default entries
-// of tables whose default action is const.
+// of tables whose default action is const, and the members and groups of
+// one-shot action selectors (info.ActionProfile.OneShot): their controller
+// writes one-shot action sets, which the table entries carry, and bmv2
+// refuses reads of such a selector's members and groups while it holds
+// them (issue 16).
 func Plan(in *info.Info) []Request {
 	var out []Request
 	add := func(k entity.Kind, o info.Object, f *p4v1.Entity) {
@@ -42,10 +46,13 @@ func Plan(in *info.Info) []Request {
 	add(entity.KindCloneSession, nil, &p4v1.Entity{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
 		Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}})
 	for _, p := range in.ActionProfiles {
+		if p.OneShot {
+			continue
+		}
 		add(entity.KindMember, p, &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{ActionProfileId: p.ID}}})
 	}
 	for _, p := range in.ActionProfiles {
-		if p.WithSelector {
+		if p.WithSelector && !p.OneShot {
 			add(entity.KindGroup, p, &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: &p4v1.ActionProfileGroup{ActionProfileId: p.ID}}})
 		}
 	}

@@ -43,6 +43,11 @@ type Arbiter[S comparable] struct {
 	mu      sync.Mutex
 	roles   map[string]*role[S]
 	streams map[S]*stream
+	// Policy PI: PI's server keeps connections per device id, for any id
+	// a stream names, whether or not the device exists; others are those
+	// of other ids, and otherOf the id a stream is bound to there.
+	others  map[uint64]*Arbiter[S]
+	otherOf map[S]uint64
 }
 
 // stream is the arbitration state of one armed stream.
@@ -69,7 +74,43 @@ type role[S comparable] struct {
 // one role (0: no bound); notify (not nil) receives the advisories to send.
 func New[S comparable](deviceID uint64, policy Policy, maxStreams int, notify func(to S, u *p4v1.MasterArbitrationUpdate)) *Arbiter[S] {
 	return &Arbiter[S]{deviceID: deviceID, policy: policy, maxStreams: maxStreams, notify: notify,
-		roles: map[string]*role[S]{"": {}}, streams: map[S]*stream{}}
+		roles: map[string]*role[S]{"": {}}, streams: map[S]*stream{}, others: map[uint64]*Arbiter[S]{}, otherOf: map[S]uint64{}}
+}
+
+// other handles, under policy PI, an arbitration that names another
+// device than a's, or comes on a stream bound to one (a.mu is held): PI
+// arbitrates it among that device id's connections, as if the device
+// existed (pi_server.cpp, Devices::get). It reports whether it did.
+func (a *Arbiter[S]) other(s S, u *p4v1.MasterArbitrationUpdate) (bool, error) {
+	if a.policy != PI {
+		return false, nil
+	}
+	dev, bound := a.otherOf[s]
+	switch {
+	case bound && u.GetDeviceId() != dev:
+		return true, errorf(codes.FailedPrecondition, "device id %d does not match the stream's device %d", u.GetDeviceId(), dev)
+	case bound:
+	case a.streams[s] != nil || u.GetDeviceId() == a.deviceID:
+		return false, nil
+	default:
+		dev = u.GetDeviceId()
+	}
+	o := a.others[dev]
+	if o == nil {
+		o = New(dev, a.policy, a.maxStreams, a.notify)
+		o.others = nil // one level: o's streams name dev
+		a.others[dev] = o
+	}
+	if err := o.Arbitrate(s, u); err != nil {
+		if !bound {
+			return true, err
+		}
+		o.Leave(s)
+		delete(a.otherOf, s)
+		return true, err
+	}
+	a.otherOf[s] = dev
+	return true, nil
 }
 
 func (a *Arbiter[S]) role(name string) *role[S] {
@@ -94,6 +135,11 @@ func (a *Arbiter[S]) Arbitrate(s S, u *p4v1.MasterArbitrationUpdate) error {
 	roleName := ""
 	if a.policy == Spec {
 		roleName = u.GetRole().GetName()
+	}
+	if a.others != nil {
+		if done, err := a.other(s, u); done {
+			return err
+		}
 	}
 	st := a.streams[s]
 	if st == nil {
@@ -203,6 +249,11 @@ func (a *Arbiter[S]) decide(r *role[S], s S, cfg *anypb.Any, first bool) {
 func (a *Arbiter[S]) Leave(s S) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if dev, ok := a.otherOf[s]; ok {
+		delete(a.otherOf, s)
+		a.others[dev].Leave(s)
+		return
+	}
 	st := a.streams[s]
 	if st == nil {
 		return
@@ -306,6 +357,19 @@ func (a *Arbiter[S]) CheckWriter(deviceID uint64, roleName string, e *p4v1.Uint1
 	eid, has := toElection(e)
 	if a.policy == PI {
 		if deviceID != a.deviceID {
+			if o := a.others[deviceID]; o != nil {
+				o.mu.Lock()
+				r := o.roles[""]
+				primary := r.has && o.streams[r.primary].eid == eid
+				armed := len(r.members) > 0
+				o.mu.Unlock()
+				if armed && !primary {
+					return errorf(codes.PermissionDenied, "not primary (election id %v on device %d)", eid, deviceID)
+				}
+				if armed {
+					return errorf(codes.FailedPrecondition, "no forwarding pipeline config set for device %d", deviceID)
+				}
+			}
 			if has {
 				return errorf(codes.PermissionDenied, "not primary (device %d is not known)", deviceID)
 			}

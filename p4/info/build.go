@@ -3,6 +3,8 @@ package info
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 )
@@ -178,6 +180,7 @@ func (b *builder) build() error {
 		x := &Table{Preamble: pre(t.GetPreamble()), Proto: t, Size: t.GetSize(), IsConst: t.GetIsConstTable(),
 			HasInitial: t.GetHasInitialEntries(), IdleTimeout: t.GetIdleTimeoutBehavior() == p4configv1.Table_NOTIFY_CONTROL,
 			scope: map[uint32]p4configv1.ActionRef_Scope{}}
+		x.OneShot = slices.ContainsFunc(x.Annotations, isOneShot)
 		var err error
 		if x.Fields, x.fieldByID, x.fieldByName, err = matchFields(&x.Preamble, t.GetMatchFields()); err != nil {
 			return err
@@ -216,6 +219,7 @@ func (b *builder) build() error {
 				return &Error{What: "action profile " + x.Name, Err: fmt.Errorf("table 0x%08x is no table", id)}
 			}
 			x.Tables = append(x.Tables, t)
+			x.OneShot = x.OneShot || t.OneShot
 		}
 		if err := b.add(x); err != nil {
 			return err
@@ -376,4 +380,11 @@ func bitstringWidth(ts *p4configv1.P4DataTypeSpec, types map[string]*p4configv1.
 		return bitstringWidth(spec.GetOriginalType(), types, depth+1)
 	}
 	return 0
+}
+
+// isOneShot recognises the @oneshot annotation (P4Runtime spec section
+// 9.2.3: a table whose selector is programmed with one-shot action sets).
+func isOneShot(annotation string) bool {
+	a := strings.TrimSpace(annotation)
+	return a == "@oneshot" || strings.HasPrefix(a, "@oneshot(")
 }

@@ -273,3 +273,30 @@ func TestLoadFormats(t *testing.T) {
 		t.Fatalf("empty P4Info: %v %v", empty, err)
 	}
 }
+
+// Issue 16: a table annotated @oneshot (SONiC PINS's wcmp_group_table) is
+// OneShot, and so is its action profile; ONOS's selector is not.
+func TestOneShot(t *testing.T) {
+	for _, c := range []struct {
+		fixture, table, profile string
+		want                    bool
+	}{
+		{"pins-middleblock", "ingress.routing_resolution.wcmp_group_table", "ingress.routing_resolution.wcmp_group_selector", true},
+		{"onos-basic", "ingress.wcmp_control.wcmp_table", "ingress.wcmp_control.wcmp_selector", false},
+	} {
+		in, err := Load(fixtures.Get(t, c.fixture).P4Info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tb, ap := in.TableByName(c.table), in.ActionProfileByName(c.profile)
+		if tb == nil || ap == nil {
+			t.Fatalf("%s: no %s or %s", c.fixture, c.table, c.profile)
+		}
+		if tb.OneShot != c.want || ap.OneShot != c.want {
+			t.Errorf("%s: table OneShot %v, profile OneShot %v; want %v", c.fixture, tb.OneShot, ap.OneShot, c.want)
+		}
+	}
+	if !isOneShot(" @oneshot() ") || isOneShot("@oneshots") {
+		t.Error("isOneShot")
+	}
+}

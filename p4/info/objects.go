@@ -72,6 +72,10 @@ type Table struct {
 	// field: entries must then carry a priority > 0, and must not otherwise
 	// (P4Runtime spec section 9.1 "TableEntry").
 	NeedsPriority bool
+	// OneShot: the table carries @oneshot, its controller programs its
+	// action selector with one-shot action sets (P4Runtime spec section
+	// 9.2.3), as SONiC PINS does.
+	OneShot bool
 
 	fieldByID   map[uint32]*MatchField
 	fieldByName map[string]*MatchField
@@ -126,6 +130,10 @@ type ActionProfile struct {
 	SumOfWeights      bool
 	MaxMemberWeight   int32 // 0 when unbounded or not given
 	WeightsDisallowed bool
+	// OneShot: a table of the profile is OneShot. Its controller writes
+	// one-shot action sets in table entries, no members or groups; bmv2
+	// refuses reads of its members and groups while it holds such sets.
+	OneShot bool
 }
 
 // Kind returns KindActionProfile.

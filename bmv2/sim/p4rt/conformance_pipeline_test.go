@@ -117,11 +117,18 @@ func TestSetPipelineActions(t *testing.T) {
 				t.Errorf("COMMIT without VERIFY_AND_SAVE: %v, want NOT_FOUND", c)
 			}
 			// RECONCILE_AND_COMMIT keeps the forwarding state; the cookie
-			// changes.
+			// changes. PI replays the cells of indirect counters (onos-basic
+			// has port counters) as INSERTs, which fail: in profile bmv2
+			// the push is UNKNOWN, with the new pipeline and the entries
+			// replayed (DeviceMgr::pipeline_config_set).
 			cfg2 := clone(cfg)
 			cfg2.Cookie = &p4v1.ForwardingPipelineConfig_Cookie{Cookie: 77}
-			if c := h.setPipeline(eid, p4v1.SetForwardingPipelineConfigRequest_RECONCILE_AND_COMMIT, cfg2); c != codes.OK {
-				t.Fatalf("RECONCILE_AND_COMMIT: %v", c)
+			want := codes.OK
+			if prof == p4rt.ProfileBMv2 {
+				want = codes.Unknown
+			}
+			if c := h.setPipeline(eid, p4v1.SetForwardingPipelineConfigRequest_RECONCILE_AND_COMMIT, cfg2); c != want {
+				t.Fatalf("RECONCILE_AND_COMMIT: %v, want %v", c, want)
 			}
 			if got := h.mustRead(tableEntity(&p4v1.TableEntry{})); len(got) != 1 || !proto.Equal(got[0].GetTableEntry(), entry(h)) {
 				t.Errorf("after RECONCILE_AND_COMMIT: %v, want the entry kept", got)
@@ -191,7 +198,8 @@ func TestSetPipelineActions(t *testing.T) {
 
 // TestMismatchedConfig: a P4Info and bmv2 JSON of different programs are
 // refused (spec section 14: "cannot be realized"; bmv2 reports a failed
-// device update as UNKNOWN).
+// device update as UNKNOWN). PI's VERIFY checks the P4Info alone: in
+// profile bmv2 it takes both.
 func TestMismatchedConfig(t *testing.T) {
 	mixed := config(t, fixtures.Get(t, "onos-basic"))
 	mixed.P4DeviceConfig = config(t, fixtures.Get(t, "tutorials-basic")).P4DeviceConfig
@@ -210,8 +218,12 @@ func TestMismatchedConfig(t *testing.T) {
 			}
 			for _, a := range []p4v1.SetForwardingPipelineConfigRequest_Action{p4v1.SetForwardingPipelineConfigRequest_VERIFY, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT} {
 				for name, cfg := range map[string]*p4v1.ForwardingPipelineConfig{"other program": mixed, "not JSON": garbage} {
-					if c := h.setPipeline(eid, a, cfg); c != tc.want {
-						t.Errorf("%v with %s: %v, want %v", a, name, c, tc.want)
+					want := tc.want
+					if tc.profile == p4rt.ProfileBMv2 && a == p4v1.SetForwardingPipelineConfigRequest_VERIFY {
+						want = codes.OK
+					}
+					if c := h.setPipeline(eid, a, cfg); c != want {
+						t.Errorf("%v with %s: %v, want %v", a, name, c, want)
 					}
 				}
 			}

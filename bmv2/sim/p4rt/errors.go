@@ -151,3 +151,9 @@ type kindError struct{ err, kind error }
 
 func (e *kindError) Error() string   { return e.err.Error() }
 func (e *kindError) Unwrap() []error { return []error{e.err, e.kind} }
+
+// exactf is errorf for an error whose message must read exactly as PI's
+// does (clients match on some of them): the kind is not appended.
+func exactf(kind error, format string, args ...any) error {
+	return &kindError{err: fmt.Errorf(format, args...), kind: kind}
+}

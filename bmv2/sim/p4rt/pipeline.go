@@ -58,7 +58,16 @@ func (d *Device) setPipeline(action p4v1.SetForwardingPipelineConfigRequest_Acti
 	case p4v1.SetForwardingPipelineConfigRequest_UNSPECIFIED:
 		return errorf(ErrInvalid, "SetForwardingPipelineConfig action is not set")
 	default:
+		if d.profile == ProfileBMv2 {
+			return nil // PI acts on the actions it knows and takes others as doing nothing
+		}
 		return errorf(ErrInvalid, "unknown SetForwardingPipelineConfig action %d", A(action))
+	}
+	if action == p4v1.SetForwardingPipelineConfigRequest_VERIFY && d.profile == ProfileBMv2 {
+		// PI verifies the P4Info alone (p4info_proto_reader), which any
+		// P4Info that decodes passes, an absent one included; the device
+		// config is first looked at when a push realises it.
+		return nil
 	}
 	if cfg == nil {
 		return errorf(ErrInvalid, "%s without a config", action)
@@ -84,7 +93,15 @@ func (d *Device) setPipeline(action p4v1.SetForwardingPipelineConfigRequest_Acti
 		_ = prog.Close()
 		return err
 	}
-	if action == p4v1.SetForwardingPipelineConfigRequest_RECONCILE_AND_COMMIT && d.st != nil {
+	var replayErr error // bmv2: a replay that failed leaves the new pipeline in place
+	if action == p4v1.SetForwardingPipelineConfigRequest_RECONCILE_AND_COMMIT && d.st != nil && d.profile == ProfileBMv2 {
+		saved, err := d.st.savedForwardingState()
+		if err != nil {
+			_ = prog.Close()
+			return err
+		}
+		replayErr = st.replay(saved)
+	} else if action == p4v1.SetForwardingPipelineConfigRequest_RECONCILE_AND_COMMIT && d.st != nil {
 		if err := d.reconcile(st); err != nil {
 			_ = prog.Close()
 			if d.profile == ProfileSpec {
@@ -111,7 +128,7 @@ func (d *Device) setPipeline(action p4v1.SetForwardingPipelineConfigRequest_Acti
 		_ = old.Close()
 	}
 	d.log.Info("pipeline committed", "program", p.JSON.Program, "tables", len(p.Info.Tables), "cookie", cfg.GetCookie().GetCookie())
-	return nil
+	return replayErr
 }
 
 // replaceState makes st current, closing the previous state's program if
@@ -145,8 +162,9 @@ func (d *Device) commit(cfg *p4v1.ForwardingPipelineConfig) error {
 	return nil
 }
 
-// reconcile replays the current forwarding state into st (PI's
-// RECONCILE_AND_COMMIT: read everything, then write it back).
+// reconcile replays the current forwarding state into st (profile spec's
+// RECONCILE_AND_COMMIT: read everything, then write it back; see
+// savedForwardingState for profile bmv2's).
 func (d *Device) reconcile(st *state) error {
 	var ents []*p4v1.Entity
 	collect := &reply{ctx: context.Background(), send: func(r *p4v1.ReadResponse) error {

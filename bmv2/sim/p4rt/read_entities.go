@@ -7,6 +7,19 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
+// readableProfile refuses a member or group read of a profile programmed
+// with one-shot action sets: PI reads members and groups through its
+// manual-mode access, which a profile holding one-shot sets refuses
+// (ActionProfMgr::manual), so such a read, or a wildcard read of every
+// profile's, is INVALID_ARGUMENT on bmv2. The spec profile reads it as
+// holding none.
+func (st *state) readableProfile(ps *profileState) error {
+	if ps.mode == modeOneShot && st.dev.profile == ProfileBMv2 {
+		return exactf(ErrInvalid, mixedModesMessage)
+	}
+	return nil
+}
+
 // profilesFor resolves the action profiles a member or group read selects
 // (id 0: all).
 func (st *state) profilesFor(id uint32) ([]*profileState, error) {
@@ -43,6 +56,9 @@ func (st *state) readMembers(req *p4v1.ActionProfileMember, emit emitter) error 
 		return err
 	}
 	for _, ps := range pss {
+		if err := st.readableProfile(ps); err != nil {
+			return err
+		}
 		one := func(id uint32) error {
 			m := ps.members[id]
 			if m == nil {
@@ -80,6 +96,9 @@ func (st *state) readGroups(req *p4v1.ActionProfileGroup, emit emitter) error {
 		return err
 	}
 	for _, ps := range pss {
+		if err := st.readableProfile(ps); err != nil {
+			return err
+		}
 		ids := []uint32{req.GetGroupId()}
 		if req.GetGroupId() == 0 {
 			ids = sortedKeys(ps.groups)
@@ -109,6 +128,11 @@ func (st *state) readCounters(req *p4v1.CounterEntry, emit emitter) error {
 		return errorf(ErrInvalid, "unknown counter id %d", req.GetCounterId())
 	}
 	for _, c := range cs {
+		if st.beyondCells(req.GetIndex(), c.Size) {
+			// PI adds the entity to the answer, then fails reading it.
+			_ = emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{CounterId: c.ID, Index: &p4v1.Index{Index: req.GetIndex().GetIndex()}, Data: cloneCounter(req.GetData())}}})
+			return exactf(ErrUnknown, "Error when reading counter from target")
+		}
 		first, last, err := st.cells(req.GetIndex(), c.Size, "counter "+quote(c.Name))
 		if err != nil {
 			return err
@@ -137,6 +161,10 @@ func (st *state) readMeters(req *p4v1.MeterEntry, emit emitter) error {
 		return errorf(ErrInvalid, "unknown meter id %d", req.GetMeterId())
 	}
 	for _, m := range ms {
+		if st.beyondCells(req.GetIndex(), m.Size) {
+			_ = emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{MeterId: m.ID, Index: &p4v1.Index{Index: req.GetIndex().GetIndex()}, Config: cloneMeter(req.GetConfig())}}})
+			return exactf(ErrUnknown, "Error when reading meter spec from target")
+		}
 		first, last, err := st.cells(req.GetIndex(), m.Size, "meter "+quote(m.Name))
 		if err != nil {
 			return err
@@ -276,5 +304,23 @@ func (st *state) readDigests(req *p4v1.DigestEntry, emit emitter) error {
 	if c == nil {
 		return errorf(ErrNotFound, "digest %q is not configured", d.Name)
 	}
-	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: proto.Clone(c).(*p4v1.DigestEntry)}})
+	out := proto.Clone(c).(*p4v1.DigestEntry)
+	if st.dev.profile == ProfileBMv2 && proto.Equal(out.GetConfig(), &p4v1.DigestEntry_Config{}) {
+		out.Config = nil // PI reads an all-zero configuration back as none
+	}
+	return emit.entity(&p4v1.Entity{Entity: &p4v1.Entity_DigestEntry{DigestEntry: out}})
+}
+
+// beyondCells reports, in profile bmv2, a read of one cell past the end of
+// an array: PI puts the entity in its answer before the target refuses to
+// read it (DeviceMgr::counter_read_one, meter_read_one).
+func (st *state) beyondCells(index *p4v1.Index, size int64) bool {
+	return st.dev.profile == ProfileBMv2 && index != nil && index.GetIndex() >= size
+}
+
+func cloneCounter(d *p4v1.CounterData) *p4v1.CounterData {
+	if d == nil {
+		return nil
+	}
+	return proto.Clone(d).(*p4v1.CounterData)
 }

@@ -150,7 +150,9 @@ func (st *state) readDefault(ts *tableState, req *p4v1.TableEntry, emit emitter)
 	if req.GetMeterConfig() != nil && ts.def.meter != nil {
 		e.MeterConfig = proto.Clone(ts.def.meter).(*p4v1.MeterConfig)
 	}
-	if req.GetCounterData() != nil && t.DirectCounter != nil {
+	// bmv2 keeps no direct resources for a default entry: PI reads it
+	// without counter data.
+	if req.GetCounterData() != nil && t.DirectCounter != nil && st.dev.profile != ProfileBMv2 {
 		d, err := st.prog.DirectCounter(t.DirectCounter, DefaultRef(t))
 		if err != nil {
 			return targetErr(err, "table %q: read the default entry's direct counter", t.Name)

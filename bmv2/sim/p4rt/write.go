@@ -58,6 +58,9 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	case p4v1.WriteRequest_DATAPLANE_ATOMIC:
 		return errorf(ErrUnimplemented, "DATAPLANE_ATOMIC writes are not supported")
 	default:
+		if d.profile == ProfileBMv2 { // PI takes only CONTINUE_ON_ERROR
+			return exactf(ErrUnimplemented, "Support for atomic write modes has not been implemented yet")
+		}
 		return errorf(ErrInvalid, "unknown atomicity %d", req.GetAtomicity())
 	}
 	st := d.st
@@ -97,6 +100,10 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 // apply performs one update.
 func (st *state) apply(u *p4v1.Update, j *journal) error {
 	typ := u.GetType()
+	valid := typ == p4v1.Update_INSERT || typ == p4v1.Update_MODIFY || typ == p4v1.Update_DELETE
+	if !valid && st.dev.profile == ProfileBMv2 {
+		return st.typeError(u)
+	}
 	if typ == p4v1.Update_UNSPECIFIED {
 		return errorf(ErrInvalid, "update type is not set")
 	}

@@ -23,14 +23,17 @@ func (st *state) writeCounter(typ p4v1.Update_Type, e *p4v1.CounterEntry, j *jou
 	if e.GetIndex() == nil && !spec {
 		return errorf(ErrUnimplemented, "%s: wildcard writes are not supported", what)
 	}
+	// The type before the index's range, which only the target knows in
+	// PI (both refusals are INVALID_ARGUMENT for a negative index).
+	if typ == p4v1.Update_INSERT {
+		return errorf(ErrInvalid, "%s: INSERT is not allowed for counters (use MODIFY)", what)
+	}
 	first, last, err := st.cells(e.GetIndex(), c.Size, what)
 	if err != nil {
 		return err
 	}
 	data, whole := &p4v1.CounterData{}, false
 	switch typ {
-	case p4v1.Update_INSERT:
-		return errorf(ErrInvalid, "%s: INSERT is not allowed for counters (use MODIFY)", what)
 	case p4v1.Update_DELETE:
 		if spec {
 			return errorf(ErrInvalid, "%s: DELETE is not allowed for counters (use MODIFY)", what)
@@ -159,15 +162,15 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 	if e.GetIndex() == nil && !spec {
 		return errorf(ErrUnimplemented, "%s: wildcard writes are not supported", what)
 	}
-	first, last, err := st.cells(e.GetIndex(), m.Size, what)
-	if err != nil {
-		return err
-	}
-	switch typ {
+	switch typ { // before the index's range, as in PI
 	case p4v1.Update_INSERT:
 		return errorf(ErrInvalid, "%s: INSERT is not allowed for meters (use MODIFY)", what)
 	case p4v1.Update_DELETE:
 		return errorf(ErrInvalid, "%s: DELETE is not allowed for meters (use MODIFY)", what)
+	}
+	first, last, err := st.cells(e.GetIndex(), m.Size, what)
+	if err != nil {
+		return err
 	}
 	if e.GetCounterData() != nil && spec {
 		return errorf(ErrUnimplemented, "%s: per-color meter counters are not supported", what)
@@ -180,6 +183,15 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 		if !meterIsDefault(e.GetConfig()) {
 			cfg = st.meterToStore(e.GetConfig())
 		}
+	}
+	// bmv2 sets a meter's rates one by one and refuses a peak rate below
+	// the committed one after setting both, before putting them in order
+	// (bm::Meter::set_rate, set_rates): the write is UNKNOWN, and the cell
+	// reads back with the (rate, burst) pairs swapped.
+	var refused error
+	if st.dev.profile == ProfileBMv2 && cfg != nil && cfg.Cir > cfg.Pir {
+		cfg.Cir, cfg.Cburst, cfg.Pir, cfg.Pburst = cfg.Pir, cfg.Pburst, cfg.Cir, cfg.Cburst
+		refused = exactf(ErrUnknown, "Error when writing meter spec")
 	}
 	olds := map[int64]*p4v1.MeterConfig{}
 	for i := first; i <= last; i++ {
@@ -206,7 +218,7 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 			}
 		}
 	})
-	return nil
+	return refused
 }
 
 // writeDirectMeter handles a DirectMeterEntry update (spec section

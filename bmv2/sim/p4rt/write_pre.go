@@ -201,6 +201,10 @@ func (st *state) writeClone(typ p4v1.Update_Type, e *p4v1.CloneSessionEntry, j *
 	if id == 0 {
 		return errorf(ErrInvalid, "clone session id 0 is not valid in a write")
 	}
+	bmv2 := st.dev.profile == ProfileBMv2
+	if bmv2 && id >= maxCloneSessionID { // PI's validate_session_id, for every type
+		return errorf(ErrInvalid, "%s: ids must be below %d", what, maxCloneSessionID)
+	}
 	sessions := st.cloneSessions()
 	cur := sessions.m[id]
 	if typ != p4v1.Update_INSERT && typ != p4v1.Update_MODIFY { // DELETE
@@ -216,9 +220,37 @@ func (st *state) writeClone(typ p4v1.Update_Type, e *p4v1.CloneSessionEntry, j *
 	if err != nil {
 		return err
 	}
-	if e.GetClassOfService() != 0 {
-		return errorf(ErrUnimplemented, "%s: class of service is not supported", what)
+	ne := &p4v1.CloneSessionEntry{SessionId: id, Replicas: rs, PacketLengthBytes: e.GetPacketLengthBytes(), ClassOfService: e.GetClassOfService()}
+	if !bmv2 {
+		if e.GetClassOfService() != 0 {
+			return errorf(ErrUnimplemented, "%s: class of service is not supported", what)
+		}
+		return sessions.put(id, what, cur, ne, j)
 	}
-	ne := &p4v1.CloneSessionEntry{SessionId: id, Replicas: rs, PacketLengthBytes: e.GetPacketLengthBytes()}
-	return sessions.put(id, what, cur, ne, j)
+	// PI sets the replicas (a multicast group of its own) first, then the
+	// session's configuration when it is new or changed: a class of
+	// service is UNIMPLEMENTED, and bmv2 truncates no clone, so a length
+	// that is not 0 as a uint16 (PI's cast) fails in the target. A MODIFY
+	// keeps its new replicas even so.
+	if cur != nil && ne.ClassOfService == cur.ClassOfService && ne.PacketLengthBytes == cur.PacketLengthBytes {
+		return sessions.put(id, what, cur, ne, j)
+	}
+	var cfgErr error
+	switch {
+	case ne.ClassOfService != 0:
+		cfgErr = exactf(ErrUnimplemented, "COS for clone sessions not supported yet")
+	case uint16(ne.PacketLengthBytes) != 0:
+		cfgErr = exactf(ErrUnknown, "Error when creating clone session in target")
+	}
+	if cfgErr == nil {
+		return sessions.put(id, what, cur, ne, j)
+	}
+	if cur == nil {
+		return cfgErr
+	}
+	kept := &p4v1.CloneSessionEntry{SessionId: id, Replicas: rs, PacketLengthBytes: cur.PacketLengthBytes, ClassOfService: cur.ClassOfService}
+	if err := sessions.put(id, what, cur, kept, j); err != nil {
+		return err
+	}
+	return cfgErr
 }

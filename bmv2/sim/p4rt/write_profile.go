@@ -67,9 +67,23 @@ func (st *state) profileFor(id uint32) (*profileState, error) {
 	}
 	ps := st.profiles[ap.ID]
 	if ps.mode == modeOneShot {
-		return nil, errorf(ErrInvalid, "action profile %q is programmed with one-shot action sets: members and groups cannot be mixed in", ap.Name)
+		return nil, st.mixedModes("action profile %q is programmed with one-shot action sets: members and groups cannot be mixed in", ap.Name)
 	}
 	return ps, nil
+}
+
+// mixedModesMessage is PI's refusal of an access to an action profile in
+// the other programming mode (ActionProfMgr::check_selector_usage).
+const mixedModesMessage = "Invalid attempt to mix action selector programming modes"
+
+// mixedModes refuses an access to a profile programmed the other way
+// (members and groups, or one-shot sets): INVALID_ARGUMENT, in profile
+// bmv2 with PI's very message.
+func (st *state) mixedModes(format string, args ...any) error {
+	if st.dev.profile == ProfileBMv2 {
+		return exactf(ErrInvalid, mixedModesMessage)
+	}
+	return errorf(ErrInvalid, format, args...)
 }
 
 // checkProfileAction validates a member's action: an action of the tables
@@ -240,6 +254,15 @@ func (st *state) writeGroup(typ p4v1.Update_Type, g *p4v1.ActionProfileGroup, j 
 		}
 	}
 	cg, err := st.checkGroupMembers(ps, g, maxSize, what)
+	if err != nil && cur == nil && st.dev.profile == ProfileBMv2 {
+		// PI creates the group before it checks the members
+		// (ActionProfAccessManual::group_create, then
+		// group_update_members): a refused INSERT leaves it, empty.
+		if cerr := st.createEmptyGroup(ps, g.GetGroupId(), maxSize, j); cerr != nil {
+			return cerr
+		}
+		return err
+	}
 	if err != nil {
 		return err
 	}
@@ -291,6 +314,23 @@ func (st *state) inUse() error {
 		return ErrFailedPrecondition
 	}
 	return ErrUnknown
+}
+
+// createEmptyGroup creates a group without members.
+func (st *state) createEmptyGroup(ps *profileState, id uint32, maxSize int32, j *journal) error {
+	ap := ps.ap
+	g := &p4v1.ActionProfileGroup{ActionProfileId: ap.ID, GroupId: id, MaxSize: maxSize}
+	if err := st.prog.SetGroup(ap, g); err != nil {
+		return targetErr(err, "action profile %q group %d: program", ap.Name, id)
+	}
+	ps.groups[id] = &groupState{group: g}
+	ps.updateMode()
+	j.add(func() {
+		_ = st.prog.DeleteGroup(ap, id)
+		delete(ps.groups, id)
+		ps.updateMode()
+	})
+	return nil
 }
 
 // checkGroupMembers validates the members of a group (PI's
@@ -356,7 +396,7 @@ func (st *state) checkActionSet(t *info.Table, set *p4v1.ActionProfileActionSet)
 	ps := st.profiles[ap.ID]
 	what := "table " + quote(t.Name) + " one-shot action set"
 	if ps.mode == modeManual {
-		return nil, errorf(ErrInvalid, "%s: action profile %q is programmed with members and groups: one-shot sets cannot be mixed in", what, ap.Name)
+		return nil, st.mixedModes("%s: action profile %q is programmed with members and groups: one-shot sets cannot be mixed in", what, ap.Name)
 	}
 	if set.GetActionSelectionMode() != p4v1.ActionProfileActionSet_DEFAULT_MODE_DETERMINED_BY_ACTION_SELECTOR ||
 		set.GetSizeSemantics() != p4v1.ActionProfileActionSet_DEFAULT_SIZE_DETERMINED_BY_ACTION_SELECTOR {

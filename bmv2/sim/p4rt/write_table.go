@@ -75,6 +75,9 @@ func (st *state) tableInsert(ts *tableState, e *p4v1.TableEntry, j *journal) err
 	if t.Size > 0 && int64(ts.count) >= t.Size {
 		return errorf(ErrExhausted, "table %q is full (%d entries)", t.Name, t.Size)
 	}
+	if st.emptyGroup(t, action) {
+		return exactf(ErrUnknown, "Error when adding match entry to target")
+	}
 	ce := &p4v1.TableEntry{
 		TableId:            t.ID,
 		Match:              match,
@@ -137,6 +140,9 @@ func (st *state) tableModify(ts *tableState, e *p4v1.TableEntry, j *journal) err
 	}
 	if s == nil {
 		return errorf(ErrNotFound, "table %q: no such entry", t.Name)
+	}
+	if st.emptyGroup(t, action) {
+		return exactf(ErrUnknown, "Error when modifying match entry in target")
 	}
 	old, err := s.entry()
 	if err != nil {
@@ -244,8 +250,12 @@ func (st *state) tableModifyDefault(ts *tableState, e *p4v1.TableEntry, j *journ
 	if err != nil {
 		return err
 	}
-	if e.GetIdleTimeoutNs() != 0 {
-		return errorf(ErrInvalid, "table %q: the default entry has no idle timeout", t.Name)
+	if st.dev.profile == ProfileSpec {
+		if e.GetIdleTimeoutNs() != 0 {
+			return errorf(ErrInvalid, "table %q: the default entry has no idle timeout", t.Name)
+		}
+	} else if err := st.checkTTL(t, e); err != nil { // PI checks it as an entry's, then ignores it
+		return err
 	}
 	old := ts.def
 	nd := defaultEntry{}
@@ -375,7 +385,7 @@ func (st *state) checkTableAction(t *info.Table, ta *p4v1.TableAction, isDefault
 		}
 		ps := st.profiles[t.Profile.ID]
 		if ps.mode == modeOneShot {
-			return nil, errorf(ErrInvalid, "action profile %q is programmed with one-shot action sets: members cannot be mixed in", t.Profile.Name)
+			return nil, st.mixedModes("action profile %q is programmed with one-shot action sets: members cannot be mixed in", t.Profile.Name)
 		}
 		if ps.members[a.ActionProfileMemberId] == nil {
 			return nil, st.missingRef("table %q: action profile %q has no member %d", t.Name, t.Profile.Name, a.ActionProfileMemberId)
@@ -390,7 +400,7 @@ func (st *state) checkTableAction(t *info.Table, ta *p4v1.TableAction, isDefault
 		}
 		ps := st.profiles[t.Profile.ID]
 		if ps.mode == modeOneShot {
-			return nil, errorf(ErrInvalid, "action profile %q is programmed with one-shot action sets: groups cannot be mixed in", t.Profile.Name)
+			return nil, st.mixedModes("action profile %q is programmed with one-shot action sets: groups cannot be mixed in", t.Profile.Name)
 		}
 		if ps.groups[a.ActionProfileGroupId] == nil {
 			return nil, st.missingRef("table %q: action profile %q has no group %d", t.Name, t.Profile.Name, a.ActionProfileGroupId)
@@ -474,4 +484,16 @@ func (st *state) addActionRefs(t *info.Table, ta *p4v1.TableAction, n int) {
 		ps.oneShots += n
 	}
 	ps.updateMode()
+}
+
+// emptyGroup reports, in profile bmv2, a table action naming a group
+// without members: bmv2's data plane refuses to point an entry at one
+// (the group a refused INSERT left behind, say).
+func (st *state) emptyGroup(t *info.Table, ta *p4v1.TableAction) bool {
+	id, ok := ta.GetType().(*p4v1.TableAction_ActionProfileGroupId)
+	if !ok || st.dev.profile != ProfileBMv2 || t.Profile == nil {
+		return false
+	}
+	g := st.profiles[t.Profile.ID].groups[id.ActionProfileGroupId]
+	return g != nil && len(g.group.GetMembers()) == 0
 }
