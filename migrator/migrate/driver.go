@@ -612,6 +612,13 @@ func (d *Driver) cutOver(ctx context.Context) error {
 
 // detach detaches the mirror; the counts it kept are journalled.
 func (d *Driver) detach(ctx context.Context) error {
+	// A host whose move stopped halfway, its entities not all put back:
+	// the source sends as if it had moved until they are.
+	for _, p := range d.Device.Halfway() {
+		if err := d.Device.MoveBack(ctx, p); err != nil {
+			return err
+		}
+	}
 	if _, err := d.Device.DetachMirror(ctx); err != nil {
 		return err
 	}

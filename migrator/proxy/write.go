@@ -53,6 +53,7 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	werr := auth.write(wctx, phys, req.GetAtomicity())
 	idx, unsure := appliedUpdates(ups, werr)
 	d.unShadow(was, idx, unsure)
+	d.outputsWritten(ups, idx, unsure)
 	if len(idx) > 0 {
 		d.forgetOffsets(ups, idx)
 	}
