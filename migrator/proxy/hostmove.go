@@ -16,9 +16,8 @@ import (
 	"github.com/lime-p4/lime/p4/translate"
 )
 
-// moveBatch is how many of a host's entities a move rewrites while
-// writes wait.
-const moveBatch = 256
+// moveBatch is how many of a host's entities a move rewrites at once.
+const moveBatch = 128
 
 // hostMoves is what a device knows for its host moves (issue 14).
 type hostMoves struct {
@@ -31,6 +30,67 @@ type hostMoves struct {
 	// could not all be put back: some send as the other side of the move
 	// says. A move of the port, either way, rewrites them all.
 	halfway map[uint64]bool
+	// busy are the keys of the batch a move rewrites now: a controller's
+	// write of one of them waits until done closes; the others go on.
+	busy map[entity.Key]struct{}
+	done chan struct{}
+}
+
+// lockWrites takes writeMu for a controller's write of ups, once no batch
+// of a host move rewrites an entity it writes (a write of other entities
+// goes on beside a batch).
+func (d *Device) lockWrites(ups []*p4v1.Update) {
+	for {
+		d.writeMu.Lock()
+		d.mu.RLock()
+		busy, done := d.moves.busy, d.moves.done
+		d.mu.RUnlock()
+		if !touches(busy, ups) {
+			return
+		}
+		d.writeMu.Unlock()
+		<-done
+	}
+}
+
+// touches reports whether one of ups writes an entity of busy (which no
+// one changes: a batch sets a new map).
+func touches(busy map[entity.Key]struct{}, ups []*p4v1.Update) bool {
+	if len(busy) == 0 {
+		return false
+	}
+	for _, u := range ups {
+		k, err := entity.Of(u.GetEntity())
+		if err != nil {
+			continue
+		}
+		if _, ok := busy[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// holdKeys makes keys busy for a batch of a host move, once no write is
+// under way (writeMu, briefly): from then on until release, a controller's
+// write of one of them waits (lockWrites).
+func (d *Device) holdKeys(keys []entity.Key) (release func()) {
+	busy := make(map[entity.Key]struct{}, len(keys))
+	for _, k := range keys {
+		busy[k] = struct{}{}
+	}
+	done := make(chan struct{})
+	d.writeMu.Lock()
+	d.mu.Lock()
+	d.moves.busy, d.moves.done = busy, done
+	d.mu.Unlock()
+	d.writeMu.Unlock()
+	return func() {
+		d.mu.Lock()
+		d.moves.busy, d.moves.done = nil, nil
+		d.mu.Unlock()
+		close(done)
+	}
 }
 
 // outputIndex is the index of outputs of the migration under way, made at
@@ -309,14 +369,16 @@ func (d *Device) unshadow(plain map[entity.Key]*p4v1.Entity) {
 
 // rewriteBatch rewrites the entities with keys (those that still send to
 // the host) on both devices, make before break: the device the host goes
-// to first. Writes wait meanwhile. Reads answer the controller's form
+// to first. A controller's write of one of these entities waits
+// meanwhile; the others go on (steps of the migration, which take writeMu,
+// do not run during a host move: the driver runs a device's steps one at
+// a time). Reads answer the controller's form
 // throughout: what the source is to hold in another form is in the shadow
 // (and the journal) before the source holds it so, and leaves the shadow
 // once the source holds it as the controller wrote it: the entries to
 // drop go into plain (see rewriteHost).
 func (d *Device) rewriteBatch(ctx context.Context, m *hostMove, keys []entity.Key, plain map[entity.Key]*p4v1.Entity) (int, error) {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
+	defer d.holdKeys(keys)()
 	ents, err := d.readKeys(ctx, m.auth, keys)
 	if err != nil {
 		return 0, fmt.Errorf("device %d: moving port %d: reading %s: %w", d.id, m.p, m.auth.Name, err)

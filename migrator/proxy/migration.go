@@ -249,7 +249,8 @@ func (d *Device) Moved() []uint64 {
 // instead of p; packet-outs to p go to the mirror. The caller enables the
 // host's port on the mirror before, and disables it on the source after.
 // It rewrites what sends to p only (the index of outputs), a batch at a
-// time: writes wait while a batch is rewritten, never longer. On error the
+// time: a controller's write waits only when it writes an entity of the
+// batch being rewritten, and a batch at most. On error the
 // host is where it was for the proxy, its entities put back; where they
 // could not be, Halfway names p until a move of p, either way, ends.
 func (d *Device) MoveHost(ctx context.Context, p uint64) error {

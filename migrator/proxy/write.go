@@ -30,7 +30,7 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if err := d.checkHeld(); err != nil {
 		return err
 	}
-	d.writeMu.Lock()
+	d.lockWrites(req.GetUpdates())
 	defer d.writeMu.Unlock()
 	d.mu.RLock()
 	auth, mirror, mode := d.auth, d.mirror, d.mode
