@@ -101,6 +101,8 @@ type Driver struct {
 	fresh bool
 	// cloned counts the entities the last clone read from the source.
 	cloned atomic.Int64
+	// counting counts the entities of the step running now (progress.go).
+	counting atomic.Pointer[stepCount]
 	// seeds are the switches' epochs when the target was set up.
 	seeds seeds
 	// targetLost: the target restarted since the mirror last recorded.
@@ -421,8 +423,11 @@ func (d *Driver) clone(ctx context.Context, moved bool) error {
 	if tr == nil {
 		return errors.New("no mirror attached")
 	}
+	c, end := d.count("clone", 0)
+	defer end()
 	o := clone.Options{Translator: tr, SkipCounters: true, TargetReader: d.TargetReader, TargetRegisters: d.TargetRegisters,
-		TargetEmpty: d.fresh, Prune: true, SkipRegisters: moved}
+		TargetEmpty: d.fresh, Prune: true, SkipRegisters: moved,
+		Progress: func(p clone.Progress) { c.done.Store(p.Done); c.total.Store(p.Total) }}
 	d.fresh = false // a clone that runs again must look at what this one wrote
 	res, err := clone.Run(ctx, d.controllerSource(), d.Target.Client(), o)
 	if err != nil {
@@ -455,7 +460,9 @@ func (d *Driver) verify(ctx context.Context) error {
 		return fmt.Errorf("%d writes did not reach the target, first %s", len(reps), reps[0].Error)
 	}
 	tr := d.Device.MirrorTranslator()
-	rep, err := diff.Run(ctx, d.controllerSource(), d.targetReader(), diff.Options{Translator: tr})
+	c, end := d.count("verify", d.cloned.Load())
+	defer end()
+	rep, err := diff.Run(ctx, counted(d.controllerSource(), c), d.targetReader(), diff.Options{Translator: tr})
 	if err != nil {
 		return err
 	}
@@ -656,6 +663,13 @@ func (d *Driver) cutOver(ctx context.Context) error {
 
 // detach detaches the mirror; the counts it kept are journalled.
 func (d *Driver) detach(ctx context.Context) error {
+	// A host whose move stopped halfway, its entities not all put back:
+	// the source sends as if it had moved until they are.
+	for _, p := range d.Device.Halfway() {
+		if err := d.Device.MoveBack(ctx, p); err != nil {
+			return err
+		}
+	}
 	if _, err := d.Device.DetachMirror(ctx); err != nil {
 		return err
 	}

@@ -68,6 +68,9 @@ type Device struct {
 	// source holds in another form: those sending to a moved host, which
 	// the source sends to the trunk instead.
 	shadow map[entity.Key]*p4v1.Entity
+	// moves are what sends to each host, and the moves stopped halfway
+	// (hostmove.go).
+	moves hostMoves
 	// offsets are counts kept from a switch that no longer counts for the
 	// device, added to what reads answer (a counter never goes back): the
 	// source's, released at cut over, and a mirror's, detached by an abort

@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -160,7 +159,10 @@ func (d *Device) unShadow(was []shadowWas, applied []int, unsure []*p4v1.Update)
 func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ports == nil || d.auth != d.origin || d.auth.phys() == nil {
+	// Without trunked hosts the source holds what the controller writes
+	// as written, and the shadow may still hold what a host moved back
+	// left (a move rewrites a batch at a time): applied writes leave it.
+	if d.ports == nil || d.auth != d.origin || d.auth.phys() == nil && len(d.shadow) == 0 {
 		return
 	}
 	for _, i := range applied {
@@ -246,8 +248,11 @@ func (d *Device) Moved() []uint64 {
 // p's port there instead of the trunk, then the source's send to the trunk
 // instead of p; packet-outs to p go to the mirror. The caller enables the
 // host's port on the mirror before, and disables it on the source after.
-// Writes wait while it runs. On error the host is where it was for the
-// proxy (some entities may be rewritten already: run it again).
+// It rewrites what sends to p only (the index of outputs), a batch at a
+// time: a controller's write waits only when it writes an entity of the
+// batch being rewritten, and a batch at most. On error the
+// host is where it was for the proxy, its entities put back; where they
+// could not be, Halfway names p until a move of p, either way, ends.
 func (d *Device) MoveHost(ctx context.Context, p uint64) error {
 	return d.move(ctx, p, true)
 }
@@ -258,109 +263,6 @@ func (d *Device) MoveHost(ctx context.Context, p uint64) error {
 // before, and disables it on the mirror after.
 func (d *Device) MoveBack(ctx context.Context, p uint64) error {
 	return d.move(ctx, p, false)
-}
-
-func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	d.mu.RLock()
-	auth, b, mode, ports := d.auth, d.mirror, d.mode, d.ports
-	moved := map[uint64]bool{}
-	for q := range d.moved {
-		moved[q] = true
-	}
-	d.mu.RUnlock()
-	if b == nil || mode != MirrorLive {
-		return fmt.Errorf("device %d: %w: hosts move while the mirror is live (mode %s)", d.id, ErrMigrating, mode)
-	}
-	if !slices.Contains(ports.Hosts, p) {
-		return fmt.Errorf("device %d: %w: port %d is not a host port of the migration", d.id, ErrInvalid, p)
-	}
-	if moved[p] == toMirror {
-		return nil // there already
-	}
-	moved[p] = toMirror
-	src, dst, err := d.translations(b, ports, moved)
-	if err != nil {
-		return err
-	}
-	ents, err := d.virtualState(ctx, auth)
-	if err != nil {
-		return err
-	}
-	oldSrc, oldDst := auth.phys(), b.phys()
-	var srcUps, dstUps []*p4v1.Update
-	shadow := map[entity.Key]*p4v1.Entity{}
-	for _, e := range ents {
-		k, err := entity.Of(e)
-		if err != nil {
-			continue
-		}
-		n, ok, err := rewritten(oldDst, dst, e)
-		if err != nil {
-			return fmt.Errorf("device %d: moving port %d: %s for %s: %w", d.id, p, entity.Describe(e, d.vinfo), b.Name, err)
-		}
-		if ok {
-			dstUps = append(dstUps, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n})
-		}
-		n, ok, err = rewritten(oldSrc, src, e)
-		if err != nil {
-			return fmt.Errorf("device %d: moving port %d: %s for %s: %w", d.id, p, entity.Describe(e, d.vinfo), auth.Name, err)
-		}
-		if ok {
-			srcUps = append(srcUps, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n})
-		}
-		if heldOtherwise(e, n) {
-			shadow[k] = e
-		}
-	}
-	// Make before break: the device the host goes to first.
-	first, firstUps, second, secondUps := b, dstUps, auth, srcUps
-	if !toMirror {
-		first, firstUps, second, secondUps = auth, srcUps, b, dstUps
-	}
-	// The journal keeps what the source will hold otherwise first, for a
-	// proxy that restarts in the middle (the switches alone cannot always
-	// tell: a replica to the trunk stands for several hosts).
-	if store := d.opts.Shadows; store != nil && len(shadow) > 0 {
-		if err := store.KeepShadows(d.id, slices.Collect(maps.Values(shadow))); err != nil {
-			return fmt.Errorf("device %d: moving port %d: %w: %w", d.id, p, ErrJournal, err)
-		}
-	}
-	// While the devices change, reads answer the controller's form of
-	// what sends to p either way (writes wait; what the shadow holds is
-	// what the controller wrote).
-	d.mu.Lock()
-	during := make(map[entity.Key]*p4v1.Entity, len(d.shadow)+len(shadow))
-	maps.Copy(during, d.shadow)
-	maps.Copy(during, shadow)
-	d.shadow = during
-	d.mu.Unlock()
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
-	defer cancel()
-	if err := first.client.Write(wctx, firstUps); err != nil {
-		return fmt.Errorf("device %d: moving port %d: rewriting %s: %w", d.id, p, first.Name, err)
-	}
-	if err := second.client.Write(wctx, secondUps); err != nil {
-		return fmt.Errorf("device %d: moving port %d: rewriting %s: %w", d.id, p, second.Name, err)
-	}
-	if err := b.setTranslators(dst); err != nil {
-		return err
-	}
-	if err := auth.setTranslators(src); err != nil {
-		return err
-	}
-	d.mu.Lock()
-	if toMirror {
-		d.moved[p] = true
-	} else {
-		delete(d.moved, p)
-	}
-	d.shadow = shadow
-	d.mu.Unlock()
-	d.portsChanged()
-	d.log.Info("host moved", "port", p, "to", first.Name, "rewritten", len(dstUps)+len(srcUps))
-	return nil
 }
 
 // rewritten gives e (the controller's form) as translator now writes it,
@@ -382,31 +284,4 @@ func rewritten(old, now *translate.Translator, e *p4v1.Entity) (*p4v1.Entity, bo
 		return nil, false, err
 	}
 	return n, !proto.Equal(a, n), nil
-}
-
-// virtualState reads what carries ports a packet is sent to (table and
-// default entries, members, multicast groups, clone sessions) from the
-// source, in the controller's form.
-func (d *Device) virtualState(ctx context.Context, auth *Backend) ([]*p4v1.Entity, error) {
-	var out []*p4v1.Entity
-	var members entity.Members // bmv2 reads a weighted member once per unit of weight
-	for _, f := range d.outputFilters() {
-		err := d.readFrom(ctx, auth, []*p4v1.Entity{f}, func(r *p4v1.ReadResponse) error {
-			for _, e := range r.GetEntities() {
-				if e.GetTableEntry().GetIsConst() || members.Repeated(e) {
-					continue
-				}
-				entity.StripReadOnly(e)
-				if te := e.GetTableEntry(); te != nil {
-					te.CounterData = nil // rewriting an entry leaves its counter as it is
-				}
-				out = append(out, e)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("device %d: reading %s: %w", d.id, auth.Name, err)
-		}
-	}
-	return out, nil
 }

@@ -70,12 +70,19 @@ func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entit
 		filters = phys
 	}
 	return readStream(ctx, b, filters, func(resp *p4v1.ReadResponse) error {
-		if back := b.virt(); back != nil {
-			for i, e := range resp.GetEntities() {
-				if v := d.fromShadow(b, e); v != nil {
-					resp.Entities[i] = v
-					continue
-				}
+		// The shadow stands even where b translates nothing (a host
+		// move back's last batches: the source holds some entities in
+		// another form still).
+		back := b.virt()
+		if back == nil && !d.shadowing(b) {
+			return send(resp)
+		}
+		for i, e := range resp.GetEntities() {
+			if v := d.fromShadow(b, e); v != nil {
+				resp.Entities[i] = v
+				continue
+			}
+			if back != nil {
 				if err := back.EntityInPlace(e); err != nil {
 					return fmt.Errorf("%w: %s answered %s, which has no counterpart on the virtual device: %w",
 						ErrBackend, b.Name, entity.Describe(e, b.Info()), err)
@@ -117,18 +124,36 @@ func (d *Device) ControllerReader(r snapshot.Reader) snapshot.Reader {
 	return snapshot.ReadFunc(func(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
 		return func(yield func(*p4v1.Entity, error) bool) {
 			auth := d.Authoritative()
+			feed := d.outputsFeed()
+			whole := true
 			for e, err := range r.Read(ctx, filters...) {
 				if err == nil {
 					if v := d.fromShadow(auth, e); v != nil {
 						e = v
 					}
+					if feed != nil {
+						feed.add(e)
+					}
+				} else {
+					whole = false
 				}
 				if !yield(e, err) {
 					return
 				}
 			}
+			if feed != nil && whole {
+				feed.readWhole(filters)
+			}
 		}
 	})
+}
+
+// shadowing reports whether b holds entities in another form than the
+// controller's (fromShadow may answer for some of them).
+func (d *Device) shadowing(b *Backend) bool {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return b == d.origin && len(d.shadow) > 0
 }
 
 // fromShadow is the controller's form of e, read from b, when b is the

@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/migrator/snapshot"
-	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/p4/translate"
@@ -75,7 +74,9 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 			return err
 		}
 	}
-	shadow, err := d.rebuildShadow(ctx, auth, b, src, dst, srcMoving, &ports, moving)
+	// What the source reads fills the index of outputs whole.
+	outs := newOutputIndex(&ports, vinfo, d.outputFilters())
+	shadow, err := d.rebuildShadow(ctx, auth, b, src, dst, srcMoving, &ports, moving, outs)
 	if err != nil {
 		return err
 	}
@@ -88,6 +89,7 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 	d.mu.Lock()
 	d.mirror, d.mode, d.journal = b, MirrorLogging, nil
 	d.ports, d.moved, d.shadow = &ports, mv, shadow
+	d.moves.outs, d.moves.halfway = outs, nil
 	d.listenLocked(b)
 	d.mu.Unlock()
 	d.log.Info("mirror attached again", "mirror", b.Name, "moved", moved, "shadowed", len(shadow))
@@ -101,7 +103,9 @@ func (d *Device) Reattach(ctx context.Context, b *Backend, ports Ports, moved []
 // taken back to the virtual device's port. Where the source holds another
 // form than the moved hosts give (a host move stopped halfway), it is put
 // back as they give; the target is set right by the clone that follows.
-func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst, srcMoving *translate.Translator, ports *Ports, moving *uint64) (map[entity.Key]*p4v1.Entity, error) {
+// Every entity read from the source goes into outs, in the controller's
+// form.
+func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst, srcMoving *translate.Translator, ports *Ports, moving *uint64, outs *outputIndex) (map[entity.Key]*p4v1.Entity, error) {
 	inv, err := ports.Map.Inverse()
 	if err != nil {
 		return nil, fmt.Errorf("device %d: %w", d.id, err)
@@ -145,6 +149,7 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst, 
 		err := readRaw(ctx, auth, f, func(e *p4v1.Entity) error {
 			stripValues(e)
 			if !fill.sendsTo(e, d.vinfo) {
+				outs.add(e)
 				return nil
 			}
 			k, err := entity.Of(e)
@@ -180,12 +185,14 @@ func (d *Device) rebuildShadow(ctx context.Context, auth, b *Backend, src, dst, 
 			if heldOtherwise(v, want) {
 				shadow[k] = v
 			}
+			outs.add(v)
 			return nil
 		})
 		if err != nil {
 			return nil, fmt.Errorf("device %d: rebuilding what %s sends to moved hosts: %w", d.id, auth.Name, err)
 		}
 	}
+	outs.readWhole(filters)
 	if len(repairs) > 0 {
 		if err := auth.client.Write(ctx, repairs); err != nil {
 			return nil, fmt.Errorf("device %d: putting back on %s what a host move stopped halfway changed: %w", d.id, auth.Name, err)
@@ -234,7 +241,7 @@ func (d *Device) keptShadows() (map[entity.Key]*p4v1.Entity, error) {
 
 // outputFilters read (in the controller's ids) what carries ports a packet
 // is sent to: table and default entries (with their meter configs),
-// members, multicast groups, clone sessions.
+// members, groups (watch ports), multicast groups, clone sessions.
 func (d *Device) outputFilters() []*p4v1.Entity {
 	var filters []*p4v1.Entity
 	for _, p := range d.vinfo.ActionProfiles {
@@ -250,6 +257,11 @@ func (d *Device) outputFilters() []*p4v1.Entity {
 		{Entity: &p4v1.Entity_PacketReplicationEngineEntry{PacketReplicationEngineEntry: &p4v1.PacketReplicationEngineEntry{
 			Type: &p4v1.PacketReplicationEngineEntry_CloneSessionEntry{CloneSessionEntry: &p4v1.CloneSessionEntry{}}}}},
 	}...)
+	for _, p := range d.vinfo.ActionProfiles {
+		if p.WithSelector && !p.OneShot { // watch ports
+			filters = append(filters, &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: &p4v1.ActionProfileGroup{ActionProfileId: p.ID}}})
+		}
+	}
 	for _, t := range d.vinfo.Tables {
 		if t.IsConst {
 			continue
@@ -295,74 +307,6 @@ func readRaw(ctx context.Context, b *Backend, f *p4v1.Entity, each func(*p4v1.En
 		}
 		return nil
 	})
-}
-
-// output is one place an entity names a port a packet is sent to (a
-// port-typed action parameter, a watch port, a replica's port), as the
-// translator's output map takes them.
-type output struct {
-	get func() uint64 // the port (a string port reads as none)
-	set func(uint64)
-}
-
-// outputs lists e's outputs, in the order of its fields; in is the P4Info
-// whose ids e uses.
-func outputs(e *p4v1.Entity, in *info.Info) []output {
-	var out []output
-	bytesAt := func(b *[]byte) {
-		out = append(out, output{get: func() uint64 { v, _ := canon.ToUint64(*b); return v },
-			set: func(p uint64) { *b = canon.FromUint64(p) }})
-	}
-	action := func(a *p4v1.Action) {
-		if a == nil {
-			return
-		}
-		act := in.Action(a.ActionId)
-		for _, p := range a.Params {
-			if act != nil && act.Param(p.ParamId) != nil && act.Param(p.ParamId).IsPort && !act.Param(p.ParamId).IsString {
-				bytesAt(&p.Value)
-			}
-		}
-	}
-	replicas := func(rs []*p4v1.Replica) {
-		for _, r := range rs {
-			switch p := r.PortKind.(type) {
-			case *p4v1.Replica_EgressPort:
-				out = append(out, output{get: func() uint64 { return uint64(p.EgressPort) }, set: func(q uint64) { p.EgressPort = uint32(q) }})
-			case *p4v1.Replica_Port:
-				bytesAt(&p.Port)
-			}
-			for _, b := range r.BackupReplicas {
-				bytesAt(&b.Port)
-			}
-		}
-	}
-	switch x := e.GetEntity().(type) {
-	case *p4v1.Entity_TableEntry:
-		switch a := x.TableEntry.GetAction().GetType().(type) {
-		case *p4v1.TableAction_Action:
-			action(a.Action)
-		case *p4v1.TableAction_ActionProfileActionSet:
-			for _, pa := range a.ActionProfileActionSet.ActionProfileActions {
-				action(pa.Action)
-				if w, ok := pa.WatchKind.(*p4v1.ActionProfileAction_WatchPort); ok {
-					bytesAt(&w.WatchPort)
-				}
-			}
-		}
-	case *p4v1.Entity_ActionProfileMember:
-		action(x.ActionProfileMember.Action)
-	case *p4v1.Entity_ActionProfileGroup:
-		for _, m := range x.ActionProfileGroup.Members {
-			if w, ok := m.WatchKind.(*p4v1.ActionProfileGroup_Member_WatchPort); ok {
-				bytesAt(&w.WatchPort)
-			}
-		}
-	case *p4v1.Entity_PacketReplicationEngineEntry:
-		replicas(x.PacketReplicationEngineEntry.GetMulticastGroupEntry().GetReplicas())
-		replicas(x.PacketReplicationEngineEntry.GetCloneSessionEntry().GetReplicas())
-	}
-	return out
 }
 
 // trunkFill says how to fill in the controller's form of an entity the

@@ -31,7 +31,7 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if err := d.checkHeld(); err != nil {
 		return err
 	}
-	d.writeMu.Lock()
+	d.lockWrites(req.GetUpdates())
 	defer d.writeMu.Unlock()
 	d.mu.RLock()
 	auth, mirror, mode := d.auth, d.mirror, d.mode
@@ -54,6 +54,7 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	werr := auth.write(wctx, phys, req.GetAtomicity())
 	idx, unsure, left := appliedUpdates(ups, werr)
 	d.unShadow(was, idx, unsure)
+	d.outputsWritten(ups, idx, unsure)
 	if len(idx) > 0 {
 		d.forgetOffsets(ups, idx)
 	}

@@ -38,6 +38,8 @@ type MigrationStatus struct {
 	History []StepRecord `json:"history,omitempty"`
 	// Cloned is how many entities the last clone copied.
 	Cloned int64 `json:"cloned"`
+	// Progress is how far the running step (a clone, a verify) has gone.
+	Progress *migrate.StepProgress `json:"progress,omitempty"`
 }
 
 // Status describes every device of the proxy.
@@ -54,7 +56,7 @@ func (s *Service) Status() []DeviceStatus {
 		if r != nil {
 			r.mu.Lock()
 			st.Migration = &MigrationStatus{Target: r.spec.Target.Addr, State: r.state, Running: r.step, Error: r.err,
-				History: slices.Clone(r.history), Cloned: r.drv.Cloned()}
+				History: slices.Clone(r.history), Cloned: r.drv.Cloned(), Progress: r.drv.StepProgress()}
 			r.mu.Unlock()
 		}
 		out = append(out, st)

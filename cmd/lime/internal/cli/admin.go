@@ -77,6 +77,7 @@ func Follow(ctx context.Context, c *service.Client, device uint64, from int, out
 	shown := from
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var told time.Time // the last progress line
 	for {
 		sts, err := c.Status(ctx)
 		if err != nil {
@@ -95,6 +96,10 @@ func Follow(ctx context.Context, c *service.Client, device uint64, from int, out
 			}
 		}
 		shown = len(m.History)
+		if p := m.Progress; p != nil && m.Running != "" && time.Since(told) >= time.Second {
+			told = time.Now()
+			fmt.Fprintf(out, "device %d: %s\n", device, ProgressLine(p))
+		}
 		if m.Running == "" && (m.State.Failed != "" || m.State.Step == migrate.Done || m.State.Step == migrate.Aborted) {
 			return st, nil
 		}

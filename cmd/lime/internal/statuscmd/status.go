@@ -58,6 +58,9 @@ waiting, with the time each step took) and by host group.`,
 					mig = m.State.Step.String() + " (to " + m.Target + ")"
 					if m.Running != "" {
 						mig = "running " + m.Running + " (to " + m.Target + ")"
+						if m.Progress != nil {
+							mig += ", " + cli.ProgressLine(m.Progress)
+						}
 					}
 					if m.State.Failed != "" {
 						mig += ": failed: " + m.State.Failed
