@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -44,6 +45,13 @@ var unary = map[string]bool{
 // P4Runtime proxy can be (issue 14: the baseline of the proxy's cost).
 func Relay(t testing.TB, addr string) string {
 	t.Helper()
+	return SlowRelay(t, addr, 0)
+}
+
+// SlowRelay is Relay, but each Write waits writeDelay before it is passed
+// on: a slow switch behind it.
+func SlowRelay(t testing.TB, addr string, writeDelay time.Duration) string {
+	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{})))
 	if err != nil {
@@ -54,7 +62,7 @@ func Relay(t testing.TB, addr string) string {
 		t.Fatal(err)
 	}
 	g := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, ss grpc.ServerStream) error {
-		return relayCall(conn, ss)
+		return relayCall(conn, ss, writeDelay)
 	}))
 	go g.Serve(lis)
 	t.Cleanup(func() {
@@ -65,7 +73,7 @@ func Relay(t testing.TB, addr string) string {
 }
 
 // relayCall passes one call on to conn.
-func relayCall(conn *grpc.ClientConn, ss grpc.ServerStream) error {
+func relayCall(conn *grpc.ClientConn, ss grpc.ServerStream, writeDelay time.Duration) error {
 	method, _ := grpc.MethodFromServerStream(ss)
 	ctx := ss.Context()
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
@@ -75,6 +83,9 @@ func relayCall(conn *grpc.ClientConn, ss grpc.ServerStream) error {
 		in, out := &rawFrame{}, &rawFrame{}
 		if err := ss.RecvMsg(in); err != nil {
 			return err
+		}
+		if writeDelay > 0 && method == "/p4.v1.P4Runtime/Write" {
+			time.Sleep(writeDelay)
 		}
 		if err := conn.Invoke(ctx, method, in, out); err != nil {
 			return status.Convert(err).Err()

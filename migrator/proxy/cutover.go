@@ -24,6 +24,9 @@ import (
 func (d *Device) CutOver(ctx context.Context, keep func(*CutOverState) error) (*Backend, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	if err := d.drainTrail(ctx); err != nil {
+		return nil, fmt.Errorf("device %d: the mirror did not apply every write: %w", d.id, err)
+	}
 	d.mu.RLock()
 	src, b, mode, ports := d.auth, d.mirror, d.mode, d.ports
 	var left []uint64

@@ -263,6 +263,9 @@ func (d *Device) MoveBack(ctx context.Context, p uint64) error {
 func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	if err := d.drainTrail(ctx); err != nil {
+		return fmt.Errorf("device %d: moving port %d: the mirror did not apply every write: %w", d.id, p, err)
+	}
 	d.mu.RLock()
 	auth, b, mode, ports := d.auth, d.mirror, d.mode, d.ports
 	moved := map[uint64]bool{}
