@@ -70,13 +70,10 @@ func (r *slowMirrorRig) history(t *testing.T, n int, seed uint64) (maxLag int) {
 		x.GetTableEntry().ControllerMetadata = v
 		return x
 	}
-	steps := []func(e *p4v1.Entity) *p4v1.Update{
-		func(e *p4v1.Entity) *p4v1.Update { return &p4v1.Update{Type: p4v1.Update_INSERT, Entity: version(e, 1)} },
-		func(e *p4v1.Entity) *p4v1.Update { return &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: version(e, 2)} },
-		func(e *p4v1.Entity) *p4v1.Update { return &p4v1.Update{Type: p4v1.Update_DELETE, Entity: entity.Query(e)} },
-		func(e *p4v1.Entity) *p4v1.Update { return &p4v1.Update{Type: p4v1.Update_INSERT, Entity: version(e, 3)} },
-		func(e *p4v1.Entity) *p4v1.Update { return &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: version(e, 4)} },
-	}
+	steps := []struct {
+		typ     p4v1.Update_Type
+		version uint64
+	}{{p4v1.Update_INSERT, 1}, {p4v1.Update_MODIFY, 2}, {p4v1.Update_DELETE, 0}, {p4v1.Update_INSERT, 3}, {p4v1.Update_MODIFY, 4}}
 	write := func(u *p4v1.Update) {
 		t.Helper()
 		if err := r.c.Write(ctx, []*p4v1.Update{u}); err != nil {
@@ -86,7 +83,11 @@ func (r *slowMirrorRig) history(t *testing.T, n int, seed uint64) (maxLag int) {
 	}
 	for _, step := range steps {
 		for _, e := range es {
-			write(step(e))
+			u := &p4v1.Update{Type: step.typ, Entity: entity.Query(e)}
+			if step.typ != p4v1.Update_DELETE {
+				u.Entity = version(e, step.version)
+			}
+			write(u)
 		}
 	}
 	write(&p4v1.Update{Type: p4v1.Update_DELETE, Entity: entity.Query(es[0])})
