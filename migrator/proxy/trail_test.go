@@ -55,8 +55,9 @@ func newSlowMirrorRig(t *testing.T, writeDelay time.Duration, window int) *slowM
 // history writes, one update per Write, a history whose end depends on
 // its order: each of n entries is inserted, modified, deleted, inserted
 // again and modified again, the entries interleaved; the first is deleted
-// at the end (entries from generator seed). It returns the most updates the mirror trailed by, seen
-// after each Write.
+// at the end (entries from generator seed). It returns the most updates
+// the mirror trailed by, seen after each Write (Stats, as /metrics shows
+// them).
 func (r *slowMirrorRig) history(t *testing.T, n int, seed uint64) (maxLag int) {
 	ctx := testCtx(t)
 	g := p4test.NewGen(r.src.Info, seed)
@@ -79,7 +80,11 @@ func (r *slowMirrorRig) history(t *testing.T, n int, seed uint64) (maxLag int) {
 		if err := r.c.Write(ctx, []*p4v1.Update{u}); err != nil {
 			t.Fatalf("%v: %v", u.Type, err)
 		}
-		maxLag = max(maxLag, r.dev.Stats().MirrorLag)
+		st := r.dev.Stats()
+		if st.MirrorLag > 0 && st.MirrorLagSeconds <= 0 {
+			t.Errorf("the mirror trails by %d updates, %v seconds", st.MirrorLag, st.MirrorLagSeconds)
+		}
+		maxLag = max(maxLag, st.MirrorLag)
 	}
 	for _, step := range steps {
 		for _, e := range es {
