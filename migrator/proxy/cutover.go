@@ -236,6 +236,12 @@ func asksCounters(f *p4v1.Entity) bool {
 // forgetOffsets drops the offsets (and the mirror's counts seen) a write
 // makes meaningless: of an entry deleted, or a counter the controller set.
 func (d *Device) forgetOffsets(ups []*p4v1.Update, applied []int) {
+	d.mu.RLock()
+	none := len(d.offsets) == 0 && len(d.seenMirror) == 0
+	d.mu.RUnlock()
+	if none {
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.offsets) == 0 && len(d.seenMirror) == 0 {

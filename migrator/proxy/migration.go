@@ -97,7 +97,11 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 // wrote as virt in another form, phys: one that sends to a moved host
 // through the trunk. The source runs the controller's program with its own
 // port numbers, so only such outputs tell the two forms apart.
-func heldOtherwise(virt, phys *p4v1.Entity) bool { return !entity.Equal(virt, phys) }
+// proto.Equal first: the same message is the same configuration, and
+// comparing configurations clones both.
+func heldOtherwise(virt, phys *p4v1.Entity) bool {
+	return virt != phys && !proto.Equal(virt, phys) && !entity.Equal(virt, phys)
+}
 
 // shadowWas is a shadow entry as it was before a write's update (index i)
 // replaced it.
@@ -113,6 +117,9 @@ type shadowWas struct {
 // their controller's form, never the trunk. It returns what it replaced,
 // for unShadow. writeMu is held.
 func (d *Device) preShadow(ups, phys []*p4v1.Update) []shadowWas {
+	if d.auth.phys() == nil { // writeMu is held: the translators stay
+		return nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ports == nil || len(d.moved) == 0 || d.auth != d.origin || d.auth.phys() == nil {
@@ -158,6 +165,9 @@ func (d *Device) unShadow(was []shadowWas, applied []int, unsure []*p4v1.Update)
 // controller's form) as phys (its own), which entities it now holds in
 // another form than the controller's. writeMu is held.
 func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
+	if d.auth.phys() == nil { // writeMu is held: the translators stay
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ports == nil || d.auth != d.origin || d.auth.phys() == nil {
@@ -185,6 +195,9 @@ func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
 // will hold in another form. writeMu is held.
 func (d *Device) journalShadows(ups, phys []*p4v1.Update) error {
 	store := d.opts.Shadows
+	if store == nil {
+		return nil
+	}
 	d.mu.RLock()
 	moved := d.ports != nil && len(d.moved) > 0 && d.auth == d.origin
 	d.mu.RUnlock()
