@@ -48,10 +48,11 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if err != nil {
 		return err
 	}
-	if err := d.journalShadows(ups, phys); err != nil {
+	other := heldForms(auth, ups, phys)
+	if err := d.journalShadows(ups, other); err != nil {
 		return err
 	}
-	was := d.preShadow(ups, phys)
+	was := d.preShadow(ups, other)
 	// Once sent, a write runs to its end whatever the controller does:
 	// abandoned halfway, it would leave the mirror's fate unknown.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
@@ -78,7 +79,7 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if len(idx) == 0 {
 		return werr
 	}
-	d.keepShadow(ups, phys, idx)
+	d.keepShadow(ups, other, idx)
 	if both != nil {
 		return werr
 	}
