@@ -456,6 +456,11 @@ func (d *Driver) clone(ctx context.Context, moved bool) error {
 // what differs is looked at again with writes paused: a difference that
 // stays stops the migration, as does a mirror write kept for repair.
 func (d *Driver) verify(ctx context.Context) error {
+	// What the mirror trails by reaches it first (a barrier): a write it
+	// refused is then among the repairs.
+	if err := d.Device.Drain(ctx); err != nil {
+		return err
+	}
 	if reps := d.Device.Repairs(); len(reps) > 0 {
 		return fmt.Errorf("%d writes did not reach the target, first %s", len(reps), reps[0].Error)
 	}

@@ -81,6 +81,9 @@ func (d *Device) replay(ctx context.Context, b *Backend) (int, error) {
 func (d *Device) Repair(ctx context.Context) ([]Repair, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	if err := d.drainTrail(ctx); err != nil {
+		return d.Repairs(), err
+	}
 	d.mu.Lock()
 	todo := d.repairs
 	d.repairs = nil

@@ -24,6 +24,9 @@ import (
 func (d *Device) CutOver(ctx context.Context, keep func(*CutOverState) error) (*Backend, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	if err := d.drainTrail(ctx); err != nil {
+		return nil, fmt.Errorf("device %d: the mirror did not apply every write: %w", d.id, err)
+	}
 	d.mu.RLock()
 	src, b, mode, ports := d.auth, d.mirror, d.mode, d.ports
 	var left []uint64
@@ -233,6 +236,12 @@ func asksCounters(f *p4v1.Entity) bool {
 // forgetOffsets drops the offsets (and the mirror's counts seen) a write
 // makes meaningless: of an entry deleted, or a counter the controller set.
 func (d *Device) forgetOffsets(ups []*p4v1.Update, applied []int) {
+	d.mu.RLock()
+	none := len(d.offsets) == 0 && len(d.seenMirror) == 0
+	d.mu.RUnlock()
+	if none {
+		return
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.offsets) == 0 && len(d.seenMirror) == 0 {

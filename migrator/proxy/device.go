@@ -25,8 +25,10 @@ const (
 	// MirrorLogging: writes applied by the authoritative device are
 	// recorded, to be replayed onto the mirror once it is cloned.
 	MirrorLogging
-	// MirrorLive: writes go to the mirror right after the authoritative
-	// device, before the controller is answered (synchronous dual-write).
+	// MirrorLive: writes go to the mirror too. With a host on the mirror
+	// they go to both at once, and the controller is answered once both
+	// applied them; before, the mirror trails the authoritative device
+	// within a window that barriers drain (see trail).
 	MirrorLive
 )
 
@@ -98,6 +100,8 @@ type Device struct {
 	portWatchers watchers.List[func()]
 	vports       vports
 	stats        counters
+	trail        trail   // the writes a live mirror trails by
+	latency      latency // the controllers' writes
 }
 
 // counters are a device's figures since it was added.
@@ -123,12 +127,18 @@ type Stats struct {
 	// controller does not know (a trunk), or with no primary controller.
 	PacketInsDropped int64 `json:"packet_ins_dropped"`
 	PacketOuts       int64 `json:"packet_outs"`
+	// MirrorLag is how many updates the live mirror has not applied yet
+	// (it may trail before any host moved to it), and MirrorLagSeconds
+	// how long ago the authoritative device applied the oldest of them.
+	MirrorLag        int     `json:"mirror_lag"`
+	MirrorLagSeconds float64 `json:"mirror_lag_seconds"`
 }
 
 func newDevice(id uint64, auth *Backend, opts *Options) *Device {
 	d := &Device{id: id, opts: opts, log: opts.Log.With("device_id", id), origin: auth, vinfo: auth.Info(), auth: auth,
 		listening: map[*Backend]context.CancelFunc{}}
 	d.digests.init()
+	d.trail.init()
 	d.arb = arbitration.New(id, arbitration.Spec, opts.MaxStreams, func(s *Session, u *p4v1.MasterArbitrationUpdate) {
 		s.out.Push(&p4v1.StreamMessageResponse{Update: &p4v1.StreamMessageResponse_Arbitration{Arbitration: u}}, false)
 	})
@@ -170,7 +180,8 @@ func (d *Device) Stats() Stats {
 	}
 	d.mu.RUnlock()
 	c := &d.stats
-	return Stats{Mode: mode.String(), Writes: c.writes.Load(), Updates: c.updates.Load(), Mirrored: c.mirrored.Load(),
+	lag, behind := d.trailLag()
+	return Stats{MirrorLag: lag, MirrorLagSeconds: behind.Seconds(), Mode: mode.String(), Writes: c.writes.Load(), Updates: c.updates.Load(), Mirrored: c.mirrored.Load(),
 		Logged: c.logged.Load(), Pending: pending, Replayed: c.replayed.Load(), Fixed: c.fixed.Load(),
 		Retried: c.retried.Load(), Repairs: repairs, PacketIns: c.packetIns.Load(),
 		PacketInsDropped: c.packetInsDropped.Load(), PacketOuts: c.packetOuts.Load()}
@@ -235,6 +246,11 @@ func (d *Device) DetachMirror(ctx context.Context) (*Backend, error) {
 	if moved > 0 {
 		return nil, fmt.Errorf("device %d: %d hosts are on %s: move them back before detaching it", d.id, moved, b.Name)
 	}
+	// What the mirror trails by reaches it first (its counts are read
+	// next); a mirror that does not take it in time drops it.
+	if err := d.drainTrail(ctx); err != nil {
+		d.log.Warn("detaching the mirror before it applied every write", "mirror", b.Name, "dropped", d.dropTrail(), "err", err)
+	}
 	final := d.mirrorFinal(ctx, b)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -259,11 +275,12 @@ func (d *Device) DetachMirror(ctx context.Context) (*Backend, error) {
 func (d *Device) Reseed(b *Backend, lost bool) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.mirror != b {
+	if m, _ := d.Mirror(); m != b {
 		return fmt.Errorf("device %d: %w: %s is not its mirror", d.id, ErrInvalid, b.Name)
 	}
+	d.dropTrail() // the new clone copies what the mirror trails by
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if lost {
 		d.offsets = sumCounters(d.offsets, d.seenMirror)
 		d.seenMirror = nil
@@ -283,11 +300,12 @@ func (d *Device) Reseed(b *Backend, lost bool) error {
 func (d *Device) Forget(b *Backend) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.mirror != b {
+	if m, _ := d.Mirror(); m != b {
 		return fmt.Errorf("device %d: %w: %s is not its mirror", d.id, ErrInvalid, b.Name)
 	}
+	d.dropTrail() // Reattach clones again
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.unlistenLocked(b)
 	d.mirror, d.mode, d.journal, d.repairs = nil, MirrorOff, nil, nil
 	d.ports, d.moved, d.shadow = nil, nil, nil
@@ -326,10 +344,14 @@ func (d *Device) checkHeld() error {
 }
 
 // Paused runs f while no write reaches either device (writes wait), for a
-// consistent look at both.
+// consistent look at both: the mirror has every write the controller was
+// answered for.
 func (d *Device) Paused(f func() error) error {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	if err := d.drainTrail(context.Background()); err != nil {
+		return err
+	}
 	return f()
 }
 

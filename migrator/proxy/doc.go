@@ -8,16 +8,23 @@
 // proxy is itself the primary client of every backend; towards controllers
 // it arbitrates per the spec (p4/arbitration).
 //
-//   - Write goes to the authoritative device first; the updates it applied
-//     go on, translated (ids by name, ports by port map), to the mirror:
+//   - Write goes to the authoritative device; the updates it applied go
+//     on, translated (ids by name, ports by port map), to the mirror:
 //     recorded in a log while the mirror is being cloned (MirrorLogging),
-//     then written synchronously (MirrorLive), in the order the authoritative
-//     device applied them. The controller gets the authoritative device's
-//     answer, per-update p4.v1.Error details included. A mirror write that
-//     fails is fixed where the intent is plain (INSERT of what exists becomes
-//     MODIFY, MODIFY of what is missing INSERT, DELETE of what is missing is
-//     done) and retried; what still fails is kept for repair and reported,
-//     never dropped.
+//     then live (MirrorLive). Before any host moved, nothing forwards
+//     through the mirror: the controller is answered once the
+//     authoritative device applied a write, and the mirror gets it in the
+//     same order within a bounded window (Options.MirrorWindow) that every
+//     barrier drains (Paused, Drain, host moves, cut over, detach). Once a
+//     host is on the mirror, a write goes to both at once and the
+//     controller is answered when both answered; where the mirror applied
+//     what the authoritative device refused, it is repaired from there at
+//     once. The controller gets the authoritative device's answer,
+//     per-update p4.v1.Error details included. A mirror write that fails
+//     is fixed where the intent is plain (INSERT of what exists becomes
+//     MODIFY, MODIFY of what is missing INSERT, DELETE of what is missing
+//     is done) and retried; what still fails is kept for repair and
+//     reported, never dropped.
 //   - Read is answered by the authoritative device, translated back.
 //   - Packet-ins, digests and idle-timeout notifications from the backends
 //     reach the primary controller translated back (a packet-in on a port

@@ -210,7 +210,7 @@ func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 	if err != nil {
 		return err
 	}
-	m, err := d.beginMove(p, toMirror)
+	m, err := d.beginMove(ctx, p, toMirror)
 	if err != nil || m == nil {
 		return err
 	}
@@ -249,12 +249,17 @@ func (d *Device) checkMove(p uint64) (*Backend, error) {
 // proxy (writes from now on reach both devices as after the move) and
 // gives the move, whose entities are yet to be rewritten; nil when the
 // host is there already.
-func (d *Device) beginMove(p uint64, toMirror bool) (*hostMove, error) {
+func (d *Device) beginMove(ctx context.Context, p uint64, toMirror bool) (*hostMove, error) {
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
 	b, err := d.checkMove(p)
 	if err != nil {
 		return nil, err
+	}
+	// The mirror applied every write before the translations change
+	// (it may trail the source while no host is on it).
+	if err := d.drainTrail(ctx); err != nil {
+		return nil, fmt.Errorf("device %d: moving port %d: the mirror did not apply every write: %w", d.id, p, err)
 	}
 	d.mu.RLock()
 	auth, ports := d.auth, d.ports

@@ -96,7 +96,26 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 // wrote as virt in another form, phys: one that sends to a moved host
 // through the trunk. The source runs the controller's program with its own
 // port numbers, so only such outputs tell the two forms apart.
-func heldOtherwise(virt, phys *p4v1.Entity) bool { return !entity.Equal(virt, phys) }
+// proto.Equal first: the same message is the same configuration, and
+// comparing configurations clones both.
+func heldOtherwise(virt, phys *p4v1.Entity) bool {
+	return virt != phys && !proto.Equal(virt, phys) && !entity.Equal(virt, phys)
+}
+
+// heldForms says, for each of a write's updates ups (the controller's
+// form) as the source gets them (phys), whether the source holds its
+// entity in another form (heldOtherwise); nil while the source holds
+// everything as written. Computed once per write: comparing costs.
+func heldForms(auth *Backend, ups, phys []*p4v1.Update) []bool {
+	if auth.phys() == nil {
+		return nil
+	}
+	other := make([]bool, len(ups))
+	for i, u := range ups {
+		other[i] = u.Type != p4v1.Update_DELETE && heldOtherwise(u.Entity, phys[i].Entity)
+	}
+	return other
+}
 
 // shadowWas is a shadow entry as it was before a write's update (index i)
 // replaced it.
@@ -107,11 +126,14 @@ type shadowWas struct {
 }
 
 // preShadow records, before the source applies writes ups (the
-// controller's form) as phys (its own), the entities it will hold in
-// another form: a read meanwhile (the controller's, a verify's) answers
+// controller's form), the entities it will hold in another form (other,
+// from heldForms): a read meanwhile (the controller's, a verify's) answers
 // their controller's form, never the trunk. It returns what it replaced,
 // for unShadow. writeMu is held.
-func (d *Device) preShadow(ups, phys []*p4v1.Update) []shadowWas {
+func (d *Device) preShadow(ups []*p4v1.Update, other []bool) []shadowWas {
+	if other == nil {
+		return nil
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ports == nil || len(d.moved) == 0 || d.auth != d.origin || d.auth.phys() == nil {
@@ -119,7 +141,7 @@ func (d *Device) preShadow(ups, phys []*p4v1.Update) []shadowWas {
 	}
 	var out []shadowWas
 	for i, u := range ups {
-		if u.Type == p4v1.Update_DELETE || !heldOtherwise(u.Entity, phys[i].Entity) {
+		if !other[i] {
 			continue
 		}
 		k, err := entity.Of(u.Entity)
@@ -154,9 +176,9 @@ func (d *Device) unShadow(was []shadowWas, applied []int, unsure []*p4v1.Update)
 }
 
 // keepShadow records, after the source applied writes ups (the
-// controller's form) as phys (its own), which entities it now holds in
-// another form than the controller's. writeMu is held.
-func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
+// controller's form), which entities it now holds in another form than
+// the controller's (other, from heldForms; nil: none). writeMu is held.
+func (d *Device) keepShadow(ups []*p4v1.Update, other []bool, applied []int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	// Without trunked hosts the source holds what the controller writes
@@ -174,7 +196,7 @@ func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
 			delete(d.shadow, k)
 			continue
 		}
-		if heldOtherwise(ups[i].Entity, phys[i].Entity) {
+		if other != nil && other[i] {
 			d.shadow[k] = ups[i].Entity
 		} else {
 			delete(d.shadow, k)
@@ -183,10 +205,13 @@ func (d *Device) keepShadow(ups, phys []*p4v1.Update, applied []int) {
 }
 
 // journalShadows keeps in Options.Shadows, before the source applies
-// writes ups (the controller's form) as phys (its own), the entities it
-// will hold in another form. writeMu is held.
-func (d *Device) journalShadows(ups, phys []*p4v1.Update) error {
+// writes ups (the controller's form), the entities it will hold in
+// another form (other, from heldForms). writeMu is held.
+func (d *Device) journalShadows(ups []*p4v1.Update, other []bool) error {
 	store := d.opts.Shadows
+	if store == nil || other == nil {
+		return nil
+	}
 	d.mu.RLock()
 	moved := d.ports != nil && len(d.moved) > 0 && d.auth == d.origin
 	d.mu.RUnlock()
@@ -195,7 +220,7 @@ func (d *Device) journalShadows(ups, phys []*p4v1.Update) error {
 	}
 	var ents []*p4v1.Entity
 	for i, u := range ups {
-		if u.Type != p4v1.Update_DELETE && heldOtherwise(u.Entity, phys[i].Entity) {
+		if other[i] {
 			ents = append(ents, u.Entity)
 		}
 	}

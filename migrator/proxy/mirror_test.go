@@ -23,17 +23,46 @@ import (
 const table0 = "ingress.table0_control.table0"
 
 // liveRig is a rig whose mirror is attached and live, with nothing to
-// replay.
-func liveRig(t *testing.T, o rigOptions) (*rig, *client.Client) {
+// replay; with split, the host on port 1 is on the mirror (a write then
+// reaches both devices before the controller is answered), else none is
+// (the mirror may trail: see drained).
+func liveRig(t *testing.T, o rigOptions, split bool) (*rig, *client.Client) {
 	r := newRig(t, "onos-basic", o)
 	c, _ := r.controller(1)
-	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: simtest.ShiftedPorts()}); err != nil {
+	ports := proxy.Ports{Map: simtest.ShiftedPorts()}
+	if split {
+		ports.Hosts, ports.Trunk = []uint64{1, 2}, &proxy.Trunk{Source: 9, Target: 19}
+	}
+	if err := r.dev.AttachMirror(r.dstB, ports); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.dev.CatchUp(testCtx(t)); err != nil {
 		t.Fatal(err)
 	}
+	if split {
+		if err := r.dev.MoveHost(testCtx(t), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return r, c
+}
+
+// mirrorModes are the two ways a live mirror gets writes (issue 14):
+// trailing the source before any host moved, and alongside it once one
+// did.
+var mirrorModes = []struct {
+	name  string
+	split bool
+}{{"trailing", false}, {"split", true}}
+
+// drained waits until the mirror has every write the controller was
+// answered for (a barrier), before a test looks at it or changes it
+// behind the proxy's back.
+func (r *rig) drained() {
+	r.t.Helper()
+	if err := r.dev.Drain(testCtx(r.t)); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // onTarget writes an entity (virtual form) to the target directly.
@@ -51,9 +80,16 @@ func (r *rig) onTarget(typ p4v1.Update_Type, e *p4v1.Entity) {
 // A live mirror that already holds an entity, or lacks one, still ends
 // with what the controller meant: INSERT of what it holds becomes MODIFY,
 // MODIFY of what it lacks INSERT, DELETE of what it lacks is done. The
-// controller sees the source's answers only.
+// controller sees the source's answers only. Both ways a live mirror gets
+// writes (trailing the source, and alongside it).
 func TestLiveMirrorWritesByIntent(t *testing.T) {
-	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2})
+	for _, m := range mirrorModes {
+		t.Run(m.name, func(t *testing.T) { liveMirrorWritesByIntent(t, m.split) })
+	}
+}
+
+func liveMirrorWritesByIntent(t *testing.T, split bool) {
+	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2}, split)
 	ctx := testCtx(t)
 	tb := r.src.Info.TableByName(table0)
 	g := p4test.NewGen(r.src.Info, 5)
@@ -64,6 +100,7 @@ func TestLiveMirrorWritesByIntent(t *testing.T) {
 		if err := c.Write(ctx, []*p4v1.Update{{Type: typ, Entity: e}}); err != nil {
 			t.Fatalf("%v %s: %v", typ, entity.Describe(e, r.src.Info), err)
 		}
+		r.drained() // the test changes the target next
 	}
 	write(p4v1.Update_INSERT, a)
 	write(p4v1.Update_INSERT, b)
@@ -96,15 +133,22 @@ func mustTranslate(t *testing.T, r *rig, e *p4v1.Entity) *p4v1.Entity {
 
 // An update the mirror refuses for good (its table is full) does not fail
 // the controller's write, is never dropped silently: it is kept for repair
-// and reported. Repair reconciles it with the source once it can.
+// and reported. Repair reconciles it with the source once it can. Both
+// ways a live mirror gets writes.
 func TestMirrorRefusalKeptForRepair(t *testing.T) {
+	for _, m := range mirrorModes {
+		t.Run(m.name, func(t *testing.T) { mirrorRefusalKeptForRepair(t, m.split) })
+	}
+}
+
+func mirrorRefusalKeptForRepair(t *testing.T, split bool) {
 	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileSpec, editTarget: func(q *p4configv1.P4Info) {
 		for _, tb := range q.Tables {
 			if tb.Preamble.Name == table0 {
 				tb.Size = 3
 			}
 		}
-	}})
+	}}, split)
 	ctx := testCtx(t)
 	tb := r.src.Info.TableByName(table0)
 	g := p4test.NewGen(r.src.Info, 6)
@@ -116,6 +160,7 @@ func TestMirrorRefusalKeptForRepair(t *testing.T) {
 		}
 		es = append(es, e)
 	}
+	r.drained()
 	reps := r.dev.Repairs()
 	if len(reps) != 2 {
 		t.Fatalf("%d repairs, want 2: %v", len(reps), reps)
@@ -150,7 +195,7 @@ func TestMirrorRefusalKeptForRepair(t *testing.T) {
 // its own compilation of it); after DetachMirror (an abort) it can, and
 // writes no longer reach the former mirror.
 func TestPipelineLockedWhileMirrored(t *testing.T) {
-	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2})
+	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2}, false)
 	ctx := testCtx(t)
 	cfg, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_ALL)
 	if err != nil {

@@ -95,7 +95,7 @@ func (j *memCutOvers) state(t *testing.T, device uint64) proxy.CutOverState {
 // program it can.
 func TestShellSessionAfterCutOver(t *testing.T) {
 	j := &memCutOvers{}
-	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileSpec, opts: proxy.Options{CutOvers: j}})
+	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileSpec, opts: proxy.Options{CutOvers: j}}, false)
 	ctx := testCtx(t)
 	in := r.src.Info
 	g := p4test.NewGen(in, 15)
@@ -253,7 +253,7 @@ func (l *lockedBuffer) String() string {
 // TestShellSessionAfterCutOver.
 func TestPipelinePushDuringMigration(t *testing.T) {
 	logs := &lockedBuffer{}
-	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileSpec, opts: proxy.Options{Log: slog.New(slog.NewTextHandler(logs, nil))}})
+	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileSpec, opts: proxy.Options{Log: slog.New(slog.NewTextHandler(logs, nil))}}, false)
 	ctx := testCtx(t)
 	in := r.src.Info
 	e := portTernary(in, p4test.NewGen(in, 4), 3, 0x1ff)

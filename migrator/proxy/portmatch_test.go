@@ -35,7 +35,7 @@ func portTernary(in *info.Info, g *p4test.Gen, value, mask uint64) *p4v1.Entity 
 // splits, is refused with INVALID_ARGUMENT naming the entry, and nothing
 // is written.
 func TestPartialPortMatchThroughProxy(t *testing.T) {
-	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2})
+	r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2}, false)
 	ctx := testCtx(t)
 	in := r.src.Info
 	g := p4test.NewGen(in, 15)

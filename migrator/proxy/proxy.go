@@ -33,6 +33,11 @@ type Options struct {
 	// RetryBackoff is the wait before the first retry, doubled each time
 	// (default 20ms).
 	RetryBackoff time.Duration
+	// MirrorWindow bounds the updates a live mirror may trail the
+	// authoritative device by before any host moved to it (default 512;
+	// a write bigger than that trails alone): a write that would overfill
+	// it waits.
+	MirrorWindow int
 	// OnRepair is told of each mirror update kept for repair.
 	OnRepair func(device uint64, r Repair)
 	// Shadows, when set, keeps the controller's form of what a source
@@ -82,6 +87,9 @@ func (o *Options) defaults() {
 	}
 	if o.RetryBackoff <= 0 {
 		o.RetryBackoff = 20 * time.Millisecond
+	}
+	if o.MirrorWindow <= 0 {
+		o.MirrorWindow = 512
 	}
 }
 

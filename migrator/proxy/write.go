@@ -22,9 +22,15 @@ type Repair struct {
 }
 
 // Write passes a controller's Write on (spec section 12 "Write RPC"): to
-// the authoritative device, then what it applied to the mirror. The answer
-// is the authoritative device's, per-update details included.
+// the authoritative device and, with a live mirror, to the mirror. The
+// answer is the authoritative device's, per-update details included, and
+// means what it means on one switch: once a host is on the mirror, the
+// controller is answered when both devices applied the write (it is sent
+// to both at once, see writeBoth); before, the mirror may trail within a
+// window (see trail).
 func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
+	start := time.Now()
+	defer func() { d.latency.observe(time.Since(start)) }()
 	if err := d.arb.CheckWriter(req.GetDeviceId(), req.GetRole(), req.GetElectionId()); err != nil {
 		return err
 	}
@@ -34,7 +40,7 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	d.lockWrites(req.GetUpdates())
 	defer d.writeMu.Unlock()
 	d.mu.RLock()
-	auth, mirror, mode := d.auth, d.mirror, d.mode
+	auth, mirror, mode, split := d.auth, d.mirror, d.mode, len(d.moved) > 0
 	d.mu.RUnlock()
 	ups := req.GetUpdates()
 	d.stats.writes.Add(1)
@@ -43,14 +49,19 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if err != nil {
 		return err
 	}
-	if err := d.journalShadows(ups, phys); err != nil {
+	other := heldForms(auth, ups, phys)
+	if err := d.journalShadows(ups, other); err != nil {
 		return err
 	}
-	was := d.preShadow(ups, phys)
+	was := d.preShadow(ups, other)
 	// Once sent, a write runs to its end whatever the controller does:
 	// abandoned halfway, it would leave the mirror's fate unknown.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
+	var both *mirrorCall
+	if mode == MirrorLive && split {
+		both = d.sendMirror(wctx, mirror, ups)
+	}
 	werr := auth.write(wctx, phys, req.GetAtomicity())
 	idx, unsure, left := appliedUpdates(ups, werr)
 	d.unShadow(was, idx, unsure)
@@ -64,11 +75,22 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if len(unsure) > 0 {
 		d.addRepairs(unsure, fmt.Sprintf("the outcome on %s is unknown: %v", auth.Name, werr))
 	}
+	if both != nil {
+		d.settleMirror(wctx, auth, mirror, both, ups, idx, unsure)
+	}
+	// A group INSERT the source refused for its members may have left the
+	// group there, empty (PI creates it first): the mirror gets it too.
 	extra := d.leftGroups(wctx, auth, ups, left)
 	if len(idx) == 0 && len(extra) == 0 {
 		return werr
 	}
-	d.keepShadow(ups, phys, idx)
+	d.keepShadow(ups, other, idx)
+	if both != nil {
+		if len(extra) > 0 { // sent at once, the mirror may have left it too
+			d.mirrorWrite(wctx, mirror, extra)
+		}
+		return werr
+	}
 	applied := make([]*p4v1.Update, len(idx), len(idx)+len(extra))
 	for i, j := range idx {
 		applied[i] = ups[j]
@@ -81,7 +103,7 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 		d.mu.Unlock()
 		d.stats.logged.Add(int64(len(applied)))
 	case MirrorLive:
-		d.mirrorWrite(wctx, mirror, applied)
+		d.trailWrite(mirror, applied)
 	}
 	return werr
 }
@@ -159,6 +181,12 @@ type pendingUpdate struct {
 // resending what the intent rules fix and retrying transient failures up
 // to Options.MirrorRetries times; what still fails is kept for repair.
 func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update) {
+	d.mirrorPending(ctx, b, d.mirrorUpdates(b, ups), nil)
+}
+
+// mirrorUpdates are ups in both forms for mirror b; those that cannot be
+// translated are kept for repair.
+func (d *Device) mirrorUpdates(b *Backend, ups []*p4v1.Update) []pendingUpdate {
 	pending := make([]pendingUpdate, 0, len(ups))
 	for _, u := range ups {
 		e, err := b.phys().Entity(u.GetEntity())
@@ -168,19 +196,44 @@ func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update
 		}
 		pending = append(pending, pendingUpdate{virt: u, phys: &p4v1.Update{Type: u.Type, Entity: e}})
 	}
+	return pending
+}
+
+// mirrorAnswer is a mirror's answer to a write of pending updates: whole,
+// when the request failed as a whole; else one error per update (nil:
+// applied).
+type mirrorAnswer struct {
+	whole error
+	items []*client.P4Error
+}
+
+func answerOf(err error, n int) mirrorAnswer {
+	if err == nil {
+		return mirrorAnswer{items: make([]*client.P4Error, n)}
+	}
+	items, derr := client.DecodeBatchError(err, n)
+	if derr != nil {
+		return mirrorAnswer{whole: err}
+	}
+	return mirrorAnswer{items: items}
+}
+
+// mirrorPending writes pending to mirror b as mirrorWrite does; first,
+// when set, is b's answer to them sent once already.
+func (d *Device) mirrorPending(ctx context.Context, b *Backend, pending []pendingUpdate, first *mirrorAnswer) {
 	for attempt := 0; len(pending) > 0; attempt++ {
 		last := attempt >= d.opts.MirrorRetries
-		phys := make([]*p4v1.Update, len(pending))
-		for i, p := range pending {
-			phys[i] = p.phys
+		var ans mirrorAnswer
+		if attempt == 0 && first != nil {
+			ans = *first
+		} else {
+			phys := make([]*p4v1.Update, len(pending))
+			for i, p := range pending {
+				phys[i] = p.phys
+			}
+			ans = answerOf(b.write(ctx, phys, p4v1.WriteRequest_CONTINUE_ON_ERROR), len(pending))
 		}
-		err := b.write(ctx, phys, p4v1.WriteRequest_CONTINUE_ON_ERROR)
-		if err == nil {
-			d.stats.mirrored.Add(int64(len(pending)))
-			return
-		}
-		items, derr := client.DecodeBatchError(err, len(pending))
-		if derr != nil { // the request failed as a whole
+		if err := ans.whole; err != nil { // the request failed as a whole
 			if last || !client.Uncertain(status.Code(err)) {
 				d.failMirror(b, pending, err)
 				return
@@ -191,7 +244,7 @@ func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update
 		}
 		var next []pendingUpdate
 		transient := false
-		for i, it := range items {
+		for i, it := range ans.items {
 			p := pending[i]
 			if it == nil {
 				d.stats.mirrored.Add(1)

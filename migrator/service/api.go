@@ -187,10 +187,13 @@ var (
 	mRepairs    = prometheus.NewDesc("lime_proxy_repairs", "mirror updates waiting for repair", []string{"device"}, nil)
 	mMoved      = prometheus.NewDesc("lime_migration_moved_hosts", "hosts on the target", []string{"device"}, nil)
 	mStep       = prometheus.NewDesc("lime_migration_step", "1 for the step a device's migration stands at", []string{"device", "step", "failed"}, nil)
+	mLatency    = prometheus.NewDesc("lime_proxy_write_latency_seconds", "how long the proxy took to answer a controller's Write, waits for earlier writes included", []string{"device"}, nil)
+	mLag        = prometheus.NewDesc("lime_proxy_mirror_lag_updates", "updates the live mirror has not applied yet (it may trail before any host moved to it)", []string{"device"}, nil)
+	mLagSeconds = prometheus.NewDesc("lime_proxy_mirror_lag_seconds", "how long ago the authoritative device applied the oldest update the mirror has not", []string{"device"}, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{mWrites, mUpdates, mMirrored, mLogged, mFixed, mPacketIns, mPacketDrop, mPacketOuts, mPending, mRepairs, mMoved, mStep} {
+	for _, d := range []*prometheus.Desc{mWrites, mUpdates, mMirrored, mLogged, mFixed, mPacketIns, mPacketDrop, mPacketOuts, mPending, mRepairs, mMoved, mStep, mLatency, mLag, mLagSeconds} {
 		ch <- d
 	}
 }
@@ -216,8 +219,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(mPending, x.Pending)
 		gauge(mRepairs, x.Repairs)
 		gauge(mMoved, len(st.Moved))
+		gauge(mLag, x.MirrorLag)
+		ch <- prometheus.MustNewConstMetric(mLagSeconds, prometheus.GaugeValue, x.MirrorLagSeconds, dev)
 		if m := st.Migration; m != nil {
 			ch <- prometheus.MustNewConstMetric(mStep, prometheus.GaugeValue, 1, dev, m.State.Step.String(), strconv.FormatBool(m.State.Failed != ""))
 		}
+	}
+	for _, d := range c.s.proxy.Devices() {
+		l := d.WriteLatency()
+		ch <- prometheus.MustNewConstHistogram(mLatency, l.Count, l.Sum.Seconds(), l.Buckets, strconv.FormatUint(d.ID(), 10))
 	}
 }

@@ -1,0 +1,122 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/entity"
+)
+
+// Dual-write with hosts on the mirror (issue 14): a controller's write
+// goes to the authoritative device and to the mirror at once, and the
+// controller is answered when both answered. The two hold the same state,
+// so their answers agree; where they do not, the mirror is set right:
+// an update the authoritative device applied and the mirror did not is
+// resent by its intent, retried, else kept for repair (as mirrorWrite
+// does); one the mirror applied, or may have, and the authoritative device
+// refused is repaired from the authoritative device at once (writeMu is
+// held: nothing changes it meanwhile).
+
+// mirrorCall is a write sent to the mirror alongside the authoritative
+// device's.
+type mirrorCall struct {
+	pending []pendingUpdate // the updates the mirror got, in order
+	of      []int           // each one's index in the controller's write
+	bad     map[int]error   // the updates left out: they cannot be translated
+	err     error           // the mirror's answer
+	done    chan struct{}
+}
+
+// sendMirror sends ups (the controller's write, virtual form) to mirror b,
+// translated, with CONTINUE_ON_ERROR, and returns at once; settleMirror
+// waits for the answer. An update that cannot be translated is left out
+// (settleMirror keeps it for repair if the authoritative device applied
+// it).
+func (d *Device) sendMirror(ctx context.Context, b *Backend, ups []*p4v1.Update) *mirrorCall {
+	c := &mirrorCall{done: make(chan struct{})}
+	tr := b.phys()
+	go func() {
+		defer close(c.done)
+		phys := make([]*p4v1.Update, 0, len(ups))
+		for i, u := range ups {
+			e, err := tr.Entity(u.GetEntity())
+			if err != nil {
+				if c.bad == nil {
+					c.bad = map[int]error{}
+				}
+				c.bad[i] = err
+				continue
+			}
+			p := &p4v1.Update{Type: u.Type, Entity: e}
+			c.pending = append(c.pending, pendingUpdate{virt: u, phys: p})
+			c.of = append(c.of, i)
+			phys = append(phys, p)
+		}
+		if len(phys) > 0 {
+			c.err = b.write(ctx, phys, p4v1.WriteRequest_CONTINUE_ON_ERROR)
+		}
+	}()
+	return c
+}
+
+// settleMirror waits for mirror b's answer to c, the controller's write
+// ups, and sets it right where it differs from the authoritative
+// device's: applied are the indexes of the updates auth applied, unsure those whose outcome there is unknown
+// (kept for repair already).
+func (d *Device) settleMirror(ctx context.Context, auth, b *Backend, c *mirrorCall, ups []*p4v1.Update, applied []int, unsure []*p4v1.Update) {
+	<-c.done
+	isApplied := make(map[int]bool, len(applied))
+	for _, i := range applied {
+		isApplied[i] = true
+		if err := c.bad[i]; err != nil {
+			d.addRepairs([]*p4v1.Update{ups[i]}, fmt.Sprintf("cannot be translated for %s: %v", b.Name, err))
+		}
+	}
+	if len(c.pending) == 0 {
+		return
+	}
+	ans := answerOf(c.err, len(c.pending))
+	var retry []pendingUpdate
+	var first mirrorAnswer
+	first.whole = ans.whole
+	var disagree []*p4v1.Update
+	for k, p := range c.pending {
+		i := c.of[k]
+		switch {
+		case isApplied[i]:
+			retry = append(retry, p)
+			if ans.whole == nil {
+				first.items = append(first.items, ans.items[k])
+			}
+		case containsUpdate(unsure, p.virt):
+			// kept for repair already
+		case ans.whole == nil && ans.items[k] == nil,
+			ans.whole != nil && client.Uncertain(status.Code(ans.whole)):
+			disagree = append(disagree, p.virt)
+		}
+	}
+	d.mirrorPending(ctx, b, retry, &first)
+	for _, u := range disagree {
+		d.log.Warn("the mirror applied, or may have, an update the authoritative device refused: repairing it from there",
+			"mirror", b.Name, "update", u.Type.String(), "entity", entity.Describe(u.Entity))
+		fix, err := d.reconcile(ctx, auth, u.GetEntity())
+		if err != nil {
+			d.addRepairs([]*p4v1.Update{u}, fmt.Sprintf("%s refused it, %s applied it, and it could not be repaired: %v", auth.Name, b.Name, err))
+			continue
+		}
+		d.mirrorWrite(ctx, b, fix)
+	}
+}
+
+func containsUpdate(ups []*p4v1.Update, u *p4v1.Update) bool {
+	for _, x := range ups {
+		if x == u {
+			return true
+		}
+	}
+	return false
+}

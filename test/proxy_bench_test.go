@@ -1,0 +1,121 @@
+//go:build linux
+
+package test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
+	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/proxytest"
+	"github.com/lime-p4/lime/internal/simtest"
+	"github.com/lime-p4/lime/migrator/proxy"
+	"github.com/lime-p4/lime/migrator/service"
+	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/info"
+	"github.com/lime-p4/lime/test/lab"
+)
+
+// BenchmarkRealBMv2ProxyWrite (issue 14, reported, not goals): the ratios
+// of BenchmarkProxyWrite (proxytest.BenchPaths.Round) against real
+// simple_switch_grpc, one process per switch (scale-bigtable), the relay,
+// the proxy and the client in this process. Skips where no real bmv2 is
+// present.
+func BenchmarkRealBMv2ProxyWrite(b *testing.B) {
+	bm := lab.RealBMv2(b)
+	const rounds, latWrites, tputEntries = 5, 300, 10_000
+	ratios := map[string][]float64{}
+	for range b.N {
+		b.StopTimer()
+		ps, in := realBMv2Paths(b, bm)
+		entry := func(i int) *p4v1.Update { return proxytest.BigtableEntry(in, i) }
+		b.StartTimer()
+		for round := range rounds {
+			ps.Round(b, round, latWrites, tputEntries, entry, ratios)
+		}
+		ps.Check(b)
+	}
+	proxytest.ReportRatios(b, ratios)
+}
+
+// realBMv2Paths starts a real switch for each path of proxytest.BenchPaths
+// (two for each mirrored one), each running scale-bigtable.
+func realBMv2Paths(b *testing.B, bm lab.BMv2) (*proxytest.BenchPaths, *info.Info) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	dir := fixtures.Get(b, "scale-bigtable").Dir
+	next := uint64(0)
+	start := func() (*lab.Switch, *lab.Controller) {
+		next++
+		sw := bm.Start(b, lab.Spec{Name: fmt.Sprintf("b%d", next), DeviceID: next})
+		return sw, lab.NewController(b, sw, dir, 0xb16, proxytest.BigtableRules)
+	}
+	ps := &proxytest.BenchPaths{}
+	_, c1 := start()
+	_, c2 := start()
+	ps.Direct = &proxytest.BenchPath{Name: "direct", C: c1.Client}
+	ps.Direct2 = &proxytest.BenchPath{Name: "direct2", C: c2.Client}
+
+	rsw, _ := start()
+	rc, err := client.Dial(ctx, proxytest.Relay(b, rsw.Addr), client.DialOptions{DeviceID: rsw.DeviceID, Insecure: true,
+		ElectionID: &client.ElectionID{High: 20}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { rc.Close() })
+	rs, err := rc.Arbitrate(ctx)
+	if err != nil || !rs.IsPrimary() {
+		b.Fatalf("arbitration through the relay: %v", err)
+	}
+	b.Cleanup(func() { rs.Close() })
+	ps.Relay = &proxytest.BenchPath{Name: "relay", C: rc}
+
+	so := service.Options{ElectionID: proxytest.ElectionID, Rules: proxytest.BigtableRules}
+	backend := func(sw *lab.Switch) *proxy.Backend {
+		be, _, err := so.DialBackend(ctx, sw.Addr, sw.DeviceID, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { be.Close() })
+		return be
+	}
+	p := proxy.New(proxy.Options{})
+	addr := proxytest.Serve(b, p)
+	add := func(vid uint64, name string, mirror bool, moved []uint64) *proxytest.BenchPath {
+		src, _ := start()
+		dev, err := p.AddDevice(vid, backend(src))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if mirror {
+			dst, _ := start()
+			ports := proxy.Ports{Map: simtest.ShiftedPorts(), Hosts: []uint64{1, 2, 3, 4, 5, 6, 7, 8}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}
+			if err := dev.AttachMirror(backend(dst), ports); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := dev.CatchUp(ctx); err != nil {
+				b.Fatal(err)
+			}
+			for _, h := range moved {
+				if err := dev.MoveHost(ctx, h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		c, _ := proxytest.Controller(b, addr, vid, 1)
+		return &proxytest.BenchPath{Name: name, C: c, Dev: dev}
+	}
+	ps.Pass = add(101, "pass", false, nil)
+	ps.Split = add(102, "split", true, []uint64{1})
+	ps.Trail = add(103, "trail", true, nil)
+	in, err := info.New(c1.Info.Proto, info.WithPortRules(proxytest.BigtableRules))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ps, in
+}
