@@ -15,6 +15,7 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
+	"github.com/lime-p4/lime/gnmi"
 	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/netdemo"
 	"github.com/lime-p4/lime/internal/netdemo/kernelhosts"
@@ -519,10 +520,8 @@ func (n *network) explainLosses(rep netdemo.Report) {
 	}
 }
 
-// checkPorts checks over gNMI that each port of switch sw is enabled as
-// up says (by port id).
-// portEnabled reports whether port p of switch sw is enabled (gNMI).
-func (n *network) portEnabled(name string, sw netdemo.Target, p uint32) bool {
+// interfaces reads switch sw's interfaces over gNMI.
+func (n *network) interfaces(name string, sw netdemo.Target) []gnmi.PortState {
 	n.t.Helper()
 	g, err := gnmiclient.Dial(n.ctx, sw.GNMI, gnmiclient.WithInsecure())
 	if err != nil {
@@ -533,7 +532,13 @@ func (n *network) portEnabled(name string, sw netdemo.Target, p uint32) bool {
 	if err != nil {
 		n.t.Fatalf("%s's gNMI: %v", name, err)
 	}
-	for _, x := range ifs {
+	return ifs
+}
+
+// portEnabled reports whether port p of switch sw is enabled (gNMI).
+func (n *network) portEnabled(name string, sw netdemo.Target, p uint32) bool {
+	n.t.Helper()
+	for _, x := range n.interfaces(name, sw) {
 		if x.ID == p {
 			return x.Enabled
 		}
@@ -542,17 +547,11 @@ func (n *network) portEnabled(name string, sw netdemo.Target, p uint32) bool {
 	return false
 }
 
+// checkPorts checks over gNMI that each port of switch sw is enabled as
+// up says (by port id).
 func (n *network) checkPorts(name string, sw netdemo.Target, up func(uint32) bool, when string) {
 	n.t.Helper()
-	g, err := gnmiclient.Dial(n.ctx, sw.GNMI, gnmiclient.WithInsecure())
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	defer g.Close()
-	ifs, err := g.Interfaces(n.ctx)
-	if err != nil {
-		n.t.Fatalf("%s's gNMI: %v", name, err)
-	}
+	ifs := n.interfaces(name, sw)
 	for _, p := range ifs {
 		if p.Enabled != up(p.ID) {
 			n.t.Errorf("%s port %d (%s): enabled %v %s", name, p.ID, p.Name, p.Enabled, when)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/proxytest"
-	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
 	"github.com/lime-p4/lime/p4/client"
@@ -94,18 +93,7 @@ func realBMv2Paths(b *testing.B, bm lab.BMv2) (*proxytest.BenchPaths, *info.Info
 		}
 		if mirror {
 			dst, _ := start()
-			ports := proxy.Ports{Map: simtest.ShiftedPorts(), Hosts: []uint64{1, 2, 3, 4, 5, 6, 7, 8}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}
-			if err := dev.AttachMirror(backend(dst), ports); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := dev.CatchUp(ctx); err != nil {
-				b.Fatal(err)
-			}
-			for _, h := range moved {
-				if err := dev.MoveHost(ctx, h); err != nil {
-					b.Fatal(err)
-				}
-			}
+			proxytest.Mirror(b, ctx, dev, backend(dst), moved)
 		}
 		c, _ := proxytest.Controller(b, addr, vid, 1)
 		return &proxytest.BenchPath{Name: name, C: c, Dev: dev}

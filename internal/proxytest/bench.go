@@ -9,11 +9,31 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
+	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 )
+
+// Mirror makes target dev's mirror as the benchmark's mirrored paths have
+// it: hosts on ports 1-8 and a trunk 9=19 (simtest.ShiftedPorts),
+// caught up, with the hosts of moved on the target (none: it trails).
+func Mirror(tb testing.TB, ctx context.Context, dev *proxy.Device, target *proxy.Backend, moved []uint64) {
+	tb.Helper()
+	ports := proxy.Ports{Map: simtest.ShiftedPorts(), Hosts: []uint64{1, 2, 3, 4, 5, 6, 7, 8}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}
+	if err := dev.AttachMirror(target, ports); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := dev.CatchUp(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	for _, h := range moved {
+		if err := dev.MoveHost(ctx, h); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
 
 // BigtableRules are the port rules of scale-bigtable: its I.fwd sends to
 // a port.

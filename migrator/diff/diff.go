@@ -207,6 +207,8 @@ func (d *differ) request(ctx context.Context, a, b snapshot.Reader, req snapshot
 		case ch = <-fromA:
 			first = true
 		case ch = <-fromB:
+		case <-ctx.Done(): // the feeds end without a last chunk
+			return ctx.Err()
 		}
 		if first {
 			for _, it := range ch.items {

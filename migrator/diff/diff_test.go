@@ -2,6 +2,7 @@ package diff_test
 
 import (
 	"context"
+	"iter"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/diff"
+	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -115,5 +117,40 @@ func TestDiffUnreadable(t *testing.T) {
 	}
 	if rep.Equal() || len(rep.Unreadable) == 0 || !strings.Contains(strings.Join(rep.Unreadable, " "), "register") {
 		t.Fatalf("unreadable registers not reported: %+v", rep.Unreadable)
+	}
+}
+
+// A diff stopped halfway (its context canceled while both devices are
+// read) returns the context's error; it does not wait for reads that
+// ended without their last answer.
+func TestDiffStopped(t *testing.T) {
+	a := simtest.Start(t, simtest.Options{Pipeline: "onos-basic"})
+	b := simtest.Start(t, simtest.Options{Pipeline: "onos-basic", DeviceID: 2})
+	tr, err := translate.New(a.Info, b.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 { // a feed's last send and the stop race: many tries
+		ctx, cancel := context.WithCancel(context.Background())
+		slow := snapshot.ReadFunc(func(rctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
+			return func(yield func(*p4v1.Entity, error) bool) {
+				cancel() // stopped as it reads
+				<-rctx.Done()
+				yield(nil, rctx.Err())
+			}
+		})
+		done := make(chan error, 1)
+		go func() {
+			_, err := diff.Run(ctx, slow, slow, diff.Options{Translator: tr})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatalf("try %d: a stopped diff returned no error", i)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("try %d: a stopped diff did not return", i)
+		}
 	}
 }

@@ -57,18 +57,7 @@ func newBenchRig(b *testing.B) *benchRig {
 		}
 		if mirror {
 			dst := start(vid*10 + 1)
-			ports := proxy.Ports{Map: simtest.ShiftedPorts(), Hosts: []uint64{1, 2, 3, 4, 5, 6, 7, 8}, Trunk: &proxy.Trunk{Source: 9, Target: 19}}
-			if err := dev.AttachMirror(proxytest.Backend(b, dst, name+"-target", proxytest.BigtableRules), ports); err != nil {
-				b.Fatal(err)
-			}
-			if _, err := dev.CatchUp(ctx); err != nil {
-				b.Fatal(err)
-			}
-			for _, h := range moved {
-				if err := dev.MoveHost(ctx, h); err != nil {
-					b.Fatal(err)
-				}
-			}
+			proxytest.Mirror(b, ctx, dev, proxytest.Backend(b, dst, name+"-target", proxytest.BigtableRules), moved)
 		}
 		c, _ := proxytest.Controller(b, addr, vid, 1)
 		return &proxytest.BenchPath{Name: name, C: c, Dev: dev}

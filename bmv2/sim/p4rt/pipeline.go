@@ -63,19 +63,21 @@ func (d *Device) setPipeline(action p4v1.SetForwardingPipelineConfigRequest_Acti
 		}
 		return errorf(ErrInvalid, "unknown SetForwardingPipelineConfig action %d", A(action))
 	}
-	if action == p4v1.SetForwardingPipelineConfigRequest_VERIFY && d.profile == ProfileBMv2 {
-		// PI verifies the P4Info alone (p4info_proto_reader), which any
-		// P4Info that decodes passes, an absent one included; the device
-		// config is first looked at when a push realises it.
-		return nil
-	}
-	if cfg == nil {
-		return errorf(ErrInvalid, "%s without a config", action)
-	}
 	if d.profile == ProfileBMv2 {
+		// PI imports the P4Info first, refusing what it cannot import
+		// (VERIFY included: TestRealBMv2PipelineRefusals).
 		if err := piImport(cfg.GetP4Info()); err != nil {
 			return fmt.Errorf("error when importing p4info: %v: %w", err, ErrUnknown)
 		}
+		if action == p4v1.SetForwardingPipelineConfigRequest_VERIFY {
+			// VERIFY looks at the P4Info alone (p4info_proto_reader), an
+			// absent one included; the device config is first looked at
+			// when a push realises it.
+			return nil
+		}
+	}
+	if cfg == nil {
+		return errorf(ErrInvalid, "%s without a config", action)
 	}
 	p, err := Bind(cfg)
 	if err != nil {
