@@ -43,7 +43,7 @@ func (d *Device) sendMirror(ctx context.Context, b *Backend, ups []*p4v1.Update)
 		defer close(c.done)
 		phys := make([]*p4v1.Update, 0, len(ups))
 		for i, u := range ups {
-			e, err := tr.Entity(u.GetEntity())
+			e, err := tr.Update(u.GetType(), u.GetEntity())
 			if err != nil {
 				if c.bad == nil {
 					c.bad = map[int]error{}

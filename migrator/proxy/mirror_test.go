@@ -18,6 +18,7 @@ import (
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/info"
 )
 
 const table0 = "ingress.table0_control.table0"
@@ -120,6 +121,45 @@ func liveMirrorWritesByIntent(t *testing.T, split bool) {
 		t.Fatalf("stats %+v: want 2 updates fixed by intent, none for repair", st)
 	}
 	assertSame(t, r)
+}
+
+// P4Runtime spec section 9.2.1: a DELETE of a member is judged by its
+// key alone, its action ignored even when nonsensical. During a
+// migration, a DELETE whose action sends to a port no map covers (0) is
+// taken by the source and the mirror alike, as a switch takes it, not
+// refused or kept for repair. Both ways a live mirror gets writes (in the
+// split one, the source's writes are translated too: port 1's host moved).
+func TestMirrorDeleteByKey(t *testing.T) {
+	for _, m := range mirrorModes {
+		t.Run(m.name, func(t *testing.T) {
+			rules := info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})
+			r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2, rules: &rules}, m.split)
+			ctx := testCtx(t)
+			ap := r.src.Info.ActionProfileByName("ingress.wcmp_control.wcmp_selector").ID
+			member := func(id uint32, port byte) *p4v1.Entity {
+				return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{
+					ActionProfileId: ap, MemberId: id, Action: &p4v1.Action{ActionId: r.src.Info.ActionByName("ingress.wcmp_control.set_egress_port").ID,
+						Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{port}}}}}}}
+			}
+			for _, u := range []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: member(1, 1)}, {Type: p4v1.Update_INSERT, Entity: member(2, 2)},
+				{Type: p4v1.Update_DELETE, Entity: member(1, 0)}} {
+				if err := c.Write(ctx, []*p4v1.Update{u}); err != nil {
+					t.Fatalf("%v %s: %v", u.Type, entity.Describe(u.Entity, r.src.Info), err)
+				}
+			}
+			r.drained()
+			if reps := r.dev.Repairs(); len(reps) != 0 {
+				t.Fatalf("kept for repair: %v", reps)
+			}
+			all := &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{}}}
+			for name, cl := range map[string]*client.Client{"the source": r.src.Client, "the mirror": r.dst.Client, "the proxy": c} {
+				got, err := cl.ReadAll(ctx, all)
+				if err != nil || len(got) != 1 || got[0].GetActionProfileMember().GetMemberId() != 2 {
+					t.Errorf("%s holds %v (%v), want member 2 alone", name, got, err)
+				}
+			}
+		})
+	}
 }
 
 func mustTranslate(t *testing.T, r *rig, e *p4v1.Entity) *p4v1.Entity {
