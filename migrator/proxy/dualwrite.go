@@ -99,7 +99,7 @@ func (d *Device) settleMirror(ctx context.Context, auth, b *Backend, c *mirrorCa
 			disagree = append(disagree, p.virt)
 		}
 	}
-	d.mirrorPending(ctx, b, retry, &first)
+	d.mirrorPending(ctx, b, retry, &first, nil)
 	for _, u := range disagree {
 		d.log.Warn("the mirror applied, or may have, an update the authoritative device refused: repairing it from there",
 			"mirror", b.Name, "update", u.Type.String(), "entity", entity.Describe(u.Entity))
