@@ -24,6 +24,9 @@
 // over Thrift, ports renumbered), checked with `lime diff`, and the same
 // traffic checked on the copy; CloneGeneratedState, a generated state with
 // groups, counters, meters, multicast and registers, cloned and diffed.
+// MigrateWeighted moves onos-basic's WCMP selector with `lime migrate`
+// while the controller keeps rewriting weighted groups through the proxy,
+// and reads back what it wrote as bmv2 answers it (issue 15).
 // GNMICLI runs openconfig's own gnmi_cli (built from the module proxy at
 // a fixed version) against lime sim and through lime proxy (issue 15).
 // lime runs as a user runs it: the binary is built once per test run (with

@@ -53,7 +53,7 @@ func (w wcmp) member(id uint32, port byte) *p4v1.Entity {
 
 // group is group id with members given as member id, weight pairs.
 func (w wcmp) group(id uint32, weights ...[2]uint32) *p4v1.Entity {
-	g := &p4v1.ActionProfileGroup{ActionProfileId: w.ap, GroupId: id, MaxSize: 8}
+	g := &p4v1.ActionProfileGroup{ActionProfileId: w.ap, GroupId: id, MaxSize: maxGroupSize}
 	for _, mw := range weights {
 		g.Members = append(g.Members, &p4v1.ActionProfileGroup_Member{MemberId: mw[0], Weight: int32(mw[1])})
 	}

@@ -183,7 +183,7 @@ func (b *Backend) translateUpdates(ups []*p4v1.Update) ([]*p4v1.Update, error) {
 	}
 	out := make([]*p4v1.Update, len(ups))
 	for i, u := range ups {
-		e, err := tr.Entity(u.GetEntity())
+		e, err := tr.Update(u.GetType(), u.GetEntity())
 		if err != nil {
 			return nil, fmt.Errorf("%w: update %d for %s: %w", ErrInvalid, i, b.Name, err)
 		}

@@ -15,21 +15,34 @@ import (
 // the clone that ran meanwhile), then switches to MirrorLive. Controllers
 // keep writing while it runs: recorded writes are replayed in rounds while
 // new ones are recorded, and the last few under the write lock, so that no
-// write reaches the mirror out of order. It returns how many updates it
-// replayed. On error (ctx ended) what was not replayed stays recorded and
-// the device stays in MirrorLogging.
+// write reaches the mirror out of order. A replayed write the mirror
+// refuses because the clone copied a later state (a group naming a
+// member that was gone by the time the clone read members, a member
+// still in a group whose change was refused) is settled once the journal
+// is replayed, under the write lock: the mirror is made to hold what the
+// authoritative device holds for it (reconcileAll); only what that cannot
+// settle is kept for repair. It returns how many updates it replayed. On
+// error (ctx ended) what was not replayed stays recorded, what was refused
+// is kept for repair, and the device stays in MirrorLogging.
 func (d *Device) CatchUp(ctx context.Context) (int, error) {
 	const rounds, few = 8, 64
 	b, mode := d.Mirror()
 	if b == nil || mode != MirrorLogging {
 		return 0, fmt.Errorf("device %d: catch-up needs a mirror in mode logging (mode %s)", d.id, mode)
 	}
+	var refused []Repair
+	failed := func(n int, err error) (int, error) {
+		for _, r := range refused {
+			d.addRepairs([]*p4v1.Update{r.Update}, r.Error)
+		}
+		return n, err
+	}
 	n := 0
 	for round := 0; round < rounds; round++ {
-		k, err := d.replay(ctx, b)
+		k, err := d.replay(ctx, b, &refused)
 		n += k
 		if err != nil {
-			return n, err
+			return failed(n, err)
 		}
 		d.mu.RLock()
 		left := len(d.journal)
@@ -40,21 +53,26 @@ func (d *Device) CatchUp(ctx context.Context) (int, error) {
 	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
-	k, err := d.replay(ctx, b)
+	k, err := d.replay(ctx, b, &refused)
 	n += k
 	if err != nil {
-		return n, err
+		return failed(n, err)
 	}
+	if err := ctx.Err(); err != nil {
+		return failed(n, err)
+	}
+	d.reconcileAll(ctx, d.Authoritative(), b, refused)
 	d.mu.Lock()
 	d.mode = MirrorLive
 	d.mu.Unlock()
-	d.log.Info("mirror live", "mirror", b.Name, "replayed", n)
+	d.log.Info("mirror live", "mirror", b.Name, "replayed", n, "settled", len(refused))
 	return n, nil
 }
 
-// replay replays what is recorded now; on error, what it did not replay
-// goes back in front of the journal.
-func (d *Device) replay(ctx context.Context, b *Backend) (int, error) {
+// replay replays what is recorded now, adding to refused what the mirror
+// refuses; on error, what it did not replay goes back in front of the
+// journal.
+func (d *Device) replay(ctx context.Context, b *Backend, refused *[]Repair) (int, error) {
 	d.mu.Lock()
 	todo := d.journal
 	d.journal = nil
@@ -67,7 +85,11 @@ func (d *Device) replay(ctx context.Context, b *Backend) (int, error) {
 			d.mu.Unlock()
 			return n, err
 		}
-		d.mirrorWrite(ctx, b, w)
+		d.mirrorPending(ctx, b, d.mirrorUpdates(b, w), nil, func(ps []pendingUpdate, err error) {
+			for _, p := range ps {
+				*refused = append(*refused, Repair{Update: p.virt, Error: fmt.Sprintf("%s refused it: %v", b.Name, err)})
+			}
+		})
 		d.stats.replayed.Add(int64(len(w)))
 		n += len(w)
 	}
@@ -92,7 +114,20 @@ func (d *Device) Repair(ctx context.Context) ([]Repair, error) {
 	if b == nil {
 		return nil, nil
 	}
+	d.reconcileAll(ctx, auth, b, todo)
+	return d.Repairs(), ctx.Err()
+}
+
+// reconcileAll makes mirror b hold what auth holds for the entity of each
+// of todo (once per entity), writes held: the authoritative device's
+// entities are written (INSERT, made MODIFY by intent) in dependency
+// order (members before the groups that name them, groups before the
+// entries), then those it lacks are deleted in the reverse order (entries
+// before their groups, groups before their members). What still fails is
+// kept for repair.
+func (d *Device) reconcileAll(ctx context.Context, auth, b *Backend, todo []Repair) {
 	seen := map[entity.Key]bool{}
+	var ups []*p4v1.Update
 	for _, r := range todo {
 		e := r.Update.GetEntity()
 		k, err := entity.Of(e)
@@ -104,14 +139,29 @@ func (d *Device) Repair(ctx context.Context) ([]Repair, error) {
 			continue
 		}
 		seen[k] = true
-		ups, err := d.reconcile(ctx, auth, e)
+		us, err := d.reconcile(ctx, auth, e)
 		if err != nil {
-			d.addRepairs([]*p4v1.Update{r.Update}, err.Error())
+			d.addRepairs([]*p4v1.Update{r.Update}, fmt.Sprintf("%s; reconciling it: %v", r.Error, err))
 			continue
 		}
-		d.mirrorWrite(ctx, b, ups)
+		ups = append(ups, us...)
 	}
-	return d.Repairs(), ctx.Err()
+	slices.SortStableFunc(ups, func(x, y *p4v1.Update) int {
+		xd, yd := x.Type == p4v1.Update_DELETE, y.Type == p4v1.Update_DELETE
+		kx, ky := int(entity.KindOf(x.Entity)), int(entity.KindOf(y.Entity))
+		switch {
+		case xd != yd && xd:
+			return 1
+		case xd != yd:
+			return -1
+		case xd:
+			return ky - kx
+		}
+		return kx - ky
+	})
+	for _, u := range ups {
+		d.mirrorWrite(ctx, b, []*p4v1.Update{u})
+	}
 }
 
 // reconcile gives the updates (virtual form) that make the mirror hold what

@@ -43,7 +43,7 @@ func (d *Device) sendMirror(ctx context.Context, b *Backend, ups []*p4v1.Update)
 		defer close(c.done)
 		phys := make([]*p4v1.Update, 0, len(ups))
 		for i, u := range ups {
-			e, err := tr.Entity(u.GetEntity())
+			e, err := tr.Update(u.GetType(), u.GetEntity())
 			if err != nil {
 				if c.bad == nil {
 					c.bad = map[int]error{}
@@ -99,7 +99,7 @@ func (d *Device) settleMirror(ctx context.Context, auth, b *Backend, c *mirrorCa
 			disagree = append(disagree, p.virt)
 		}
 	}
-	d.mirrorPending(ctx, b, retry, &first)
+	d.mirrorPending(ctx, b, retry, &first, nil)
 	for _, u := range disagree {
 		d.log.Warn("the mirror applied, or may have, an update the authoritative device refused: repairing it from there",
 			"mirror", b.Name, "update", u.Type.String(), "entity", entity.Describe(u.Entity))

@@ -18,6 +18,7 @@ import (
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/info"
 )
 
 const table0 = "ingress.table0_control.table0"
@@ -120,6 +121,45 @@ func liveMirrorWritesByIntent(t *testing.T, split bool) {
 		t.Fatalf("stats %+v: want 2 updates fixed by intent, none for repair", st)
 	}
 	assertSame(t, r)
+}
+
+// P4Runtime spec section 9.2.1: a DELETE of a member is judged by its
+// key alone, its action ignored even when nonsensical. During a
+// migration, a DELETE whose action sends to a port no map covers (0) is
+// taken by the source and the mirror alike, as a switch takes it, not
+// refused or kept for repair. Both ways a live mirror gets writes (in the
+// split one, the source's writes are translated too: port 1's host moved).
+func TestMirrorDeleteByKey(t *testing.T) {
+	for _, m := range mirrorModes {
+		t.Run(m.name, func(t *testing.T) {
+			rules := info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})
+			r, c := liveRig(t, rigOptions{profile: p4rt.ProfileBMv2, rules: &rules}, m.split)
+			ctx := testCtx(t)
+			ap := r.src.Info.ActionProfileByName("ingress.wcmp_control.wcmp_selector").ID
+			member := func(id uint32, port byte) *p4v1.Entity {
+				return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{
+					ActionProfileId: ap, MemberId: id, Action: &p4v1.Action{ActionId: r.src.Info.ActionByName("ingress.wcmp_control.set_egress_port").ID,
+						Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{port}}}}}}}
+			}
+			for _, u := range []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: member(1, 1)}, {Type: p4v1.Update_INSERT, Entity: member(2, 2)},
+				{Type: p4v1.Update_DELETE, Entity: member(1, 0)}} {
+				if err := c.Write(ctx, []*p4v1.Update{u}); err != nil {
+					t.Fatalf("%v %s: %v", u.Type, entity.Describe(u.Entity, r.src.Info), err)
+				}
+			}
+			r.drained()
+			if reps := r.dev.Repairs(); len(reps) != 0 {
+				t.Fatalf("kept for repair: %v", reps)
+			}
+			all := &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{}}}
+			for name, cl := range map[string]*client.Client{"the source": r.src.Client, "the mirror": r.dst.Client, "the proxy": c} {
+				got, err := cl.ReadAll(ctx, all)
+				if err != nil || len(got) != 1 || got[0].GetActionProfileMember().GetMemberId() != 2 {
+					t.Errorf("%s holds %v (%v), want member 2 alone", name, got, err)
+				}
+			}
+		})
+	}
 }
 
 func mustTranslate(t *testing.T, r *rig, e *p4v1.Entity) *p4v1.Entity {
@@ -225,4 +265,63 @@ func TestPipelineLockedWhileMirrored(t *testing.T) {
 	if err := c.SetPipelineConfig(ctx, p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT, cfg); err != nil {
 		t.Fatalf("pipeline push after the abort: %v", err)
 	}
+}
+
+// DESIGN.md step 3: the recorded writes are replayed over a clone that
+// may have read a later state. Here the controller, after the mirror was
+// attached and before the clone reads, inserts a group naming member 6,
+// changes another group's weights, then takes member 6 out of both and
+// deletes it: the clone never sees member 6, so replaying the group's
+// INSERT (and the MODIFY that gave member 6 a weight) is refused by the
+// target (NOT_FOUND: no member 6). The catch-up settles those with what
+// the source holds, not keeps them for repair: the mirror goes live equal
+// to the source, nothing to repair, and verify can pass.
+func TestCatchUpSettlesReplaysOverALaterClone(t *testing.T) {
+	r := newRig(t, "onos-basic", rigOptions{profile: p4rt.ProfileBMv2, rules: &basicRules})
+	c, _ := r.controller(1)
+	ctx := testCtx(t)
+	in := r.src.Info
+	ap := in.ActionProfileByName("ingress.wcmp_control.wcmp_selector").ID
+	member := func(id uint32, port byte) *p4v1.Entity {
+		return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileMember{ActionProfileMember: &p4v1.ActionProfileMember{
+			ActionProfileId: ap, MemberId: id, Action: &p4v1.Action{ActionId: in.ActionByName("ingress.wcmp_control.set_egress_port").ID,
+				Params: []*p4v1.Action_Param{{ParamId: 1, Value: []byte{port}}}}}}}
+	}
+	group := func(id uint32, weights ...[2]uint32) *p4v1.Entity {
+		g := &p4v1.ActionProfileGroup{ActionProfileId: ap, GroupId: id, MaxSize: 8}
+		for _, mw := range weights {
+			g.Members = append(g.Members, &p4v1.ActionProfileGroup_Member{MemberId: mw[0], Weight: int32(mw[1])})
+		}
+		return &p4v1.Entity{Entity: &p4v1.Entity_ActionProfileGroup{ActionProfileGroup: g}}
+	}
+	write := func(typ p4v1.Update_Type, e *p4v1.Entity) {
+		t.Helper()
+		if err := c.Write(ctx, []*p4v1.Update{{Type: typ, Entity: e}}); err != nil {
+			t.Fatalf("%v %s: %v", typ, entity.Describe(e, in), err)
+		}
+	}
+	write(p4v1.Update_INSERT, member(1, 1))
+	write(p4v1.Update_INSERT, member(6, 2))
+	write(p4v1.Update_INSERT, group(100, [2]uint32{1, 1}, [2]uint32{6, 2}))
+	if err := r.dev.AttachMirror(r.dstB, proxy.Ports{Map: simtest.ShiftedPorts()}); err != nil {
+		t.Fatal(err)
+	}
+	write(p4v1.Update_INSERT, group(205, [2]uint32{6, 3}))
+	write(p4v1.Update_MODIFY, group(100, [2]uint32{1, 2}, [2]uint32{6, 1}))
+	write(p4v1.Update_MODIFY, group(205, [2]uint32{1, 1}))
+	write(p4v1.Update_MODIFY, group(100, [2]uint32{1, 2}))
+	write(p4v1.Update_DELETE, member(6, 0))
+	if _, err := cloneTo(ctx, r, r.dev.MirrorTranslator()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.dev.CatchUp(ctx); err != nil || n != 5 {
+		t.Fatalf("catch-up: %d replayed, %v", n, err)
+	}
+	if reps := r.dev.Repairs(); len(reps) != 0 {
+		t.Fatalf("kept for repair: %v", reps)
+	}
+	if _, mode := r.dev.Mirror(); mode != proxy.MirrorLive {
+		t.Fatalf("mirror %v after the catch-up", mode)
+	}
+	assertSame(t, r)
 }

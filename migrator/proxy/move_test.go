@@ -5,7 +5,10 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
@@ -250,5 +253,80 @@ func TestAbortKeepsTheMirrorsCounts(t *testing.T) {
 				t.Fatalf("a written-again entry's counter reads %d", now)
 			}
 		})
+	}
+}
+
+// DESIGN.md step 6 and "The proxy" (reads answer what the controller
+// wrote): a read that began on the source before the cut over, and
+// streams from it as the cut over happens, still answers the
+// controller's form of what the source sends to the trunk, never the
+// trunk, nor an error (the cut over drops the device's shadow; the read
+// keeps the one it began with).
+func TestReadsRacingCutOver(t *testing.T) {
+	m := liveTrunkRig(t, proxy.Options{})
+	r, c := m.rig, m.c
+	ctx := testCtx(t)
+	in := r.src.Info
+	want := map[byte]byte{0xa: 1, 0xb: 2}
+	var ups []*p4v1.Update
+	for mac := 0x10; mac <= 0xff; mac++ {
+		want[byte(mac)] = byte(1 + mac%2)
+		ups = append(ups, &p4v1.Update{Type: p4v1.Update_INSERT, Entity: l2(in, byte(mac), byte(1+mac%2))})
+	}
+	if err := c.Write(ctx, ups); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []uint64{1, 2} { // every entry on the source sends to the trunk now
+		if err := r.dev.MoveHost(ctx, h); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := tableEntity(&p4v1.TableEntry{TableId: in.TableByName(table0).ID})
+	check := func(when string) error {
+		got, err := c.ReadAll(ctx, all)
+		if err != nil {
+			return fmt.Errorf("%s: %w", when, err)
+		}
+		if len(got) != len(want) {
+			return fmt.Errorf("%s: %d entries read, %d written", when, len(got), len(want))
+		}
+		for _, e := range got {
+			te := e.GetTableEntry()
+			mac := te.GetMatch()[0].GetTernary().GetValue()
+			if p := te.GetAction().GetAction().GetParams()[0].GetValue(); !bytes.Equal(p, []byte{want[mac[len(mac)-1]]}) {
+				return fmt.Errorf("%s: entry for MAC %x reads port %x, written %d", when, mac, p, want[mac[len(mac)-1]])
+			}
+		}
+		return nil
+	}
+	done := make(chan struct{})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			for i := 0; i < 10_000; i++ { // until the cut over is done
+				select {
+				case <-done:
+					errs <- check("after the cut over")
+					return
+				default:
+				}
+				if err := check(fmt.Sprintf("read %d", i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- errors.New("10,000 reads and the cut over is not done")
+		}()
+	}
+	time.Sleep(20 * time.Millisecond) // reads under way
+	_, err := r.dev.CutOver(ctx, nil)
+	close(done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -30,6 +30,7 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 	// became offsets) makes the read take that moment again.
 	var (
 		auth, mirror *Backend
+		view         shadowView
 		offsets      map[entity.Key]*p4v1.CounterData
 		mirrored     map[entity.Key]*p4v1.CounterData
 	)
@@ -37,6 +38,7 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 		d.mu.RLock()
 		var gen uint64
 		auth, mirror, offsets, gen = d.auth, d.mirror, d.offsets, d.reseeds
+		view = d.shadowViewLocked(auth)
 		d.mu.RUnlock()
 		var same bool
 		if mirrored, same = d.mirrorCounters(ctx, mirror, req.GetEntities(), gen); same {
@@ -46,7 +48,7 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 			return fmt.Errorf("device %d: %w: its mirror keeps being set up again; read again", d.id, ErrHeld)
 		}
 	}
-	return d.readFrom(ctx, auth, req.GetEntities(), func(r *p4v1.ReadResponse) error {
+	return d.readView(ctx, view, req.GetEntities(), func(r *p4v1.ReadResponse) error {
 		addCounters(r.GetEntities(), mirrored)
 		d.mu.RLock() // offsets lose the counters the controller deletes
 		addCounters(r.GetEntities(), offsets)
@@ -58,6 +60,15 @@ func (d *Device) Read(ctx context.Context, req *p4v1.ReadRequest, send func(*p4v
 // readFrom reads filters (virtual form) from backend b and sends what it
 // answers, in the controller's terms.
 func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entity, send func(*p4v1.ReadResponse) error) error {
+	d.mu.RLock()
+	v := d.shadowViewLocked(b)
+	d.mu.RUnlock()
+	return d.readView(ctx, v, filters, send)
+}
+
+// readView is readFrom with the shadow a read of v.b began with.
+func (d *Device) readView(ctx context.Context, v shadowView, filters []*p4v1.Entity, send func(*p4v1.ReadResponse) error) error {
+	b := v.b
 	if b.phys() != nil {
 		phys := make([]*p4v1.Entity, len(filters))
 		for i, f := range filters {
@@ -74,12 +85,12 @@ func (d *Device) readFrom(ctx context.Context, b *Backend, filters []*p4v1.Entit
 		// move back's last batches: the source holds some entities in
 		// another form still).
 		back := b.virt()
-		if back == nil && !d.shadowing(b) {
+		if back == nil && !v.any() {
 			return send(resp)
 		}
 		for i, e := range resp.GetEntities() {
-			if v := d.fromShadow(b, e); v != nil {
-				resp.Entities[i] = v
+			if c := v.controllers(e); c != nil {
+				resp.Entities[i] = c
 				continue
 			}
 			if back != nil {
@@ -123,12 +134,14 @@ func readStream(ctx context.Context, b *Backend, filters []*p4v1.Entity, each fu
 func (d *Device) ControllerReader(r snapshot.Reader) snapshot.Reader {
 	return snapshot.ReadFunc(func(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
 		return func(yield func(*p4v1.Entity, error) bool) {
-			auth := d.Authoritative()
+			d.mu.RLock()
+			view := d.shadowViewLocked(d.auth)
+			d.mu.RUnlock()
 			feed := d.outputsFeed()
 			whole := true
 			for e, err := range r.Read(ctx, filters...) {
 				if err == nil {
-					if v := d.fromShadow(auth, e); v != nil {
+					if v := view.controllers(e); v != nil {
 						e = v
 					}
 					if feed != nil {
@@ -148,39 +161,75 @@ func (d *Device) ControllerReader(r snapshot.Reader) snapshot.Reader {
 	})
 }
 
-// shadowing reports whether b holds entities in another form than the
-// controller's (fromShadow may answer for some of them).
-func (d *Device) shadowing(b *Backend) bool {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return b == d.origin && len(d.shadow) > 0
+// shadowView is how a read of backend b finds the controller's form of
+// what b holds in another form (the shadow: entities the source sends to
+// a moved host through the trunk). It keeps the shadow the device had
+// when the read began, if b was the source then: a cut over or a detach
+// replaces the device's shadow but leaves that map as it was, so a read
+// still streaming from the former source answers the controller's form,
+// not the trunk. Writes and host moves change the map in place, under
+// d.mu, while it is the device's. Without one at the start, it looks at
+// the device's shadow as it is.
+type shadowView struct {
+	d *Device
+	b *Backend
+	m map[entity.Key]*p4v1.Entity
 }
 
-// fromShadow is the controller's form of e, read from b, when b is the
-// source and holds e in another form (e sends to a moved host, through the
-// trunk), with e's volatile values; else nil.
-func (d *Device) fromShadow(b *Backend, e *p4v1.Entity) *p4v1.Entity {
-	d.mu.RLock()
-	if b != d.origin || len(d.shadow) == 0 {
-		d.mu.RUnlock()
+// shadowViewLocked is the view of a read of b beginning now; d.mu is held.
+func (d *Device) shadowViewLocked(b *Backend) shadowView {
+	v := shadowView{d: d, b: b}
+	if b == d.origin {
+		v.m = d.shadow
+	}
+	return v
+}
+
+// shadowLocked is the shadow the view reads; d.mu is held.
+func (v shadowView) shadowLocked() map[entity.Key]*p4v1.Entity {
+	if v.m != nil {
+		return v.m
+	}
+	if v.b == v.d.origin {
+		return v.d.shadow
+	}
+	return nil
+}
+
+// any reports whether b may hold entities in another form than the
+// controller's (controllers may answer for some of them).
+func (v shadowView) any() bool {
+	v.d.mu.RLock()
+	defer v.d.mu.RUnlock()
+	return len(v.shadowLocked()) > 0
+}
+
+// controllers is the controller's form of e, read from b, when b holds e in
+// another form (e sends to a moved host, through the trunk), with e's
+// volatile values; else nil.
+func (v shadowView) controllers(e *p4v1.Entity) *p4v1.Entity {
+	v.d.mu.RLock()
+	sh := v.shadowLocked()
+	if len(sh) == 0 {
+		v.d.mu.RUnlock()
 		return nil
 	}
 	k, err := entity.Of(e)
 	if err != nil {
-		d.mu.RUnlock()
+		v.d.mu.RUnlock()
 		return nil
 	}
-	s, ok := d.shadow[k]
-	d.mu.RUnlock()
+	s, ok := sh[k]
+	v.d.mu.RUnlock()
 	if !ok {
 		return nil
 	}
-	v := proto.Clone(s).(*p4v1.Entity)
-	if te, ve := e.GetTableEntry(), v.GetTableEntry(); te != nil && ve != nil {
-		ve.CounterData, ve.MeterCounterData, ve.TimeSinceLastHit, ve.IsConst = te.CounterData, te.MeterCounterData, te.TimeSinceLastHit, te.IsConst
+	c := proto.Clone(s).(*p4v1.Entity)
+	if te, ce := e.GetTableEntry(), c.GetTableEntry(); te != nil && ce != nil {
+		ce.CounterData, ce.MeterCounterData, ce.TimeSinceLastHit, ce.IsConst = te.CounterData, te.MeterCounterData, te.TimeSinceLastHit, te.IsConst
 		if te.MeterConfig == nil {
-			ve.MeterConfig = nil // not asked for
+			ce.MeterConfig = nil // not asked for
 		}
 	}
-	return v
+	return c
 }

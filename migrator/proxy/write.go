@@ -181,7 +181,7 @@ type pendingUpdate struct {
 // resending what the intent rules fix and retrying transient failures up
 // to Options.MirrorRetries times; what still fails is kept for repair.
 func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update) {
-	d.mirrorPending(ctx, b, d.mirrorUpdates(b, ups), nil)
+	d.mirrorPending(ctx, b, d.mirrorUpdates(b, ups), nil, nil)
 }
 
 // mirrorUpdates are ups in both forms for mirror b; those that cannot be
@@ -189,7 +189,7 @@ func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update
 func (d *Device) mirrorUpdates(b *Backend, ups []*p4v1.Update) []pendingUpdate {
 	pending := make([]pendingUpdate, 0, len(ups))
 	for _, u := range ups {
-		e, err := b.phys().Entity(u.GetEntity())
+		e, err := b.phys().Update(u.GetType(), u.GetEntity())
 		if err != nil {
 			d.addRepairs([]*p4v1.Update{u}, fmt.Sprintf("cannot be translated for %s: %v", b.Name, err))
 			continue
@@ -219,8 +219,12 @@ func answerOf(err error, n int) mirrorAnswer {
 }
 
 // mirrorPending writes pending to mirror b as mirrorWrite does; first,
-// when set, is b's answer to them sent once already.
-func (d *Device) mirrorPending(ctx context.Context, b *Backend, pending []pendingUpdate, first *mirrorAnswer) {
+// when set, is b's answer to them sent once already. What b refuses for
+// good goes to refused, or, when nil, is kept for repair.
+func (d *Device) mirrorPending(ctx context.Context, b *Backend, pending []pendingUpdate, first *mirrorAnswer, refused func([]pendingUpdate, error)) {
+	if refused == nil {
+		refused = func(ps []pendingUpdate, err error) { d.failMirror(b, ps, err) }
+	}
 	for attempt := 0; len(pending) > 0; attempt++ {
 		last := attempt >= d.opts.MirrorRetries
 		var ans mirrorAnswer
@@ -235,7 +239,7 @@ func (d *Device) mirrorPending(ctx context.Context, b *Backend, pending []pendin
 		}
 		if err := ans.whole; err != nil { // the request failed as a whole
 			if last || !client.Uncertain(status.Code(err)) {
-				d.failMirror(b, pending, err)
+				refused(pending, err)
 				return
 			}
 			d.stats.retried.Add(1)
@@ -261,7 +265,7 @@ func (d *Device) mirrorPending(ctx context.Context, b *Backend, pending []pendin
 				transient = true
 				next = append(next, p)
 			default:
-				d.failMirror(b, []pendingUpdate{p}, it)
+				refused([]pendingUpdate{p}, it)
 			}
 		}
 		if transient {
