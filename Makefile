@@ -59,10 +59,12 @@ bench: deps
 # differential sessions of the simulator against real bmv2. Seed corpora:
 # testdata/fuzz beside each target.
 # The differential test against real bmv2 (bmv2/sim/difftest) runs
-# DIFFTEST_SEEDS sessions of DIFFTEST_STEPS requests per shared program.
+# DIFFTEST_SEEDS sessions of DIFFTEST_STEPS requests per shared program, and
+# its packet twin DIFFTEST_SEEDS scenarios of DIFFTEST_FRAMES inputs.
 FUZZTIME ?= 20s
 DIFFTEST_SEEDS ?= 10
 DIFFTEST_STEPS ?= 300
+DIFFTEST_FRAMES ?= 150
 fuzz: deps sysdeps
 	$(GO) test -run '^$$' -fuzz FuzzCanonical -fuzztime $(FUZZTIME) ./p4/canon
 	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./p4/translate
@@ -72,7 +74,8 @@ fuzz: deps sysdeps
 	$(GO) test -run '^$$' -fuzz FuzzProxy -fuzztime $(FUZZTIME) ./migrator/proxy
 	$(GO) test -run '^$$' -fuzz FuzzServer -fuzztime $(FUZZTIME) ./bmv2/sim/p4rt
 	$(GO) test -run '^$$' -fuzz FuzzAdminAPI -fuzztime $(FUZZTIME) ./migrator/service
-	LIME_DIFFTEST_SEEDS=$(DIFFTEST_SEEDS) LIME_DIFFTEST_STEPS=$(DIFFTEST_STEPS) $(GO) test -count=1 -timeout 60m -run TestDifferential ./bmv2/sim/difftest
+	LIME_DIFFTEST_SEEDS=$(DIFFTEST_SEEDS) LIME_DIFFTEST_STEPS=$(DIFFTEST_STEPS) LIME_DIFFTEST_FRAMES=$(DIFFTEST_FRAMES) \
+		$(GO) test -count=1 -timeout 60m -run 'TestDifferential|TestPacketDifferential' ./bmv2/sim/difftest
 
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

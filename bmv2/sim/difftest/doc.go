@@ -24,7 +24,17 @@
 // kept on purpose are listed in [Documented] and in bmv2/sim/README.md; a
 // test checks the two lists agree.
 //
+// The packet twin plays packets on the same two kinds of switch, each a
+// whole device with a host on a veth pair per port: a [Scenario] (a state
+// written to both, then [Input]s: frames on host ports and packet-outs),
+// made by [GenerateScenario] from a seed with frames a [FrameGen] draws
+// from the program's parser, or one of lime's tests' scenarios. Each
+// input's [Outcome] (frames out by port, packet-ins, digests) must agree,
+// then the counters and registers; a divergence is shrunk with the same
+// delta debugging over the state and the inputs. [DocumentedPackets] lists
+// the data-plane differences the test knows.
+//
 // The tests run every program of ../shared/pipelines with a few seeds and
-// short sessions in `make test`, and longer with LIME_DIFFTEST_SEEDS and
-// LIME_DIFFTEST_STEPS (`make fuzz`).
+// short sessions in `make test`, and longer with LIME_DIFFTEST_SEEDS,
+// LIME_DIFFTEST_STEPS and LIME_DIFFTEST_FRAMES (`make fuzz`).
 package difftest

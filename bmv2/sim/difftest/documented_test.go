@@ -23,6 +23,14 @@ func TestDocumentedMatchesREADME(t *testing.T) {
 	if len(Documented) == 0 && !strings.Contains(section, "none.") {
 		t.Errorf("no difference is documented in the test, but the README's section does not say none:\n%s", section)
 	}
+	for _, d := range DocumentedPackets {
+		if d.ID == "" || d.Why == "" {
+			t.Errorf("documented packet difference %+v lacks an ID or a reason", d)
+		}
+		if !strings.Contains(section, "`"+d.ID+"`") {
+			t.Errorf("documented packet difference %s is not listed in bmv2/sim/README.md", d.ID)
+		}
+	}
 	for _, d := range Documented {
 		if d.ID == "" || d.Why == "" || d.Match == nil {
 			t.Errorf("documented difference %+v lacks an ID, a reason or a matcher", d)

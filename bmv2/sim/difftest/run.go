@@ -156,65 +156,16 @@ func (p *Pair) lastDiffers(steps []Step) (bool, error) {
 // up refining after budget replays or once deadline has passed, returning
 // the shortest found so far.
 func (p *Pair) Minimize(steps []Step, d Divergence, budget int, deadline time.Time) ([]Step, error) {
-	prefix := append([]Step(nil), steps[:d.Index]...)
 	last := d.Step
-	tries := 0
-	test := func(c []Step) (bool, error) {
+	prefix, err := ddmin(steps[:d.Index], func(c []Step) (bool, error) {
 		cand := append(append([]Step(nil), c...), last)
 		if !Safe(cand) {
 			return false, nil
 		}
-		tries++
 		return p.lastDiffers(cand)
-	}
-	if ok, err := test(nil); err != nil {
+	}, budget, deadline)
+	if err != nil {
 		return nil, err
-	} else if ok {
-		return []Step{last}, nil
-	}
-	n := 2
-	for len(prefix) >= 2 && tries < budget && time.Now().Before(deadline) {
-		chunk := (len(prefix) + n - 1) / n
-		reduced := false
-		for start := 0; start < len(prefix) && tries < budget; start += chunk {
-			end := min(start+chunk, len(prefix))
-			// The complement of one chunk first (removing a chunk), then
-			// the chunk alone.
-			comp := append(append([]Step(nil), prefix[:start]...), prefix[end:]...)
-			ok, err := test(comp)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				prefix = comp
-				n = max(n-1, 2)
-				reduced = true
-				break
-			}
-			if n > 2 {
-				ok, err := test(prefix[start:end])
-				if err != nil {
-					return nil, err
-				}
-				if ok {
-					prefix = append([]Step(nil), prefix[start:end]...)
-					n = 2
-					reduced = true
-					break
-				}
-			}
-		}
-		if !reduced {
-			if n >= len(prefix) {
-				break
-			}
-			n = min(2*n, len(prefix))
-		}
-	}
-	if len(prefix) == 1 && tries < budget {
-		if ok, err := test(nil); err == nil && ok {
-			prefix = nil
-		}
 	}
 	return append(prefix, last), nil
 }
