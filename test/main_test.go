@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -76,4 +78,26 @@ func runLime(t testing.TB, ctx context.Context, want int, args ...string) *lab.R
 	}
 	t.Logf("$ lime %v: exit status %d", r.Args, r.Code)
 	return r
+}
+
+// proxyStarted matches lime proxy's first line: its P4Runtime and admin
+// addresses.
+var proxyStarted = regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`)
+
+// limeProxy is a lime proxy a test started: its P4Runtime and admin
+// addresses and its admin token file.
+type limeProxy struct {
+	*lab.Daemon
+	addr, admin, token string
+}
+
+// startProxy starts lime proxy on loopback ports of its own with a journal
+// and an admin token in the test's temporary folders, and args (its
+// --device flags and the like).
+func startProxy(t *testing.T, args ...string) limeProxy {
+	t.Helper()
+	token := filepath.Join(t.TempDir(), "admin.token")
+	d, m := limeTool(t).Start(t, proxyStarted, append([]string{"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+		"--journal", filepath.Join(t.TempDir(), "journal.db"), "--admin-token-file", token}, args...)...)
+	return limeProxy{Daemon: d, addr: m[1], admin: m[2], token: token}
 }

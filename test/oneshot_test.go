@@ -5,8 +5,6 @@ package test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -75,11 +73,8 @@ func migrateOneShot(t *testing.T, b lab.Backend) {
 	s1 := b.Start(t, lab.Spec{Name: "s1", DeviceID: 1, CPUPort: 255})
 	s2 := b.Start(t, lab.Spec{Name: "s2", DeviceID: 2, CPUPort: 255})
 
-	token := filepath.Join(t.TempDir(), "admin.token")
-	_, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
-		"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "journal.db"),
-		"--admin-token-file", token, "--device", "vid=1,addr="+s1.Addr)
-	addr, admin := m[1], m[2]
+	px := startProxy(t, "--device", "vid=1,addr="+s1.Addr)
+	addr, admin, token := px.addr, px.admin, px.token
 	ctl := lab.NewController(t, &lab.Switch{Name: "lime proxy", Addr: addr, DeviceID: 1, Thrift: s1.Thrift}, fx.Dir, 0xfeed, info.DefaultPortRules)
 	state := p4test.NewGen(ctl.Info, c.seed).State(c.perTable)
 	if n := oneShotSets(state); n == 0 {

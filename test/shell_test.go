@@ -5,8 +5,6 @@ package test
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
-	"regexp"
 	"testing"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -44,11 +42,8 @@ func shellAfterCutOver(t *testing.T, b lab.Backend) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
 	fx, s1, s2 := startFirewallPair(t, b)
-	token := filepath.Join(t.TempDir(), "admin.token")
-	_, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
-		"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "journal.db"),
-		"--admin-token-file", token, "--device", "vid=1,addr="+s1.Addr, "--port-field", portField)
-	addr, admin := m[1], m[2]
+	px := startProxy(t, "--device", "vid=1,addr="+s1.Addr, "--port-field", portField)
+	addr, admin, token := px.addr, px.admin, px.token
 	prog, err := pipelines.LoadDir(fx.Dir)
 	if err != nil {
 		t.Fatal(err)

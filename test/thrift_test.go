@@ -4,8 +4,6 @@ package test
 
 import (
 	"context"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -29,11 +27,8 @@ func migrateNeedsThrift(t *testing.T, b lab.Backend) {
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
 	fx, s1, s2 := startFirewallPair(t, b)
-	token := filepath.Join(t.TempDir(), "admin.token")
-	_, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
-		"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "journal.db"),
-		"--admin-token-file", token, "--device", "vid=1,addr="+s1.Addr, "--port-field", portField)
-	addr, admin := m[1], m[2]
+	px := startProxy(t, "--device", "vid=1,addr="+s1.Addr, "--port-field", portField)
+	addr, admin, token := px.addr, px.admin, px.token
 	lab.NewController(t, &lab.Switch{Name: "lime proxy", Addr: addr, DeviceID: 1, Thrift: s1.Thrift}, fx.Dir, 0x1ee7, rules)
 
 	migrate := []string{"migrate", "--admin", admin, "--admin-token-file", token, "--device", "1", "--to-addr", s2.Addr, "--to-device-id", "2",

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -398,11 +397,8 @@ func migrateWeighted(t *testing.T, b lab.Backend) {
 	s1 := b.Start(t, lab.Spec{Name: "s1", DeviceID: 1, CPUPort: 255})
 	s2 := b.Start(t, lab.Spec{Name: "s2", DeviceID: 2, CPUPort: 255})
 
-	token := filepath.Join(t.TempDir(), "admin.token")
-	proxy, m := limeTool(t).Start(t, regexp.MustCompile(`P4Runtime on (\S+), admin API on (\S+)`),
-		"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--journal", filepath.Join(t.TempDir(), "journal.db"),
-		"--admin-token-file", token, "--device", "vid=1,addr="+s1.Addr, "--port-field", wcmpPortField)
-	addr, admin := m[1], m[2]
+	px := startProxy(t, "--device", "vid=1,addr="+s1.Addr, "--port-field", wcmpPortField)
+	proxy, addr, admin, token := px.Daemon, px.addr, px.admin, px.token
 	rules := info.DefaultPortRules.Merge(info.PortRules{Names: []string{wcmpPortField}})
 	ctl := lab.NewController(t, &lab.Switch{Name: "lime proxy", Addr: addr, DeviceID: 1, Thrift: s1.Thrift}, fx.Dir, 0xfeed, rules)
 	wc := &weightedController{c: ctl.Client, r: rand.New(rand.NewPCG(15, 1)),
