@@ -139,9 +139,6 @@ type packetDivergence struct {
 // packetStats counts what the inputs of a play made the switches do.
 type packetStats struct {
 	inputs, forwarded, packetIns, digests, dropped int
-	// documented counts inputs whose outcomes differ as DocumentedPackets
-	// says (digest-ack-by-name).
-	documented int
 	// asserted counts inputs not sent to real bmv2: one of the program's
 	// asserts failed on them in the simulator, and real bmv2 aborts there.
 	asserted int
@@ -165,9 +162,6 @@ func (s *packetStats) add(o Outcome) {
 
 func (s packetStats) String() string {
 	out := fmt.Sprintf("%d inputs: %d left by ports, %d raised packet-ins, %d digests, %d dropped", s.inputs, s.forwarded, s.packetIns, s.digests, s.dropped)
-	if s.documented > 0 {
-		out += fmt.Sprintf("; %d differ as digest-ack-by-name (documented)", s.documented)
-	}
 	if s.asserted > 0 {
 		out += fmt.Sprintf("; %d not sent to real bmv2: a P4 assert fails on them (bmv2 aborts)", s.asserted)
 	}
@@ -189,7 +183,6 @@ func (p *packetPair) play(pt packetTarget, sc Scenario) (*packetDivergence, pack
 	if text != "" {
 		return &packetDivergence{At: -1, Text: text}, st, nil
 	}
-	sent := map[string]bool{} // digests real bmv2 sent in this play
 	guard := hasAsserts(pt.pp.Doc)
 	for i, in := range sc.Inputs {
 		sim, real, asserted, err := p.send(in, guard)
@@ -201,13 +194,8 @@ func (p *packetPair) play(pt packetTarget, sc Scenario) (*packetDivergence, pack
 			return nil, st, fmt.Errorf("input %d, %s: %w\n%s", i+1, in, err, Scenario{State: sc.State, Inputs: sc.Inputs[:i+1]}.Reproduction(pt.name))
 		}
 		st.add(real)
-		if !sim.Equal(real) && digestAckByName(pt.pp.Doc, sim, real, sent) {
-			st.documented++
-		} else if !sim.Equal(real) {
+		if !sim.Equal(real) {
 			return &packetDivergence{At: i, Text: fmt.Sprintf("input %d, %s\n  simulator: %s\n  real bmv2: %s", i+1, in, sim, real)}, st, nil
-		}
-		for _, d := range real.Digests {
-			sent[d] = true
 		}
 	}
 	sim, real, what, err := p.readBack(pt.pp.Info, pt.pp.Doc)
