@@ -63,6 +63,9 @@ func (pr *program) deliver(res *dataplane.Result) {
 		return
 	}
 	for _, dg := range res.Digests {
+		if !pr.learned.pass(dg) {
+			continue
+		}
 		if di := pr.inf.DigestByName(dg.Name); di != nil {
 			(*evp).Digest(di.ID, dg.Values)
 		}

@@ -28,7 +28,8 @@ func (tg target) Prepare(p *p4rt.Pipeline) (p4rt.Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data plane: %w", err)
 	}
-	pr := &program{d: tg.d, pipe: p, inf: p.Info, dp: dp, tables: map[string]*info.Table{}, oneShots: map[oneShotKey]oneShot{}, nextHidden: map[string]uint32{}}
+	pr := &program{d: tg.d, pipe: p, inf: p.Info, dp: dp, tables: map[string]*info.Table{}, oneShots: map[oneShotKey]oneShot{}, nextHidden: map[string]uint32{},
+		learned: newLearnFilter(dp)}
 	for _, t := range p.Info.Tables {
 		pr.tables[t.Name] = t
 	}
@@ -56,6 +57,8 @@ type program struct {
 	tables map[string]*info.Table
 	events atomic.Pointer[p4rt.Events]
 	closed atomic.Bool
+	// learned drops the samples bmv2 would never report again.
+	learned *learnFilter
 
 	// One-shot action sets become hidden groups of hidden members.
 	mu         sync.Mutex

@@ -23,6 +23,9 @@ const simShutdownTimeout = 5 * time.Second
 // by Links.
 type Sim struct {
 	Links Links
+	// Logger receives the devices' events (the data plane's drops, at
+	// Debug); nil: none.
+	Logger *slog.Logger
 }
 
 // Name returns "sim/memory" or "sim/veth".
@@ -47,8 +50,12 @@ func (b Sim) Start(t testing.TB, spec Spec) *Switch {
 		ports = append(ports, sim.PortSpec{Name: portName(p), ID: p})
 	}
 	quiet := slog.New(slog.DiscardHandler)
+	devLog := quiet
+	if b.Logger != nil {
+		devLog = b.Logger
+	}
 	dev, err := sim.New(sim.Options{Name: spec.Name, DeviceID: spec.DeviceID, Profile: p4rt.ProfileBMv2,
-		Ports: ports, CPUPort: spec.CPUPort, Logger: quiet})
+		Ports: ports, CPUPort: spec.CPUPort, Logger: devLog})
 	if err != nil {
 		t.Fatal(err)
 	}

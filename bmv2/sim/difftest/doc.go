@@ -36,5 +36,8 @@
 //
 // The tests run every program of ../shared/pipelines with a few seeds and
 // short sessions in `make test`, and longer with LIME_DIFFTEST_SEEDS,
-// LIME_DIFFTEST_STEPS and LIME_DIFFTEST_FRAMES (`make fuzz`).
+// LIME_DIFFTEST_STEPS and LIME_DIFFTEST_FRAMES (`make fuzz`);
+// LIME_DIFFTEST_SEED replays one seed of the packet test. Inputs on which a
+// program's P4 assert fails in the simulator are not sent to real bmv2,
+// which aborts on them.
 package difftest

@@ -69,6 +69,11 @@ type packetPair struct {
 	// controllers are primary over the last program's, whose streams the
 	// switches may not yet have seen end.
 	election uint64
+	// dead is set once a switch died (errSwitchDied): nothing more can be
+	// played.
+	dead error
+	// asserts watches the simulator's data plane for failed asserts.
+	asserts *assertWatch
 }
 
 // startPacketPair starts both switches, their hosts and Thrift clients.
@@ -80,7 +85,8 @@ func startPacketPair(t *testing.T) *packetPair {
 	spec := lab.Spec{Name: "real", DeviceID: deviceID, Ports: hostPorts, CPUPort: cpuPort}
 	rs := real.Start(t, spec)
 	spec.Name = "sim"
-	ss := lab.Sim{Links: lab.Veth}.Start(t, spec)
+	watch := newAssertWatch()
+	ss := lab.Sim{Links: lab.Veth, Logger: slog.New(watch)}.Start(t, spec)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	side := func(name string, sw *lab.Switch) *packetSide {
@@ -105,7 +111,7 @@ func startPacketPair(t *testing.T) *packetPair {
 		s.thrift = tc
 		return s
 	}
-	return &packetPair{sim: side("simulator", ss), real: side("real bmv2", rs), election: 1}
+	return &packetPair{sim: side("simulator", ss), real: side("real bmv2", rs), election: 1, asserts: watch}
 }
 
 // both runs fn on the two sides at once.
@@ -153,11 +159,17 @@ func (p *packetPair) connect(t *testing.T, prog *pipelines.Program) {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			for {
+			for { // the channels close just before Done: a nil is the end
 				select {
 				case pi := <-sess.PacketIns():
+					if pi == nil {
+						return
+					}
 					s.events <- event{packetIn: PacketIn(pi)}
 				case dl := <-sess.Digests():
+					if dl == nil {
+						return
+					}
 					s.events <- event{digest: DigestList(dl)}
 					_ = sess.AckDigest(dl.GetDigestId(), dl.GetListId())
 				case <-sess.Done():
@@ -321,19 +333,18 @@ func codeOf(err error) string {
 }
 
 // send puts an input into both switches at once and gathers what each
-// does until both are quiet and agree, or packetLate has passed.
-func (p *packetPair) send(in Input) (sim, real Outcome, err error) {
-	err = p.both(func(s *packetSide) error {
+// does until both are quiet and agree, or packetLate has passed. With
+// guard (a program that asserts) it puts it into the simulator first and,
+// when one of the program's asserts failed there, not into real bmv2,
+// which would abort: it returns where the assert is, and no outcomes. A
+// switch that ends the controller's stream (dies) is an errSwitchDied.
+func (p *packetPair) send(in Input, guard bool) (sim, real Outcome, asserted string, err error) {
+	put := func(s *packetSide) error {
 		if in.Out != nil {
 			return s.s.SendPacketOut(in.Out)
 		}
 		return s.sw.Host(in.Port).Send(in.Frame)
-	})
-	if err != nil {
-		return sim, real, err
 	}
-	start := time.Now()
-	lastSim, lastReal := start, start
 	add := func(o *Outcome, e event) {
 		switch {
 		case e.frame != "":
@@ -346,8 +357,44 @@ func (p *packetPair) send(in Input) (sim, real Outcome, err error) {
 	}
 	timer := time.NewTimer(packetQuiet)
 	defer timer.Stop()
+	if guard {
+		p.asserts.drain()
+		if err := put(p.sim); err != nil {
+			return sim, real, "", fmt.Errorf("%s: %w", p.sim.name, err)
+		}
+		for quiet := false; !quiet; {
+			select {
+			case where := <-p.asserts.failed:
+				asserted = where
+			case e := <-p.sim.events:
+				add(&sim, e)
+				resetTimer(timer, packetQuiet)
+			case <-timer.C:
+				quiet = true
+			}
+		}
+		if asserted != "" {
+			return Outcome{}, real, asserted, nil
+		}
+		err = put(p.real)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", p.real.name, err)
+		}
+	} else {
+		err = p.both(put)
+	}
+	if err != nil {
+		return sim, real, "", err
+	}
+	start := time.Now()
+	lastSim, lastReal := start, start
+	resetTimer(timer, packetQuiet)
 	for {
 		select {
+		case <-p.real.s.Done():
+			return sim, real, "", p.died(p.real)
+		case <-p.sim.s.Done():
+			return sim, real, "", p.died(p.sim)
 		case e := <-p.sim.events:
 			add(&sim, e)
 			lastSim = time.Now()
@@ -365,10 +412,23 @@ func (p *packetPair) send(in Input) (sim, real Outcome, err error) {
 		sim.Sort()
 		real.Sort()
 		if sim.Equal(real) || now.Sub(start) >= packetLate {
-			return sim, real, nil
+			return sim, real, "", nil
 		}
 		resetTimer(timer, packetQuiet)
 	}
+}
+
+// errSwitchDied is the error of a play whose switch ended the controller's
+// stream by itself: it died (real bmv2 aborts on what kills it), and every
+// later program would wait for it in vain.
+var errSwitchDied = errors.New("the switch ended the controller's stream: it died")
+
+// died records that side s ended its stream, and says so.
+func (p *packetPair) died(s *packetSide) error {
+	if p.dead == nil {
+		p.dead = fmt.Errorf("%s: %w (%v)", s.name, errSwitchDied, s.s.Err())
+	}
+	return p.dead
 }
 
 func later(a, b time.Time) time.Time {
