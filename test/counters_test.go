@@ -11,8 +11,6 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lime-p4/lime/migrator/clone"
-	"github.com/lime-p4/lime/migrator/diff"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/test/lab"
@@ -122,22 +120,7 @@ func counterUnits(t *testing.T, b lab.Backend) {
 	s2 := b.Start(t, lab.Spec{Name: "s2", DeviceID: 2, CPUPort: 255})
 	common := []string{"--from-addr", s1.Addr, "--from-device-id", "1", "--from-thrift", s1.Thrift,
 		"--to-addr", s2.Addr, "--to-device-id", "2", "--to-thrift", s2.Thrift, "--port-map", "1=1,2=2"}
-	r := runLime(t, ctx, 0, append([]string{"clone", "--pipeline", dir, "--no-progress", "--json"}, common...)...)
-	var res clone.Result
-	if err := r.JSON(&res); err != nil {
-		t.Fatal(err)
-	}
-	if !res.OK() || res.Total().Failed != 0 {
-		t.Fatalf("clone result not OK:\n%s", r)
-	}
-	r = runLime(t, ctx, 0, append([]string{"diff", "--json"}, common...)...)
-	var rep diff.Report
-	if err := r.JSON(&rep); err != nil {
-		t.Fatal(err)
-	}
-	if tot := rep.Total(); !rep.Equal() || tot.VolatileDifferent != 0 {
-		t.Fatalf("diff after clone: %+v\n%s", tot, r)
-	}
+	_, rep := cloneThenDiff(t, ctx, dir, common)
 	if c := rep.Kinds[entity.KindCounter]; c == nil || c.Compared < 2*512 {
 		t.Errorf("diff compared %+v counter cells, want both counters' 512", c)
 	}

@@ -12,8 +12,6 @@ import (
 
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/p4test"
-	"github.com/lime-p4/lime/migrator/clone"
-	"github.com/lime-p4/lime/migrator/diff"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/test/lab"
@@ -124,22 +122,7 @@ func cloneGeneratedState(t *testing.T, b lab.Backend, c genCase) {
 	for _, f := range c.portFields {
 		common = append(common, "--port-field", f)
 	}
-	r := runLime(t, ctx, 0, append([]string{"clone", "--pipeline", fx.Dir, "--no-progress", "--json"}, common...)...)
-	var res clone.Result
-	if err := r.JSON(&res); err != nil {
-		t.Fatal(err)
-	}
-	if !res.OK() || res.Total().Failed != 0 {
-		t.Fatalf("clone result not OK:\n%s", r)
-	}
-	r = runLime(t, ctx, 0, append([]string{"diff", "--json"}, common...)...)
-	var rep diff.Report
-	if err := r.JSON(&rep); err != nil {
-		t.Fatal(err)
-	}
-	if tot := rep.Total(); !rep.Equal() || tot.VolatileDifferent != 0 {
-		t.Fatalf("diff after clone: %+v\n%s", tot, r)
-	}
+	res, rep := cloneThenDiff(t, ctx, fx.Dir, common)
 	for k, n := range written {
 		if k == entity.KindDirectCounter || k == entity.KindDirectMeter {
 			continue // read and compared inside their table entries

@@ -14,6 +14,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/lime-p4/lime/migrator/clone"
+	"github.com/lime-p4/lime/migrator/diff"
 	"github.com/lime-p4/lime/test/lab"
 )
 
@@ -100,4 +102,29 @@ func startProxy(t *testing.T, args ...string) limeProxy {
 	d, m := limeTool(t).Start(t, proxyStarted, append([]string{"proxy", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
 		"--journal", filepath.Join(t.TempDir(), "journal.db"), "--admin-token-file", token}, args...)...)
 	return limeProxy{Daemon: d, addr: m[1], admin: m[2], token: token}
+}
+
+// cloneThenDiff runs lime clone of pipeline dir with args (the switches,
+// port map and fields), which must copy everything, then lime diff with the
+// same args, which must find the two equal, volatile values included; it
+// returns both reports.
+func cloneThenDiff(t *testing.T, ctx context.Context, dir string, args []string) (*clone.Result, *diff.Report) {
+	t.Helper()
+	r := runLime(t, ctx, 0, append([]string{"clone", "--pipeline", dir, "--no-progress", "--json"}, args...)...)
+	var res clone.Result
+	if err := r.JSON(&res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.OK() || res.Total().Failed != 0 {
+		t.Fatalf("clone result not OK:\n%s", r)
+	}
+	r = runLime(t, ctx, 0, append([]string{"diff", "--json"}, args...)...)
+	var rep diff.Report
+	if err := r.JSON(&rep); err != nil {
+		t.Fatal(err)
+	}
+	if tot := rep.Total(); !rep.Equal() || tot.VolatileDifferent != 0 {
+		t.Fatalf("diff after clone: %+v\n%s", tot, r)
+	}
+	return &res, &rep
 }

@@ -106,9 +106,7 @@ func (c *Controller) Populate(ctx context.Context, state []*p4v1.Entity) (map[en
 			continue
 		}
 		typ := p4v1.Update_MODIFY
-		switch k {
-		case entity.KindDigest, entity.KindMulticastGroup, entity.KindCloneSession,
-			entity.KindMember, entity.KindGroup, entity.KindTableEntry:
+		if entity.Insertable(k) {
 			typ = p4v1.Update_INSERT
 		}
 		ups := make([]*p4v1.Update, len(es))

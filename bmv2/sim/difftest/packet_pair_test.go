@@ -295,9 +295,7 @@ func writeKind(ctx context.Context, s *packetSide, in *info.Info, k entity.Kind,
 		return out
 	}
 	typ := p4v1.Update_MODIFY
-	switch k {
-	case entity.KindDigest, entity.KindMulticastGroup, entity.KindCloneSession,
-		entity.KindMember, entity.KindGroup, entity.KindTableEntry:
+	if entity.Insertable(k) {
 		typ = p4v1.Update_INSERT
 	}
 	ups := make([]*p4v1.Update, len(es))
