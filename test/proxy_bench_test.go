@@ -5,7 +5,6 @@ package test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/migrator/proxy"
 	"github.com/lime-p4/lime/migrator/service"
-	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/test/lab"
 )
@@ -61,18 +59,7 @@ func realBMv2Paths(b *testing.B, bm lab.BMv2) (*proxytest.BenchPaths, *info.Info
 	ps.Direct2 = &proxytest.BenchPath{Name: "direct2", C: c2.Client}
 
 	rsw, _ := start()
-	rc, err := client.Dial(ctx, proxytest.Relay(b, rsw.Addr), client.DialOptions{DeviceID: rsw.DeviceID, Insecure: true,
-		ElectionID: &client.ElectionID{High: 20}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { rc.Close() })
-	rs, err := rc.Arbitrate(ctx)
-	if err != nil || !rs.IsPrimary() {
-		b.Fatalf("arbitration through the relay: %v", err)
-	}
-	b.Cleanup(func() { rs.Close() })
-	ps.Relay = &proxytest.BenchPath{Name: "relay", C: rc}
+	ps.Relay = proxytest.RelayPath(b, ctx, rsw.Addr, rsw.DeviceID)
 
 	so := service.Options{ElectionID: proxytest.ElectionID, Rules: proxytest.BigtableRules}
 	backend := func(sw *lab.Switch) *proxy.Backend {

@@ -3,6 +3,7 @@ package proxytest
 import (
 	"context"
 	"encoding/binary"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -33,6 +34,24 @@ func Mirror(tb testing.TB, ctx context.Context, dev *proxy.Device, target *proxy
 			tb.Fatal(err)
 		}
 	}
+}
+
+// RelayPath is the benchmark's bare-relay path: a primary controller of
+// device deviceID at addr through a Relay.
+func RelayPath(tb testing.TB, ctx context.Context, addr string, deviceID uint64) *BenchPath {
+	tb.Helper()
+	rc, err := client.Dial(ctx, Relay(tb, addr), client.DialOptions{DeviceID: deviceID, Insecure: true,
+		ElectionID: &client.ElectionID{High: 20}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { rc.Close() })
+	rs, err := rc.Arbitrate(ctx)
+	if err != nil || !rs.IsPrimary() {
+		tb.Fatalf("arbitration through the relay: %v", err)
+	}
+	tb.Cleanup(func() { rs.Close() })
+	return &BenchPath{Name: "relay", C: rc}
 }
 
 // BigtableRules are the port rules of scale-bigtable: its I.fwd sends to

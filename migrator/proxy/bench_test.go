@@ -2,7 +2,6 @@ package proxy_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -11,7 +10,6 @@ import (
 	"github.com/lime-p4/lime/internal/proxytest"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/migrator/proxy"
-	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/info"
 )
 
@@ -34,18 +32,7 @@ func newBenchRig(b *testing.B) *benchRig {
 	r.Direct2 = &proxytest.BenchPath{Name: "direct2", C: d2.Client}
 
 	rd := start(3)
-	rc, err := client.Dial(ctx, proxytest.Relay(b, rd.Addr), client.DialOptions{DeviceID: 3, Insecure: true,
-		ElectionID: &client.ElectionID{High: 20}, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { rc.Close() })
-	rs, err := rc.Arbitrate(ctx)
-	if err != nil || !rs.IsPrimary() {
-		b.Fatalf("arbitration through the relay: %v", err)
-	}
-	b.Cleanup(func() { rs.Close() })
-	r.Relay = &proxytest.BenchPath{Name: "relay", C: rc}
+	r.Relay = proxytest.RelayPath(b, ctx, rd.Addr, 3)
 
 	p := proxy.New(proxy.Options{})
 	addr := proxytest.Serve(b, p)
