@@ -230,7 +230,7 @@ func (c *Controller) Churn(ctx context.Context, period time.Duration) error {
 }
 
 // away reports whether err says the proxy (or the device behind it) did
-// not answer, rather than refused.
+// not answer, or the device lost its pipeline, rather than refused.
 func away(err error) bool {
 	if errors.Is(err, errSessionEnded) {
 		return true
@@ -238,8 +238,8 @@ func away(err error) bool {
 	var we *client.WriteError
 	if errors.As(err, &we) {
 		for _, f := range we.Failures {
-			if f.BatchWide && client.Uncertain(status.Code(f.Err)) {
-				return true // the whole request failed: it may have applied
+			if f.BatchWide && (client.Uncertain(status.Code(f.Err)) || status.Code(f.Err) == codes.FailedPrecondition) {
+				return true // the whole request failed: it may have applied, or the device lost its pipeline
 			}
 		}
 		return len(we.Failures) == 0 // else refused, update by update
@@ -249,6 +249,12 @@ func away(err error) bool {
 	}
 	switch status.Code(err) {
 	case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded, codes.Unknown:
+		return true
+	case codes.FailedPrecondition:
+		// No pipeline on the device (P4Runtime §8.2): it restarted and
+		// the request crossed the proxy before the stream's end did. As
+		// ONOS, connect again: the cookie probe finds no pipeline, the
+		// controller sets it and installs again what it holds.
 		return true
 	}
 	return false
