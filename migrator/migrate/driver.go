@@ -560,7 +560,10 @@ func (d *Driver) moveHost(ctx context.Context, p uint64) error {
 	if err := d.syncRegisters(ctx); err != nil {
 		return err
 	}
-	if err := d.Device.MoveHost(ctx, p); err != nil {
+	end := d.counts(&stepCount{step: fmt.Sprintf("move-host %d", p), started: time.Now(), poll: d.Device.MoveProgress})
+	err = d.Device.MoveHost(ctx, p)
+	end()
+	if err != nil {
 		return err
 	}
 	d.settle(ctx, up)

@@ -29,6 +29,9 @@ type stepCount struct {
 	step        string
 	started     time.Time
 	done, total atomic.Int64
+	// poll, when set, gives done and total instead (a count kept by
+	// another: the proxy's host move).
+	poll func() (done, total int64)
 }
 
 // StepProgress is the progress of the step running now, nil when none
@@ -39,6 +42,9 @@ func (d *Driver) StepProgress() *StepProgress {
 		return nil
 	}
 	p := &StepProgress{Step: c.step, Done: c.done.Load(), Total: c.total.Load(), Elapsed: time.Since(c.started).Seconds()}
+	if c.poll != nil {
+		p.Done, p.Total = c.poll()
+	}
 	if p.Elapsed > 0 {
 		p.Rate = float64(p.Done) / p.Elapsed
 	}
@@ -53,8 +59,13 @@ func (d *Driver) StepProgress() *StepProgress {
 func (d *Driver) count(step string, total int64) (*stepCount, func()) {
 	c := &stepCount{step: step, started: time.Now()}
 	c.total.Store(total)
+	return c, d.counts(c)
+}
+
+// counts makes c the running step's count until the returned func.
+func (d *Driver) counts(c *stepCount) func() {
 	d.counting.Store(c)
-	return c, func() { d.counting.CompareAndSwap(c, nil) }
+	return func() { d.counting.CompareAndSwap(c, nil) }
 }
 
 // counted is r, counting in c each entity it reads.

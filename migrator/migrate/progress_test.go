@@ -45,4 +45,10 @@ func TestStepProgress(t *testing.T) {
 	if p := d.StepProgress(); p != nil {
 		t.Fatalf("progress after the step: %+v", p)
 	}
+	// A count kept by another (the proxy's host move) is asked.
+	end = d.counts(&stepCount{step: "move-host 1", started: time.Now().Add(-time.Second), poll: func() (int64, int64) { return 256, 1024 }})
+	if p := d.StepProgress(); p.Step != "move-host 1" || p.Done != 256 || p.Total != 1024 || p.ETASeconds < 2.5 || p.ETASeconds > 3.5 {
+		t.Fatalf("a polled count: %+v", p)
+	}
+	end()
 }

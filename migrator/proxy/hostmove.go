@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
@@ -22,6 +23,9 @@ const moveBatch = 128
 // hostMoves is what a device knows for its host moves (issue 14).
 type hostMoves struct {
 	run sync.Mutex // one move at a time
+	// rewritten and total count the entities of the move running now
+	// (MoveProgress).
+	rewritten, total atomic.Int64
 
 	// Guarded by Device.mu:
 	// outs is the index of outputs of the migration under way.
@@ -203,6 +207,8 @@ func (m *hostMove) undone() *hostMove {
 func (d *Device) move(ctx context.Context, p uint64, toMirror bool) error {
 	d.moves.run.Lock()
 	defer d.moves.run.Unlock()
+	d.moves.rewritten.Store(0)
+	d.moves.total.Store(0)
 	if _, err := d.checkMove(p); err != nil {
 		return err
 	}
@@ -345,14 +351,23 @@ func (d *Device) rewriteHost(ctx context.Context, m *hostMove, x *outputIndex) (
 	n := 0
 	plain := map[entity.Key]*p4v1.Entity{}
 	defer d.unshadow(plain)
+	d.moves.total.Store(int64(len(keys)))
 	for i := 0; i < len(keys); i += moveBatch {
 		k, err := d.rewriteBatch(ctx, m, keys[i:min(i+moveBatch, len(keys))], plain)
 		n += k
+		d.moves.rewritten.Store(int64(min(i+moveBatch, len(keys))))
 		if err != nil {
 			return n, err
 		}
 	}
 	return n, nil
+}
+
+// MoveProgress is how far the host move running now (MoveHost, MoveBack)
+// has gone: the host's entities looked at, of those that sent to its port
+// when it began (0, 0 before the first move).
+func (d *Device) MoveProgress() (done, total int64) {
+	return d.moves.rewritten.Load(), d.moves.total.Load()
 }
 
 // unshadow drops the shadow entries of plain (by key, the entry as it

@@ -220,6 +220,12 @@ func TestHostMoveRacingWrites(t *testing.T) {
 			}
 			race(func() error { return r.dev.MoveHost(ctx, 1) })
 			checkSplit(t, r, c, model, map[byte]bool{1: true})
+			// Progress (issue 14): every entity of the host looked at,
+			// of the 2,000 that sent to its port (the racer's inserts
+			// after the move began are written as after it).
+			if done, total := r.dev.MoveProgress(); done != total || total < 1900 || total > 2100 {
+				t.Errorf("move progress after the move: %d of %d", done, total)
+			}
 			race(func() error { return r.dev.MoveBack(ctx, 1) })
 			checkSplit(t, r, c, model, map[byte]bool{})
 			if h := r.dev.Halfway(); len(h) > 0 {
