@@ -65,6 +65,10 @@ type pkt struct {
 	checksumErr bool
 	assertFail  string
 
+	// spans, when set (Switch.Spans), records each header extracted and
+	// where: nil on the forwarding path.
+	spans *[]extracted
+
 	// now is the packet's timestamp in microseconds since the switch
 	// started (the clock is read once per pipeline pass).
 	now int64

@@ -362,6 +362,9 @@ func (x *cc) parserOp(op *bmjson.ParserOp, ec errorCodes) (parseOp, bool) {
 			if vlLen != nil && maxBytes != 0 && maxBytes < n {
 				return hdrTooShort
 			}
+			if p.spans != nil {
+				*p.spans = append(*p.spans, extracted{hdr: hi, at: p.pos(), vlBytes: vlBytes})
+			}
 			p.h.extractHeader(l, hi, p.payload, vlBytes)
 			p.advance(n)
 			if si >= 0 {

@@ -32,7 +32,11 @@
 // input's [Outcome] (frames out by port, packet-ins, digests) must agree,
 // then the counters and registers; a divergence is shrunk with the same
 // delta debugging over the state and the inputs. [DocumentedPackets] lists
-// the data-plane differences the test knows.
+// the data-plane differences the test knows. The two switches' clocks
+// differ, so what holds a time ([TimesOf]: the fields and registers the
+// clock's values flow into, found in the bmv2 JSON) compares by being set
+// or zero: register cells, and header fields of the frames a program
+// emits, found there with the program's own parser ([FrameTimes]).
 //
 // The tests run every program of ../shared/pipelines with a few seeds and
 // short sessions in `make test`, and longer with LIME_DIFFTEST_SEEDS,

@@ -43,10 +43,13 @@ const (
 // hostPorts are both switches' host ports.
 var hostPorts = []uint32{1, 2, 3, 4}
 
-// event is something a switch did: a frame out of a host port, a
-// packet-in or a digest list (rendered).
+// event is something a switch did: a frame out of a host port (frame,
+// rendered when the input's effects are gathered), a packet-in or a
+// digest list (rendered).
 type event struct {
-	frame, packetIn, digest string
+	port             uint32
+	frame            []byte
+	packetIn, digest string
 }
 
 // packetSide is one switch of a packet pair.
@@ -74,6 +77,8 @@ type packetPair struct {
 	dead error
 	// asserts watches the simulator's data plane for failed asserts.
 	asserts *assertWatch
+	// times renders the frames of the program being played.
+	times *FrameTimes
 }
 
 // startPacketPair starts both switches, their hosts and Thrift clients.
@@ -99,7 +104,7 @@ func startPacketPair(t *testing.T) *packetPair {
 					if err != nil {
 						return
 					}
-					s.events <- event{frame: FrameOut(p, f)}
+					s.events <- event{port: p, frame: f}
 				}
 			}()
 		}
@@ -345,8 +350,8 @@ func (p *packetPair) send(in Input, guard bool) (sim, real Outcome, asserted str
 	}
 	add := func(o *Outcome, e event) {
 		switch {
-		case e.frame != "":
-			o.Frames = append(o.Frames, e.frame)
+		case e.frame != nil:
+			o.Frames = append(o.Frames, p.times.Render(e.port, e.frame))
 		case e.packetIn != "":
 			o.PacketIns = append(o.PacketIns, e.packetIn)
 		default:
@@ -446,14 +451,6 @@ func resetTimer(t *time.Timer, d time.Duration) {
 	t.Reset(d)
 }
 
-// timeRegisters hold a packet's timestamp (standard_metadata's
-// ingress_global_timestamp): the two switches' clocks differ, so a cell
-// compares by being set or not.
-var timeRegisters = map[string]bool{
-	"ingress.port_last_seen": true, // lime_l2
-	"MyEgress.last_time_reg": true, // registers-link_monitor
-}
-
 // readBack reads what packets change: every counter array and every
 // table's direct counters over P4Runtime, every register array of the
 // bmv2 JSON over Thrift (non-zero cells).
@@ -473,6 +470,7 @@ func (p *packetPair) readBack(in *info.Info, doc *bmjson.Document) (sim, real []
 	for _, r := range doc.RegisterArrays {
 		what = append(what, "register "+r.Name+" (Thrift)")
 	}
+	times := TimesOf(doc).Registers
 	answers := map[*packetSide][]Answer{}
 	var mu sync.Mutex
 	err = p.both(func(s *packetSide) error {
@@ -500,7 +498,7 @@ func (p *packetPair) readBack(in *info.Info, doc *bmjson.Document) (sim, real []
 			for i, v := range vals {
 				switch {
 				case v == 0:
-				case timeRegisters[r.Name]:
+				case times[r.Name]: // the switches' clocks differ: set or not
 					a.Entities = append(a.Entities, fmt.Sprintf("%s[%d] = a time", r.Name, i))
 				default:
 					a.Entities = append(a.Entities, fmt.Sprintf("%s[%d] = %d", r.Name, i, v))

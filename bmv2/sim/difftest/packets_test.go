@@ -43,6 +43,8 @@ type packetTarget struct {
 	// scenario, when set, is a test's own scenario for the program, played
 	// before the random ones.
 	scenario func(in *info.Info) (Scenario, error)
+	// times renders its frames, times masked.
+	times *FrameTimes
 }
 
 // packetTargets are the shared programs bmv2 can load and lime's own
@@ -73,8 +75,12 @@ func packetTargets(t *testing.T) []packetTarget {
 		if err != nil {
 			t.Fatalf("%s: %v", d, err)
 		}
+		times, err := NewFrameTimes(doc, prog.JSON)
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
 		out = append(out, packetTarget{name: prog.Name, prog: prog, pp: PacketProgram{Info: in, Doc: doc, Ports: hostPorts},
-			scenario: scenarios[prog.Name]})
+			scenario: scenarios[prog.Name], times: times})
 	}
 	return out
 }
@@ -173,6 +179,7 @@ func (s packetStats) String() string {
 // compared.
 func (p *packetPair) play(pt packetTarget, sc Scenario) (*packetDivergence, packetStats, error) {
 	var st packetStats
+	p.times = pt.times
 	if err := p.reset(pt.prog); err != nil {
 		return nil, st, err
 	}
