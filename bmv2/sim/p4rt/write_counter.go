@@ -186,8 +186,10 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 	}
 	// bmv2 sets a meter's rates one by one and refuses a peak rate below
 	// the committed one after setting both, before putting them in order
-	// (bm::Meter::set_rate, set_rates): the write is UNKNOWN, and the cell
-	// reads back with the (rate, burst) pairs swapped.
+	// and before marking the meter configured (bm::Meter::set_rate,
+	// set_rates): the write is UNKNOWN; a cell configured before reads
+	// back with the (rate, burst) pairs swapped, one never configured (or
+	// reset) stays so and reads back without a config.
 	var refused error
 	if st.dev.profile == ProfileBMv2 && cfg != nil && cfg.Cir > cfg.Pir {
 		cfg.Cir, cfg.Cburst, cfg.Pir, cfg.Pburst = cfg.Pir, cfg.Pburst, cfg.Cir, cfg.Cburst
@@ -195,6 +197,9 @@ func (st *state) writeMeter(typ p4v1.Update_Type, e *p4v1.MeterEntry, j *journal
 	}
 	olds := map[int64]*p4v1.MeterConfig{}
 	for i := first; i <= last; i++ {
+		if refused != nil && st.meterCfg[meterCell{m.ID, i}] == nil {
+			continue
+		}
 		if err := st.prog.SetMeter(m, i, cfg); err != nil {
 			return targetErr(err, "%s[%d]", what, i)
 		}
