@@ -74,10 +74,14 @@ func (g *generator) mutate(e *p4v1.Entity) {
 			x.DirectCounterEntry.TableEntry = nil
 		}
 	case *p4v1.Entity_DirectMeterEntry:
-		if te := x.DirectMeterEntry.TableEntry; te != nil && g.r.IntN(2) == 0 {
+		te, c := x.DirectMeterEntry.TableEntry, x.DirectMeterEntry.Config
+		switch n := g.r.IntN(3); {
+		case te != nil && n == 0:
 			g.mutateMatch(te)
-		} else if c := x.DirectMeterEntry.Config; c != nil {
+		case c != nil && n == 1:
 			c.Cburst = -1
+		case c != nil: // a peak rate below the committed one
+			c.Cir, c.Pir = c.Pir+1, c.Cir
 		}
 	case *p4v1.Entity_PacketReplicationEngineEntry:
 		if mg := x.PacketReplicationEngineEntry.GetMulticastGroupEntry(); mg != nil {

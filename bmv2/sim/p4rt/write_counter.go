@@ -255,33 +255,48 @@ func (st *state) writeDirectMeter(typ p4v1.Update_Type, e *p4v1.DirectMeterEntry
 			cfg = st.meterToStore(e.GetConfig())
 		}
 	}
+	h := ref.Handle
+	var ent *p4v1.TableEntry
+	var old *p4v1.MeterConfig
+	if h == DefaultHandle {
+		old = ts.def.meter
+	} else {
+		if ent, err = ts.slots[h-1].entry(); err != nil {
+			return err
+		}
+		old = ent.MeterConfig
+	}
+	// As a meter's (writeMeter): bmv2 refuses a peak rate below the
+	// committed one, and the entry's meter reads back swapped if it was
+	// configured, else without a config.
+	var refused error
+	if st.dev.profile == ProfileBMv2 && cfg != nil && cfg.Cir > cfg.Pir {
+		refused = exactf(ErrUnknown, "Error when writing direct meter spec")
+		if old == nil {
+			return refused
+		}
+		cfg.Cir, cfg.Cburst, cfg.Pir, cfg.Pburst = cfg.Pir, cfg.Pburst, cfg.Cir, cfg.Cburst
+	}
 	if err := st.prog.SetDirectMeter(t.DirectMeter, ref, cfg); err != nil {
 		return targetErr(err, "table %q: direct meter", t.Name)
 	}
-	h := ref.Handle
 	if h == DefaultHandle {
-		old := ts.def.meter
 		ts.def.meter = cfg
 		j.add(func() {
 			_ = st.prog.SetDirectMeter(t.DirectMeter, ref, old)
 			ts.def.meter = old
 		})
-		return nil
+		return refused
 	}
 	s := &ts.slots[h-1]
-	ent, err := s.entry()
-	if err != nil {
-		return err
-	}
 	oldData := s.data
-	old := ent.MeterConfig
 	ent.MeterConfig = cfg
 	s.data = marshalEntry(ent)
 	j.add(func() {
 		_ = st.prog.SetDirectMeter(t.DirectMeter, ref, old)
 		ts.slots[h-1].data = oldData
 	})
-	return nil
+	return refused
 }
 
 // writeRegister handles a RegisterEntry update (spec section
