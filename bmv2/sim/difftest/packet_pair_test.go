@@ -43,13 +43,14 @@ const (
 // hostPorts are both switches' host ports.
 var hostPorts = []uint32{1, 2, 3, 4}
 
-// event is something a switch did: a frame out of a host port (frame,
-// rendered when the input's effects are gathered), a packet-in or a
-// digest list (rendered).
+// event is something a switch did: a frame out of a host port or a
+// packet-in (rendered when the input's effects are gathered, with the
+// program's times), or a digest list (rendered).
 type event struct {
-	port             uint32
-	frame            []byte
-	packetIn, digest string
+	port     uint32
+	frame    []byte
+	packetIn *p4v1.PacketIn
+	digest   string
 }
 
 // packetSide is one switch of a packet pair.
@@ -170,7 +171,7 @@ func (p *packetPair) connect(t *testing.T, prog *pipelines.Program) {
 					if pi == nil {
 						return
 					}
-					s.events <- event{packetIn: PacketIn(pi)}
+					s.events <- event{packetIn: pi}
 				case dl := <-sess.Digests():
 					if dl == nil {
 						return
@@ -352,8 +353,8 @@ func (p *packetPair) send(in Input, guard bool) (sim, real Outcome, asserted str
 		switch {
 		case e.frame != nil:
 			o.Frames = append(o.Frames, p.times.Render(e.port, e.frame))
-		case e.packetIn != "":
-			o.PacketIns = append(o.PacketIns, e.packetIn)
+		case e.packetIn != nil:
+			o.PacketIns = append(o.PacketIns, p.times.RenderPacketIn(e.packetIn))
 		default:
 			o.Digests = append(o.Digests, e.digest)
 		}

@@ -6,6 +6,9 @@ import (
 	"math/big"
 	"strings"
 
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/lime-p4/lime/bmv2/sim/dataplane"
 	"github.com/lime-p4/lime/bmv2/sim/dataplane/bmjson"
 )
@@ -173,8 +176,28 @@ func NewFrameTimes(doc *bmjson.Document, raw []byte) (*FrameTimes, error) {
 // Render is FrameOut of frame out of port, its time fields (as the
 // program's parser finds them) zeroed and listed as set or zero.
 func (ft *FrameTimes) Render(port uint32, frame []byte) string {
+	out, note := ft.mask(port, frame)
+	return FrameOut(port, out) + note
+}
+
+// RenderPacketIn is PacketIn of p, the time fields of its payload (the
+// frame sent to the CPU port, parsed as one from a host) zeroed and listed
+// as set or zero.
+func (ft *FrameTimes) RenderPacketIn(p *p4v1.PacketIn) string {
+	out, note := ft.mask(0, p.GetPayload())
+	if note == "" {
+		return PacketIn(p)
+	}
+	q := proto.Clone(p).(*p4v1.PacketIn)
+	q.Payload = out
+	return PacketIn(q) + note
+}
+
+// mask gives frame with its time fields zeroed, and a note that lists
+// them as set or zero ("" and frame itself when it holds none).
+func (ft *FrameTimes) mask(port uint32, frame []byte) ([]byte, string) {
 	if ft == nil || ft.sw == nil {
-		return FrameOut(port, frame)
+		return frame, ""
 	}
 	var masked []string
 	out := frame
@@ -193,9 +216,9 @@ func (ft *FrameTimes) Render(port uint32, frame []byte) string {
 		masked = append(masked, s.Field+" "+state)
 	}
 	if len(masked) == 0 {
-		return FrameOut(port, frame)
+		return frame, ""
 	}
-	return FrameOut(port, out) + " (times, compared set or zero: " + strings.Join(masked, ", ") + ")"
+	return out, " (times, compared set or zero: " + strings.Join(masked, ", ") + ")"
 }
 
 // bitsOf is the value of bits [off, off+width) of b, first bit most

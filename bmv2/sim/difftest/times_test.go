@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+
 	"github.com/lime-p4/lime/bmv2/sim/dataplane/bmjson"
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/pipelines"
@@ -88,6 +90,12 @@ func TestFrameTimesRender(t *testing.T) {
 	other := hexBytes(t, "ffffffffffff000000000001 0812 01 8103 00000011 000000000000 00000001e240 04")
 	if ft.Render(3, other) == a {
 		t.Errorf("a probe with another byte count renders the same")
+	}
+	// A probe sent to the CPU port, as a packet-in: the same.
+	pa, pb := ft.RenderPacketIn(&p4v1.PacketIn{Payload: probe("000000000000", "00000001e240")}),
+		ft.RenderPacketIn(&p4v1.PacketIn{Payload: probe("000000000000", "0000075bcd15")})
+	if pa != pb || !strings.Contains(pa, "probe_data[0].cur_time set") {
+		t.Errorf("two packet-ins differing in their times:\n%s\n%s", pa, pb)
 	}
 	// A program without times renders as FrameOut.
 	doc, raw = loadDoc(t, sharedDir(t, "tutorials-basic"))
