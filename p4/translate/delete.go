@@ -19,19 +19,40 @@ import (
 // take. A DELETE whose key does not translate is refused with the error of
 // the whole entity.
 func (t *Translator) Update(typ p4v1.Update_Type, e *p4v1.Entity) (*p4v1.Entity, error) {
-	out, err := t.Entity(e)
-	if err == nil || typ != p4v1.Update_DELETE {
+	out, _, err := t.update(typ, e)
+	return out, err
+}
+
+// UpdateShared is Update, except that a translation that changes nothing
+// gives e itself rather than a copy: the result may be shared with the
+// caller's e, and then neither may be modified. Telling the two forms of
+// an update apart is then a comparison of pointers (the proxy's writes,
+// where most entities translate to themselves, paid a copy and a deep
+// comparison for each).
+func (t *Translator) UpdateShared(typ p4v1.Update_Type, e *p4v1.Entity) (*p4v1.Entity, error) {
+	out, changed, err := t.update(typ, e)
+	if err != nil || changed {
 		return out, err
+	}
+	return e, nil
+}
+
+// update is Update, and whether the translation changed anything.
+func (t *Translator) update(typ p4v1.Update_Type, e *p4v1.Entity) (*p4v1.Entity, bool, error) {
+	x := &tx{Translator: t}
+	out, err := x.copyOf(e)
+	if err == nil || typ != p4v1.Update_DELETE {
+		return out, x.changed, err
 	}
 	k, ok := deleteKey(e)
 	if !ok {
-		return nil, err
+		return nil, false, err
 	}
 	out, kerr := t.Entity(k)
 	if kerr != nil {
-		return nil, fmt.Errorf("%w (its key: %w)", err, kerr)
+		return nil, false, fmt.Errorf("%w (its key: %w)", err, kerr)
 	}
-	return out, nil
+	return out, true, nil // the fields beyond the key are left out
 }
 
 // deleteKey is e without the fields a DELETE of it does not consider and

@@ -3,6 +3,7 @@
 package translate
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -17,6 +18,11 @@ import (
 // Entity returns e translated; e is not modified. The error names the
 // entity (as given) and the value at fault.
 func (t *Translator) Entity(e *p4v1.Entity) (*p4v1.Entity, error) {
+	return (&tx{Translator: t}).copyOf(e)
+}
+
+// copyOf translates a copy of e.
+func (t *tx) copyOf(e *p4v1.Entity) (*p4v1.Entity, error) {
 	c := proto.Clone(e).(*p4v1.Entity)
 	if err := t.entity(c); err != nil {
 		return nil, fmt.Errorf("%s: %w", entity.Describe(e, t.From), err)
@@ -64,10 +70,32 @@ func (t *Translator) Filter(e *p4v1.Entity) (*p4v1.Entity, error) {
 // On error e may be partly translated, so the error names only the value at
 // fault; describe the entity from an untouched copy if needed.
 func (t *Translator) EntityInPlace(e *p4v1.Entity) error {
-	return t.entity(e)
+	return (&tx{Translator: t}).entity(e)
 }
 
-func (t *Translator) entity(e *p4v1.Entity) error {
+// tx is one translation: the translator, and whether it changed anything
+// (an id, a value, a replica left out as a duplicate).
+type tx struct {
+	*Translator
+	changed bool
+}
+
+// setID sets *id to v, noting a change.
+func (t *tx) setID(id *uint32, v uint32) {
+	if *id != v {
+		*id, t.changed = v, true
+	}
+}
+
+// setBytes sets *b to v, noting a change.
+func (t *tx) setBytes(b *[]byte, v []byte) {
+	if !bytes.Equal(*b, v) {
+		t.changed = true
+	}
+	*b = v
+}
+
+func (t *tx) entity(e *p4v1.Entity) error {
 	switch x := e.GetEntity().(type) {
 	case *p4v1.Entity_TableEntry:
 		return t.tableEntry(x.TableEntry)
@@ -88,7 +116,7 @@ func (t *Translator) entity(e *p4v1.Entity) error {
 				if err != nil {
 					return fmt.Errorf("member %d watch port: %w", m.MemberId, err)
 				}
-				w.WatchPort = p
+				t.setBytes(&w.WatchPort, p)
 			}
 		}
 		return nil
@@ -118,7 +146,7 @@ func (t *Translator) entity(e *p4v1.Entity) error {
 		if vp == nil {
 			return unknown("value set", v.ValueSetId)
 		}
-		v.ValueSetId = vp.to.ID
+		t.setID(&v.ValueSetId, vp.to.ID)
 		for _, m := range v.Members {
 			if err := t.match(m.Match, vp.fields); err != nil {
 				return err
@@ -132,12 +160,12 @@ func (t *Translator) entity(e *p4v1.Entity) error {
 }
 
 // topID translates a top-level id in place.
-func (t *Translator) topID(id *uint32, what string) error {
+func (t *tx) topID(id *uint32, what string) error {
 	x, ok := t.ids[*id]
 	if !ok {
 		return unknown(what, *id)
 	}
-	*id = x
+	t.setID(id, x)
 	return nil
 }
 
@@ -149,7 +177,7 @@ func (t *Translator) Cell(c entity.Cell) (entity.Cell, error) {
 		k = info.KindRegister
 	}
 	i := &p4v1.Index{Index: c.Index}
-	if err := t.cell(&c.ID, i, k); err != nil {
+	if err := (&tx{Translator: t}).cell(&c.ID, i, k); err != nil {
 		return c, err
 	}
 	c.Index = i.Index
@@ -158,12 +186,12 @@ func (t *Translator) Cell(c entity.Cell) (entity.Cell, error) {
 
 // cell translates the array id and, for arrays indexed by port, the index
 // of a counter, meter or register cell.
-func (t *Translator) cell(id *uint32, i *p4v1.Index, k info.Kind) error {
+func (t *tx) cell(id *uint32, i *p4v1.Index, k info.Kind) error {
 	o, ok := t.From.Lookup(*id)
 	if !ok || o.Kind() != k {
 		return unknown(k.String(), *id)
 	}
-	*id = t.ids[*id]
+	t.setID(id, t.ids[*id])
 	var isPort bool
 	switch a := o.(type) {
 	case *info.Counter:
@@ -176,7 +204,7 @@ func (t *Translator) cell(id *uint32, i *p4v1.Index, k info.Kind) error {
 	return t.index(i, isPort)
 }
 
-func (t *Translator) index(i *p4v1.Index, isPort bool) error {
+func (t *tx) index(i *p4v1.Index, isPort bool) error {
 	if i == nil || !isPort {
 		return nil
 	}
@@ -184,11 +212,13 @@ func (t *Translator) index(i *p4v1.Index, isPort bool) error {
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
-	i.Index = int64(p)
+	if i.Index != int64(p) {
+		i.Index, t.changed = int64(p), true
+	}
 	return nil
 }
 
-func (t *Translator) tableEntry(te *p4v1.TableEntry) error {
+func (t *tx) tableEntry(te *p4v1.TableEntry) error {
 	if te == nil {
 		return fmt.Errorf("%w: no table entry", entity.ErrMalformed)
 	}
@@ -196,7 +226,7 @@ func (t *Translator) tableEntry(te *p4v1.TableEntry) error {
 	if tp == nil {
 		return unknown("table", te.TableId)
 	}
-	te.TableId = tp.to.ID
+	t.setID(&te.TableId, tp.to.ID)
 	if err := t.match(te.Match, tp.fields); err != nil {
 		return err
 	}
@@ -213,20 +243,20 @@ func (t *Translator) tableEntry(te *p4v1.TableEntry) error {
 				if err != nil {
 					return fmt.Errorf("watch port: %w", err)
 				}
-				w.WatchPort = p
+				t.setBytes(&w.WatchPort, p)
 			}
 		}
 	}
 	return nil
 }
 
-func (t *Translator) match(ms []*p4v1.FieldMatch, fields map[uint32]fieldPair) error {
+func (t *tx) match(ms []*p4v1.FieldMatch, fields map[uint32]fieldPair) error {
 	for _, m := range ms {
 		fp, ok := fields[m.FieldId]
 		if !ok {
 			return fmt.Errorf("%w: match field %d", ErrUnknownID, m.FieldId)
 		}
-		m.FieldId = fp.to.ID
+		t.setID(&m.FieldId, fp.to.ID)
 		if !fp.from.IsPort {
 			continue
 		}
@@ -240,7 +270,7 @@ func (t *Translator) match(ms []*p4v1.FieldMatch, fields map[uint32]fieldPair) e
 // portMatch translates the value of a match on a port field: a match that
 // names one port maps it (it must be in the map); one that covers several
 // values is translated when the map carries it exactly (partialPortMatch).
-func (t *Translator) portMatch(m *p4v1.FieldMatch, fp fieldPair) error {
+func (t *tx) portMatch(m *p4v1.FieldMatch, fp fieldPair) error {
 	port := func(v []byte) ([]byte, error) { return t.ports.Bytes(v, fp.from.IsString, fp.to.Width) }
 	if !fp.from.IsString {
 		if done, err := t.partialPortMatch(m, fp); done || err != nil {
@@ -248,31 +278,41 @@ func (t *Translator) portMatch(m *p4v1.FieldMatch, fp fieldPair) error {
 		}
 	}
 	var err error
+	var v []byte
 	switch x := m.FieldMatchType.(type) {
 	case *p4v1.FieldMatch_Exact_:
-		x.Exact.Value, err = port(x.Exact.Value)
+		if v, err = port(x.Exact.Value); err == nil {
+			t.setBytes(&x.Exact.Value, v)
+		}
 	case *p4v1.FieldMatch_Optional_:
-		x.Optional.Value, err = port(x.Optional.Value)
+		if v, err = port(x.Optional.Value); err == nil {
+			t.setBytes(&x.Optional.Value, v)
+		}
 	case *p4v1.FieldMatch_Ternary_:
 		if fp.from.IsString {
 			return fmt.Errorf("%w: ternary match on a string port", ErrPortMatch)
 		}
-		if x.Ternary.Value, err = port(x.Ternary.Value); err == nil {
-			x.Ternary.Mask = ones(fp.to.Width)
+		if v, err = port(x.Ternary.Value); err == nil {
+			t.setBytes(&x.Ternary.Value, v)
+			t.setBytes(&x.Ternary.Mask, ones(fp.to.Width))
 		}
 	case *p4v1.FieldMatch_Lpm:
 		if fp.from.IsString {
 			return fmt.Errorf("%w: LPM match on a string port", ErrPortMatch)
 		}
-		if x.Lpm.Value, err = port(x.Lpm.Value); err == nil {
-			x.Lpm.PrefixLen = int32(fp.to.Width)
+		if v, err = port(x.Lpm.Value); err == nil {
+			t.setBytes(&x.Lpm.Value, v)
+			if x.Lpm.PrefixLen != int32(fp.to.Width) {
+				x.Lpm.PrefixLen, t.changed = int32(fp.to.Width), true
+			}
 		}
 	case *p4v1.FieldMatch_Range_:
 		if !canon.Equal(x.Range.Low, x.Range.High) {
 			return fmt.Errorf("%w: range 0x%x..0x%x of string ports", ErrPortMatch, x.Range.Low, x.Range.High)
 		}
-		if x.Range.Low, err = port(x.Range.Low); err == nil {
-			x.Range.High = x.Range.Low
+		if v, err = port(x.Range.Low); err == nil {
+			t.setBytes(&x.Range.Low, v)
+			t.setBytes(&x.Range.High, v)
 		}
 	}
 	return err
@@ -300,7 +340,7 @@ func ones(width int) []byte {
 	return b
 }
 
-func (t *Translator) action(a *p4v1.Action) error {
+func (t *tx) action(a *p4v1.Action) error {
 	if a == nil {
 		return nil
 	}
@@ -308,7 +348,7 @@ func (t *Translator) action(a *p4v1.Action) error {
 	if ap == nil {
 		return unknown("action", a.ActionId)
 	}
-	a.ActionId = ap.to.ID
+	t.setID(&a.ActionId, ap.to.ID)
 	for _, p := range a.Params {
 		to, ok := ap.params[p.ParamId]
 		if !ok {
@@ -319,9 +359,9 @@ func (t *Translator) action(a *p4v1.Action) error {
 			if err != nil {
 				return fmt.Errorf("param %s of action %s: %w", from.Name, ap.from.Name, err)
 			}
-			p.Value = v
+			t.setBytes(&p.Value, v)
 		}
-		p.ParamId = to.ID
+		t.setID(&p.ParamId, to.ID)
 	}
 	return nil
 }
@@ -329,7 +369,7 @@ func (t *Translator) action(a *p4v1.Action) error {
 // replicas translates the replicas' ports; replicas that become the same
 // (several ports sent to one output, as hosts not moved yet to a trunk)
 // are kept once: a switch refuses a group with a replica twice.
-func (t *Translator) replicas(list *[]*p4v1.Replica) error {
+func (t *tx) replicas(list *[]*p4v1.Replica) error {
 	rs := *list
 	for _, r := range rs {
 		switch p := r.PortKind.(type) {
@@ -338,26 +378,27 @@ func (t *Translator) replicas(list *[]*p4v1.Replica) error {
 			if err != nil {
 				return fmt.Errorf("replica: %w", err)
 			}
-			p.EgressPort = uint32(q)
+			t.setID(&p.EgressPort, uint32(q))
 		case *p4v1.Replica_Port:
 			q, err := t.OutputPorts().Bytes(p.Port, t.stringPorts, 0)
 			if err != nil {
 				return fmt.Errorf("replica: %w", err)
 			}
-			p.Port = q
+			t.setBytes(&p.Port, q)
 		}
 		for _, b := range r.BackupReplicas {
 			q, err := t.OutputPorts().Bytes(b.Port, t.stringPorts, 0)
 			if err != nil {
 				return fmt.Errorf("backup replica: %w", err)
 			}
-			b.Port = q
+			t.setBytes(&b.Port, q)
 		}
 	}
 	for i := 1; i < len(rs); i++ {
 		if slices.ContainsFunc(rs[:i], func(r *p4v1.Replica) bool { return proto.Equal(r, rs[i]) }) {
 			rs = slices.Delete(rs, i, i+1)
 			i--
+			t.changed = true
 		}
 	}
 	*list = rs

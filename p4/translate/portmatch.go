@@ -139,7 +139,7 @@ func portMatchErr(what string, p portPair, covered bool, to string) error {
 // partialPortMatch translates the value of a ternary, LPM or range match on
 // a numeric port field that covers several values (see above); it reports
 // false when the match names one value, which portMatch maps as a port.
-func (t *Translator) partialPortMatch(m *p4v1.FieldMatch, fp fieldPair) (bool, error) {
+func (t *tx) partialPortMatch(m *p4v1.FieldMatch, fp fieldPair) (bool, error) {
 	from, to := fp.from.Width, fp.to.Width
 	num := func(b []byte) uint64 { v, _ := canon.ToUint64(b); return v }
 	switch x := m.FieldMatchType.(type) {
@@ -156,7 +156,7 @@ func (t *Translator) partialPortMatch(m *p4v1.FieldMatch, fp fieldPair) (bool, e
 		what := fmt.Sprintf("ternary 0x%x mask 0x%x", x.Ternary.Value, x.Ternary.Mask)
 		v, err := t.maskedPortMatch(what, num(x.Ternary.Value), num(x.Ternary.Mask), from)
 		if err == nil && v != num(x.Ternary.Value) {
-			x.Ternary.Value = canon.FromUint64(v)
+			x.Ternary.Value, t.changed = canon.FromUint64(v), true
 		}
 		return true, err
 	case *p4v1.FieldMatch_Lpm:
@@ -176,7 +176,7 @@ func (t *Translator) partialPortMatch(m *p4v1.FieldMatch, fp fieldPair) (bool, e
 		what := fmt.Sprintf("LPM 0x%x/%d", x.Lpm.Value, x.Lpm.PrefixLen)
 		v, err := t.maskedPortMatch(what, num(x.Lpm.Value), mask, from)
 		if err == nil && v != num(x.Lpm.Value) {
-			x.Lpm.Value = canon.FromUint64(v)
+			x.Lpm.Value, t.changed = canon.FromUint64(v), true
 		}
 		return true, err
 	case *p4v1.FieldMatch_Range_:
@@ -195,7 +195,7 @@ func (t *Translator) partialPortMatch(m *p4v1.FieldMatch, fp fieldPair) (bool, e
 		what := fmt.Sprintf("range 0x%x..0x%x", x.Range.Low, x.Range.High)
 		lo, hi, err := t.rangePortMatch(what, num(x.Range.Low), num(x.Range.High), from, to)
 		if err == nil && (lo != num(x.Range.Low) || hi != num(x.Range.High)) {
-			x.Range.Low, x.Range.High = canon.FromUint64(lo), canon.FromUint64(hi)
+			x.Range.Low, x.Range.High, t.changed = canon.FromUint64(lo), canon.FromUint64(hi), true
 		}
 		return true, err
 	}
