@@ -183,13 +183,27 @@ func (b *Backend) translateUpdates(ups []*p4v1.Update) ([]*p4v1.Update, error) {
 	}
 	out := make([]*p4v1.Update, len(ups))
 	for i, u := range ups {
-		e, err := tr.Update(u.GetType(), u.GetEntity())
+		p, err := physUpdate(tr, u)
 		if err != nil {
 			return nil, fmt.Errorf("%w: update %d for %s: %w", ErrInvalid, i, b.Name, err)
 		}
-		out[i] = &p4v1.Update{Type: u.Type, Entity: e}
+		out[i] = p
 	}
 	return out, nil
+}
+
+// physUpdate is u translated by tr: u itself when the translation changes
+// nothing (translate.UpdateShared; neither is modified after), so that a
+// pointer comparison tells the forms apart (heldOtherwise).
+func physUpdate(tr *translate.Translator, u *p4v1.Update) (*p4v1.Update, error) {
+	e, err := tr.UpdateShared(u.GetType(), u.GetEntity())
+	if err != nil {
+		return nil, err
+	}
+	if e == u.GetEntity() {
+		return u, nil
+	}
+	return &p4v1.Update{Type: u.Type, Entity: e}, nil
 }
 
 // write sends updates as one WriteRequest with the proxy's election id and

@@ -43,7 +43,7 @@ func (d *Device) sendMirror(ctx context.Context, b *Backend, ups []*p4v1.Update)
 		defer close(c.done)
 		phys := make([]*p4v1.Update, 0, len(ups))
 		for i, u := range ups {
-			e, err := tr.Update(u.GetType(), u.GetEntity())
+			p, err := physUpdate(tr, u)
 			if err != nil {
 				if c.bad == nil {
 					c.bad = map[int]error{}
@@ -51,7 +51,6 @@ func (d *Device) sendMirror(ctx context.Context, b *Backend, ups []*p4v1.Update)
 				c.bad[i] = err
 				continue
 			}
-			p := &p4v1.Update{Type: u.Type, Entity: e}
 			c.pending = append(c.pending, pendingUpdate{virt: u, phys: p})
 			c.of = append(c.of, i)
 			phys = append(phys, p)

@@ -189,12 +189,12 @@ func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update
 func (d *Device) mirrorUpdates(b *Backend, ups []*p4v1.Update) []pendingUpdate {
 	pending := make([]pendingUpdate, 0, len(ups))
 	for _, u := range ups {
-		e, err := b.phys().Update(u.GetType(), u.GetEntity())
+		p, err := physUpdate(b.phys(), u)
 		if err != nil {
 			d.addRepairs([]*p4v1.Update{u}, fmt.Sprintf("cannot be translated for %s: %v", b.Name, err))
 			continue
 		}
-		pending = append(pending, pendingUpdate{virt: u, phys: &p4v1.Update{Type: u.Type, Entity: e}})
+		pending = append(pending, pendingUpdate{virt: u, phys: p})
 	}
 	return pending
 }

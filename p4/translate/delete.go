@@ -30,6 +30,10 @@ func (t *Translator) Update(typ p4v1.Update_Type, e *p4v1.Entity) (*p4v1.Entity,
 // where most entities translate to themselves, paid a copy and a deep
 // comparison for each).
 func (t *Translator) UpdateShared(typ p4v1.Update_Type, e *p4v1.Entity) (*p4v1.Entity, error) {
+	// A dry run first: most entities change nothing, and cost no copy.
+	if x := (&tx{Translator: t, dry: true}); x.entity(e) == nil && !x.changed {
+		return e, nil
+	}
 	out, changed, err := t.update(typ, e)
 	if err != nil || changed {
 		return out, err

@@ -94,7 +94,8 @@ func TestUpdateDeleteByKey(t *testing.T) {
 }
 
 // UpdateShared is Update, but for an entity the translation leaves as it
-// is, which it gives back itself: never when the copy would differ
+// is, which it gives back itself (untouched: its dry run changes nothing):
+// never when the copy would differ
 // (checked over generated states of every update type, through a
 // translator that keeps the ids and moves one port, as the proxy's for a
 // source whose host moved, and one that renumbers everything), and
@@ -125,7 +126,11 @@ func FuzzUpdateShared(f *testing.F) {
 			typ := []p4v1.Update_Type{p4v1.Update_INSERT, p4v1.Update_MODIFY, p4v1.Update_DELETE}[i%3]
 			for _, tr := range []*Translator{same, renumbered} {
 				want, werr := tr.Update(typ, e)
+				before := proto.Clone(e)
 				got, gerr := tr.UpdateShared(typ, e)
+				if !proto.Equal(e, before) {
+					t.Fatalf("%s: UpdateShared changed the entity it was given: %v", entity.Describe(before.(*p4v1.Entity), in), e)
+				}
 				if (werr == nil) != (gerr == nil) {
 					t.Fatalf("%s: Update: %v, UpdateShared: %v", entity.Describe(e, in), werr, gerr)
 				}

@@ -74,16 +74,20 @@ func (t *Translator) EntityInPlace(e *p4v1.Entity) error {
 }
 
 // tx is one translation: the translator, and whether it changed anything
-// (an id, a value, a replica left out as a duplicate).
+// (an id, a value, a replica left out as a duplicate). A dry one notes
+// the changes without making them: the entity is left as it is.
 type tx struct {
 	*Translator
-	changed bool
+	dry, changed bool
 }
 
 // setID sets *id to v, noting a change.
 func (t *tx) setID(id *uint32, v uint32) {
 	if *id != v {
-		*id, t.changed = v, true
+		t.changed = true
+		if !t.dry {
+			*id = v
+		}
 	}
 }
 
@@ -92,7 +96,9 @@ func (t *tx) setBytes(b *[]byte, v []byte) {
 	if !bytes.Equal(*b, v) {
 		t.changed = true
 	}
-	*b = v
+	if !t.dry {
+		*b = v
+	}
 }
 
 func (t *tx) entity(e *p4v1.Entity) error {
@@ -213,7 +219,10 @@ func (t *tx) index(i *p4v1.Index, isPort bool) error {
 		return fmt.Errorf("index: %w", err)
 	}
 	if i.Index != int64(p) {
-		i.Index, t.changed = int64(p), true
+		t.changed = true
+		if !t.dry {
+			i.Index = int64(p)
+		}
 	}
 	return nil
 }
@@ -303,7 +312,10 @@ func (t *tx) portMatch(m *p4v1.FieldMatch, fp fieldPair) error {
 		if v, err = port(x.Lpm.Value); err == nil {
 			t.setBytes(&x.Lpm.Value, v)
 			if x.Lpm.PrefixLen != int32(fp.to.Width) {
-				x.Lpm.PrefixLen, t.changed = int32(fp.to.Width), true
+				t.changed = true
+				if !t.dry {
+					x.Lpm.PrefixLen = int32(fp.to.Width)
+				}
 			}
 		}
 	case *p4v1.FieldMatch_Range_:
@@ -396,10 +408,16 @@ func (t *tx) replicas(list *[]*p4v1.Replica) error {
 	}
 	for i := 1; i < len(rs); i++ {
 		if slices.ContainsFunc(rs[:i], func(r *p4v1.Replica) bool { return proto.Equal(r, rs[i]) }) {
+			t.changed = true
+			if t.dry { // untranslated: the same replicas, unless a port changed
+				return nil
+			}
 			rs = slices.Delete(rs, i, i+1)
 			i--
-			t.changed = true
 		}
+	}
+	if t.dry {
+		return nil
 	}
 	*list = rs
 	return nil

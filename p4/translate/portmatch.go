@@ -156,7 +156,10 @@ func (t *tx) partialPortMatch(m *p4v1.FieldMatch, fp fieldPair) (bool, error) {
 		what := fmt.Sprintf("ternary 0x%x mask 0x%x", x.Ternary.Value, x.Ternary.Mask)
 		v, err := t.maskedPortMatch(what, num(x.Ternary.Value), num(x.Ternary.Mask), from)
 		if err == nil && v != num(x.Ternary.Value) {
-			x.Ternary.Value, t.changed = canon.FromUint64(v), true
+			t.changed = true
+			if !t.dry {
+				x.Ternary.Value = canon.FromUint64(v)
+			}
 		}
 		return true, err
 	case *p4v1.FieldMatch_Lpm:
@@ -176,7 +179,10 @@ func (t *tx) partialPortMatch(m *p4v1.FieldMatch, fp fieldPair) (bool, error) {
 		what := fmt.Sprintf("LPM 0x%x/%d", x.Lpm.Value, x.Lpm.PrefixLen)
 		v, err := t.maskedPortMatch(what, num(x.Lpm.Value), mask, from)
 		if err == nil && v != num(x.Lpm.Value) {
-			x.Lpm.Value, t.changed = canon.FromUint64(v), true
+			t.changed = true
+			if !t.dry {
+				x.Lpm.Value = canon.FromUint64(v)
+			}
 		}
 		return true, err
 	case *p4v1.FieldMatch_Range_:
@@ -195,7 +201,10 @@ func (t *tx) partialPortMatch(m *p4v1.FieldMatch, fp fieldPair) (bool, error) {
 		what := fmt.Sprintf("range 0x%x..0x%x", x.Range.Low, x.Range.High)
 		lo, hi, err := t.rangePortMatch(what, num(x.Range.Low), num(x.Range.High), from, to)
 		if err == nil && (lo != num(x.Range.Low) || hi != num(x.Range.High)) {
-			x.Range.Low, x.Range.High, t.changed = canon.FromUint64(lo), canon.FromUint64(hi), true
+			t.changed = true
+			if !t.dry {
+				x.Range.Low, x.Range.High = canon.FromUint64(lo), canon.FromUint64(hi)
+			}
 		}
 		return true, err
 	}
