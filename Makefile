@@ -69,6 +69,7 @@ fuzz: deps sysdeps
 	$(GO) test -run '^$$' -fuzz FuzzCanonical -fuzztime $(FUZZTIME) ./p4/canon
 	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./p4/translate
 	$(GO) test -run '^$$' -fuzz FuzzPortMatch -fuzztime $(FUZZTIME) ./p4/translate
+	$(GO) test -run '^$$' -fuzz FuzzUpdateShared -fuzztime $(FUZZTIME) ./p4/translate
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCell -fuzztime $(FUZZTIME) ./p4/entity
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./migrator/plan
 	$(GO) test -run '^$$' -fuzz FuzzProxy -fuzztime $(FUZZTIME) ./migrator/proxy
