@@ -106,14 +106,15 @@ type Device struct {
 
 // counters are a device's figures since it was added.
 type counters struct {
-	writes, updates, mirrored, logged, replayed, fixed, retried, repairs atomic.Int64
-	packetIns, packetInsDropped, packetOuts                              atomic.Int64
+	writes, relayed, updates, mirrored, logged, replayed, fixed, retried, repairs atomic.Int64
+	packetIns, packetInsDropped, packetOuts                                       atomic.Int64
 }
 
 // Stats are a device's figures, for status and metrics.
 type Stats struct {
 	Mode      string `json:"mode"`
 	Writes    int64  `json:"writes"`     // Write RPCs passed on
+	Relayed   int64  `json:"relayed"`    // of them, passed on as their bytes (no migration, no translation)
 	Updates   int64  `json:"updates"`    // updates in them
 	Mirrored  int64  `json:"mirrored"`   // updates written to the mirror (live or replayed)
 	Logged    int64  `json:"logged"`     // updates recorded while logging
@@ -181,7 +182,7 @@ func (d *Device) Stats() Stats {
 	d.mu.RUnlock()
 	c := &d.stats
 	lag, behind := d.trailLag()
-	return Stats{MirrorLag: lag, MirrorLagSeconds: behind.Seconds(), Mode: mode.String(), Writes: c.writes.Load(), Updates: c.updates.Load(), Mirrored: c.mirrored.Load(),
+	return Stats{MirrorLag: lag, MirrorLagSeconds: behind.Seconds(), Mode: mode.String(), Writes: c.writes.Load(), Relayed: c.relayed.Load(), Updates: c.updates.Load(), Mirrored: c.mirrored.Load(),
 		Logged: c.logged.Load(), Pending: pending, Replayed: c.replayed.Load(), Fixed: c.fixed.Load(),
 		Retried: c.retried.Load(), Repairs: repairs, PacketIns: c.packetIns.Load(),
 		PacketInsDropped: c.packetInsDropped.Load(), PacketOuts: c.packetOuts.Load()}

@@ -120,6 +120,9 @@ func liveMirrorWritesByIntent(t *testing.T, split bool) {
 	if st.Fixed != 2 || st.Repairs != 0 {
 		t.Fatalf("stats %+v: want 2 updates fixed by intent, none for repair", st)
 	}
+	if st.Relayed != 0 { // a mirror is there: every write is decoded
+		t.Fatalf("stats %+v: writes relayed as bytes during a migration", st)
+	}
 	assertSame(t, r)
 }
 

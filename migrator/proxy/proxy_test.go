@@ -88,6 +88,11 @@ func TestPassThrough(t *testing.T) {
 			if _, err := c.Capabilities(ctx); err != nil {
 				t.Fatalf("capabilities: %v", err)
 			}
+			// Issue 14: with no migration, every write was passed on
+			// as its bytes, undecoded.
+			if st := r.dev.Stats(); st.Relayed == 0 || st.Relayed != st.Writes {
+				t.Fatalf("%d of %d writes relayed as bytes", st.Relayed, st.Writes)
+			}
 		})
 	}
 }

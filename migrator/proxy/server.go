@@ -17,12 +17,18 @@ type Server struct {
 	p *Proxy
 }
 
-// Register adds the P4Runtime service of p to a gRPC server.
-func Register(g *grpc.Server, p *Proxy) { p4v1.RegisterP4RuntimeServer(g, &Server{p: p}) }
+// Register adds the P4Runtime service of p to a gRPC server (its Write
+// taken as wire bytes: see rawwrite.go).
+func Register(g *grpc.Server, p *Proxy) { g.RegisterService(serviceDesc(), &Server{p: p}) }
 
 // Write implements the Write RPC.
 func (s *Server) Write(ctx context.Context, req *p4v1.WriteRequest) (*p4v1.WriteResponse, error) {
 	return &p4v1.WriteResponse{}, toStatus(s.p.Write(ctx, req))
+}
+
+// writeRaw implements the Write RPC given as wire bytes.
+func (s *Server) writeRaw(ctx context.Context, req *rawMessage) (*p4v1.WriteResponse, error) {
+	return &p4v1.WriteResponse{}, toStatus(s.p.WriteRaw(ctx, req.XXX_unrecognized))
 }
 
 // Read implements the Read RPC.
