@@ -21,15 +21,20 @@ import (
 // BenchmarkRealBMv2ProxyWrite (issue 14, reported, not goals): the ratios
 // of BenchmarkProxyWrite (proxytest.BenchPaths.Round) against real
 // simple_switch_grpc, one process per switch (scale-bigtable), the relay,
-// the proxy and the client in this process. Skips where no real bmv2 is
+// the proxy and the client in this process. Where the machine has CPUs
+// enough (four or more), this process keeps two and each switch runs on
+// a CPU of its own, a source and its target on two (lab.PlanCPUs), as the
+// issue's goals assume; the log says which. Skips where no real bmv2 is
 // present.
 func BenchmarkRealBMv2ProxyWrite(b *testing.B) {
 	bm := lab.RealBMv2(b)
 	const rounds, latWrites, tputEntries = 5, 300, 10_000
+	cpus := lab.PlanCPUs(b, 2)
+	b.Log(cpus.Why)
 	ratios := map[string][]float64{}
 	for range b.N {
 		b.StopTimer()
-		ps, in := realBMv2Paths(b, bm)
+		ps, in := realBMv2Paths(b, bm, cpus)
 		entry := func(i int) *p4v1.Update { return proxytest.BigtableEntry(in, i) }
 		b.StartTimer()
 		for round := range rounds {
@@ -42,14 +47,14 @@ func BenchmarkRealBMv2ProxyWrite(b *testing.B) {
 
 // realBMv2Paths starts a real switch for each path of proxytest.BenchPaths
 // (two for each mirrored one), each running scale-bigtable.
-func realBMv2Paths(b *testing.B, bm lab.BMv2) (*proxytest.BenchPaths, *info.Info) {
+func realBMv2Paths(b *testing.B, bm lab.BMv2, cpus *lab.CPUPlan) (*proxytest.BenchPaths, *info.Info) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := fixtures.Get(b, "scale-bigtable").Dir
 	next := uint64(0)
 	start := func() (*lab.Switch, *lab.Controller) {
 		next++
-		sw := bm.Start(b, lab.Spec{Name: fmt.Sprintf("b%d", next), DeviceID: next})
+		sw := bm.Start(b, lab.Spec{Name: fmt.Sprintf("b%d", next), DeviceID: next, CPUs: cpus.Next()})
 		return sw, lab.NewController(b, sw, dir, 0xb16, proxytest.BigtableRules)
 	}
 	ps := &proxytest.BenchPaths{}

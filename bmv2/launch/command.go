@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // Command returns the command line that runs the switch described by cfg,
@@ -41,6 +42,9 @@ func Command(cfg Config) ([]string, Mode, error) {
 	var docker []string
 	if cfg.Mode == ModeDocker {
 		docker = []string{cfg.Docker, "run", "--rm", "--init", "--privileged", "--network", "host", "--name", cfg.ContainerName}
+		if len(cfg.CPUs) > 0 {
+			docker = append(docker, "--cpuset-cpus", cpuList(cfg.CPUs))
+		}
 		if cfg.JSON != "" {
 			if !filepath.IsAbs(cfg.JSON) {
 				return nil, cfg.Mode, fmt.Errorf("launch: Docker mode needs an absolute JSON path, not %q", cfg.JSON)
@@ -101,3 +105,12 @@ func grpcAddr(host string, port int) string {
 // ErrUnavailable is wrapped by Start's error when neither a native
 // simple_switch_grpc nor a Docker engine is available.
 var ErrUnavailable = errors.New("launch: no way to run simple_switch_grpc here")
+
+// cpuList is CPUs as Docker's --cpuset-cpus takes them: "0,2,3".
+func cpuList(cpus []int) string {
+	s := make([]string, len(cpus))
+	for i, c := range cpus {
+		s[i] = strconv.Itoa(c)
+	}
+	return strings.Join(s, ",")
+}

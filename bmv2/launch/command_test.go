@@ -60,8 +60,10 @@ func TestCommand(t *testing.T) {
 			Mode: ModeDocker, Image: "example/bmv2:1.15", Docker: "/usr/bin/docker", ContainerName: "s1",
 			Binary:     "/ignored/in/docker",
 			Interfaces: map[int]string{1: "veth1"}, LogFile: "/var/log/lime/s1", JSON: "/work/p/fabric.json",
+			CPUs: []int{2, 5},
 		},
 		want: []string{"/usr/bin/docker", "run", "--rm", "--init", "--privileged", "--network", "host", "--name", "s1",
+			"--cpuset-cpus", "2,5",
 			"-v", "/work/p/fabric.json:/lime/program/fabric.json:ro", "-v", "/var/log/lime:/var/log/lime",
 			"example/bmv2:1.15",
 			"simple_switch_grpc", "--device-id", "0", "--thrift-port", "9090", "-i", "1@veth1",
@@ -107,6 +109,7 @@ func TestCommandRefuses(t *testing.T) {
 		{"docker relative json", Config{Mode: ModeDocker, JSON: "p/basic.json"}, `absolute JSON path, not "p/basic.json"`},
 		{"docker relative log", Config{Mode: ModeDocker, LogFile: "s1"}, `absolute LogFile path, not "s1"`},
 		{"docker bad name", Config{Mode: ModeDocker, ContainerName: "a/b"}, `ContainerName "a/b"`},
+		{"negative CPU", Config{Mode: ModeNative, CPUs: []int{1, -1}}, "CPU -1 is not a CPU number"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			argv, _, err := Command(tc.cfg)

@@ -72,6 +72,10 @@ type Config struct {
 	CPUPort uint32
 	// Interfaces maps port numbers to Linux interfaces (-i port@iface).
 	Interfaces map[int]string
+	// CPUs are the CPUs the switch may run on (native: its affinity, set
+	// as it starts; Docker: --cpuset-cpus); none: wherever the system
+	// puts it. Benchmarks give each switch a CPU of its own.
+	CPUs []int
 
 	// LogFile is --log-file; bmv2 writes to LogFile+".txt". Empty: no log
 	// file. In Docker mode its directory is mounted at the same path.
@@ -138,6 +142,11 @@ func (c Config) validate() error {
 	}
 	if c.GRPCPort == c.ThriftPort {
 		bad("GRPCPort and ThriftPort are both %d", c.GRPCPort)
+	}
+	for _, cpu := range c.CPUs {
+		if cpu < 0 || cpu >= 1024 { // unix.CPUSet's size
+			bad("CPU %d is not a CPU number (0-1023)", cpu)
+		}
 	}
 	if strings.ContainsAny(c.GRPCHost, " \t\n") {
 		bad("GRPCHost %q contains white space", c.GRPCHost)

@@ -74,7 +74,11 @@ func Start(ctx context.Context, cfg Config) (*Switch, error) {
 	s := &Switch{cfg: cfg, mode: mode, argv: argv, out: newTailBuffer(tailSize), done: make(chan struct{})}
 	s.cmd = exec.Command(argv[0], argv[1:]...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	if err := s.cmd.Start(); err != nil {
+	cpus := cfg.CPUs
+	if mode == ModeDocker {
+		cpus = nil // --cpuset-cpus
+	}
+	if err := startOn(s.cmd, cpus); err != nil {
 		return nil, fmt.Errorf("launch: start %s: %w", argv[0], err)
 	}
 	go func() {

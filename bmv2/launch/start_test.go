@@ -3,6 +3,7 @@ package launch
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/lime-p4/lime/bmv2/thrift"
 )
@@ -104,6 +107,47 @@ func TestStartStopNative(t *testing.T) {
 	// Both ports are free again.
 	if err := portFree("127.0.0.1", cfg.GRPCPort, "gRPC"); err != nil {
 		t.Error(err)
+	}
+}
+
+// A switch given CPUs runs on them alone, every thread of it (issue 14:
+// benchmarks give each switch a CPU of its own).
+func TestStartOnCPUs(t *testing.T) {
+	var mine unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &mine); err != nil {
+		t.Skipf("no CPU affinity here: %v", err)
+	}
+	cpu := -1
+	for c := 1023; c >= 0 && cpu < 0; c-- {
+		if mine.IsSet(c) {
+			cpu = c // the last CPU this process may use
+		}
+	}
+	cfg := fakeConfig(t, "serve")
+	cfg.CPUs = []int{cpu}
+	s, err := Start(startCtx(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", s.cmd.Process.Pid))
+	if err != nil || len(tasks) == 0 {
+		t.Fatalf("the switch's threads: %v", err)
+	}
+	for _, task := range tasks {
+		tid, _ := strconv.Atoi(task.Name())
+		var set unix.CPUSet
+		if err := unix.SchedGetaffinity(tid, &set); err != nil {
+			continue // the thread ended
+		}
+		if set.Count() != 1 || !set.IsSet(cpu) {
+			t.Errorf("thread %d may run on %d CPUs, want CPU %d alone", tid, set.Count(), cpu)
+		}
+	}
+	// This process's thread is as it was.
+	var after unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &after); err != nil || after != mine {
+		t.Errorf("this thread's CPUs changed: %d, want %d (%v)", after.Count(), mine.Count(), err)
 	}
 }
 

@@ -122,7 +122,7 @@ func (b BMv2) StartOn(t testing.TB, spec Spec, ifaces map[int]string) *Switch {
 		ContainerName: fmt.Sprintf("lime-e2e-%d-%s-%d", os.Getpid(), spec.Name, ports[0]),
 		GRPCHost:      "127.0.0.1", GRPCPort: ports[0], ThriftPort: ports[1], CPUPort: spec.CPUPort,
 		Interfaces: ifaces, LogFile: filepath.Join(dir, spec.Name), LogLevel: "info",
-		StartTimeout: bmv2ReadyTimeout,
+		StartTimeout: bmv2ReadyTimeout, CPUs: spec.CPUs,
 	}
 	start := func() (*launch.Switch, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), bmv2StartTimeout)

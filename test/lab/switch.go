@@ -21,6 +21,9 @@ type Spec struct {
 	Ports []uint32
 	// CPUPort is the packet-in/out port (--cpu-port); 0 for none.
 	CPUPort uint32
+	// CPUs are the CPUs a switch in a process of its own runs on (real
+	// bmv2); none: anywhere. See CPUPlan.
+	CPUs []int
 }
 
 // validate reports what is wrong with a spec.
