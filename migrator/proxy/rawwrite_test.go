@@ -13,7 +13,7 @@ import (
 // and role, the updates and atomicity as the controller wrote them, and
 // what this proxy does not know (an unknown field) kept.
 func TestRawWriteForBackend(t *testing.T) {
-	req := &p4v1.WriteRequest{DeviceId: 7, RoleId: 3, Role: "ctl", ElectionId: &p4v1.Uint128{High: 1, Low: 2},
+	req := &p4v1.WriteRequest{DeviceId: 7, Role: "ctl", ElectionId: &p4v1.Uint128{High: 1, Low: 2},
 		Atomicity: p4v1.WriteRequest_DATAPLANE_ATOMIC, Updates: []*p4v1.Update{
 			{Type: p4v1.Update_INSERT, Entity: &p4v1.Entity{Entity: &p4v1.Entity_CounterEntry{CounterEntry: &p4v1.CounterEntry{CounterId: 5}}}},
 			{Type: p4v1.Update_DELETE, Entity: &p4v1.Entity{Entity: &p4v1.Entity_MeterEntry{MeterEntry: &p4v1.MeterEntry{MeterId: 6}}}},
@@ -22,6 +22,8 @@ func TestRawWriteForBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	b = protowire.AppendTag(b, writeRoleID, protowire.VarintType) // the deprecated role_id: dropped
+	b = protowire.AppendVarint(b, 3)
 	b = protowire.AppendTag(b, 99, protowire.VarintType)
 	b = protowire.AppendVarint(b, 42)
 	w, ok := parseRawWrite(b)
@@ -36,7 +38,7 @@ func TestRawWriteForBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := proto.Clone(req).(*p4v1.WriteRequest)
-	want.DeviceId, want.RoleId, want.Role, want.ElectionId = 3, 0, "", &p4v1.Uint128{Low: 9}
+	want.DeviceId, want.Role, want.ElectionId = 3, "", &p4v1.Uint128{Low: 9}
 	unknown := got.ProtoReflect().GetUnknown()
 	got.ProtoReflect().SetUnknown(nil)
 	if !proto.Equal(&got, want) {
