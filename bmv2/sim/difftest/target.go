@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -51,6 +52,9 @@ type stream struct {
 	s      p4v1.P4Runtime_StreamChannelClient
 	cancel context.CancelFunc
 	done   chan struct{}
+	// closing is set once the session closes the stream: its end is then
+	// the session's doing, not a message of the switch.
+	closing atomic.Bool
 }
 
 // Dial connects to a switch's P4Runtime address.
@@ -89,6 +93,7 @@ func (t *Target) closeStream(i int) {
 		return
 	}
 	t.streams[i] = nil
+	s.closing.Store(true) // before the switch can answer the half-close
 	_ = s.s.CloseSend()
 	s.cancel()
 	<-s.done
@@ -109,7 +114,7 @@ func (t *Target) openStream(i int) error {
 		for {
 			m, err := s.Recv()
 			if err != nil {
-				if ctx.Err() == nil { // not closed by the session
+				if ctx.Err() == nil && !st.closing.Load() { // not closed by the session
 					code := status.Code(err)
 					if errors.Is(err, io.EOF) {
 						code = codes.OK
