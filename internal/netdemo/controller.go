@@ -260,16 +260,11 @@ func away(err error) bool {
 	return false
 }
 
-// lostMastership reports whether err is PERMISSION_DENIED on a write sent
-// as the stream with the device ended (a switch restarting ends it: the
-// controller is nobody's primary until it arbitrates again), as ONOS takes
-// it: mastership lost, arbitrate again, then read back.
-func lostMastership(d *ctlDevice, err error) bool {
-	select {
-	case <-d.s.Done():
-	default:
-		return false
-	}
+// lostMastership reports whether err is PERMISSION_DENIED on a write: the
+// controller is nobody's primary (a switch restarting ends the streams,
+// and the write may cross the end before the controller sees it), as ONOS
+// takes it: mastership lost, arbitrate again, then read back.
+func lostMastership(err error) bool {
 	var we *client.WriteError
 	if errors.As(err, &we) {
 		for _, f := range we.Failures {
@@ -345,7 +340,7 @@ func (c *Controller) write(ctx context.Context, d *ctlDevice, u *p4v1.Update) er
 	err := d.c.Write(ctx, []*p4v1.Update{u})
 	d.ops[k] = append(d.ops[k], fmt.Sprintf("%s %v: %v", time.Now().Format("15:04:05.000000"), u.Type, err))
 	if err != nil {
-		if away(err) || lostMastership(d, err) {
+		if away(err) || lostMastership(err) {
 			d.unsure[k] = u.Entity
 			err = fmt.Errorf("%w (%w)", errSessionEnded, err)
 		}

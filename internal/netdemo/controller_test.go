@@ -35,3 +35,24 @@ func TestAwayOnLostPipeline(t *testing.T) {
 		}
 	}
 }
+
+// PERMISSION_DENIED on a write is lost mastership, whether or not the
+// controller saw its stream end first (a restart ends it; CI under load:
+// the write crossed the end), as ONOS takes it: arbitrate again.
+func TestLostMastership(t *testing.T) {
+	denied := status.Error(codes.PermissionDenied, "not primary")
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"every update denied", &client.WriteError{Total: 2, Failures: []client.UpdateFailure{{Index: 0, Err: denied}, {Index: 1, Err: denied}}}, true},
+		{"the whole batch denied", denied, true},
+		{"one denied, one refused", &client.WriteError{Total: 2, Failures: []client.UpdateFailure{{Index: 0, Err: denied}, {Index: 1, Err: status.Error(codes.NotFound, "no")}}}, false},
+		{"refused", &client.WriteError{Total: 1, Failures: []client.UpdateFailure{{Err: status.Error(codes.AlreadyExists, "dup")}}}, false},
+	} {
+		if got := lostMastership(c.err); got != c.want {
+			t.Errorf("%s: lostMastership(%v) = %v, want %v", c.name, c.err, got, c.want)
+		}
+	}
+}
