@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/migrator/clone"
@@ -18,6 +20,7 @@ import (
 	"github.com/lime-p4/lime/migrator/snapshot"
 	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/client"
+	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
 )
 
@@ -261,5 +264,43 @@ func TestHostMoveFailsBack(t *testing.T) {
 	}
 	if h := r.dev.Halfway(); len(h) != 1 || h[0] != 1 {
 		t.Fatalf("halfway %v, want [1]: the target's entries could not be put back", h)
+	}
+}
+
+// Issue 13 (found by TestSimNetworkSwitchRestarts, 1 run in ~30): a read
+// through ControllerReader (a clone, a verify) that the source answered
+// before the controller's DELETE of an entry it holds in the trunk's form
+// looks for the entry's controller form after the DELETE: it must still
+// find it, not hand out the trunk's port (which the target's translation
+// then refused: "port not in the port map: 9").
+func TestControllerReadRacingDelete(t *testing.T) {
+	r, c, _ := hostMoveRig(t, 8, false)
+	ctx := testCtx(t)
+	if err := r.dev.MoveHost(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	in := r.src.Info
+	e := l2n(in, 0x9999, 1) // sends to the moved host: the trunk on the source
+	if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_INSERT, Entity: e}}); err != nil {
+		t.Fatal(err)
+	}
+	held, err := r.src.Client.ReadAll(ctx, entity.Query(e))
+	if err != nil || len(held) != 1 || portOf(held[0]) == 1 {
+		t.Fatalf("the source holds %v (%v), want the entry sent to the trunk", held, err)
+	}
+	// The source's answer, then the controller's DELETE before the read
+	// looks for its controller's form.
+	stale := snapshot.ReadFunc(func(ctx context.Context, _ ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
+		return func(yield func(*p4v1.Entity, error) bool) {
+			if err := c.Write(ctx, []*p4v1.Update{{Type: p4v1.Update_DELETE, Entity: entity.Query(e)}}); err != nil {
+				t.Error(err)
+			}
+			yield(proto.Clone(held[0]).(*p4v1.Entity), nil)
+		}
+	})
+	for got, err := range r.dev.ControllerReader(stale).Read(ctx, entity.Query(e)) {
+		if err != nil || portOf(got) != 1 {
+			t.Fatalf("read %v (%v) racing the DELETE, want the controller's form (port 1)", got, err)
+		}
 	}
 }

@@ -193,7 +193,13 @@ func (d *Device) keepShadow(ups []*p4v1.Update, other []bool, applied []int) {
 			continue
 		}
 		if ups[i].Type == p4v1.Update_DELETE {
-			delete(d.shadow, k)
+			// Kept: a read that began before the source deleted it may
+			// still answer it in the source's form, and looks for its
+			// controller's form here after this (a clone or a verify
+			// racing the controller's DELETE then INSERT, as ONOS
+			// modifies: the entry read in the trunk's form, its shadow
+			// gone). A read after the DELETE finds no such entity; one
+			// written again replaces the entry (preShadow, keepShadow).
 			continue
 		}
 		if other != nil && other[i] {
