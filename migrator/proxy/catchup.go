@@ -179,11 +179,8 @@ func (d *Device) reconcile(ctx context.Context, auth *Backend, e *p4v1.Entity) (
 	for _, g := range got {
 		if gk, err := entity.Of(g); err == nil && gk == k {
 			entity.StripReadOnly(g)
-			typ := p4v1.Update_MODIFY
-			if entity.Insertable(entity.KindOf(g)) {
-				typ = p4v1.Update_INSERT // made MODIFY by intent when it exists
-			}
-			return []*p4v1.Update{{Type: typ, Entity: g}}, nil
+			// An INSERT is made MODIFY by intent when it exists.
+			return []*p4v1.Update{{Type: entity.WriteType(entity.KindOf(g)), Entity: g}}, nil
 		}
 	}
 	if !entity.Insertable(entity.KindOf(e)) {

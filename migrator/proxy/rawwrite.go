@@ -42,6 +42,7 @@ type rawWrite struct {
 	deviceID uint64
 	election *p4v1.Uint128
 	role     string
+	updates  int
 }
 
 // WriteRequest field numbers (p4runtime.proto).
@@ -49,6 +50,7 @@ const (
 	writeDeviceID   = 1
 	writeRoleID     = 2 // deprecated
 	writeElectionID = 3
+	writeUpdates    = 4
 	writeRole       = 6
 )
 
@@ -88,6 +90,8 @@ func parseRawWrite(b []byte) (w rawWrite, ok bool) {
 			} else {
 				proto.Merge(w.election, &u) // a message field given twice merges
 			}
+		case writeUpdates:
+			w.updates++
 		case writeRole:
 			s, k := protowire.ConsumeBytes(v)
 			if typ != protowire.BytesType || k < 0 || !utf8.Valid(s) {
@@ -165,25 +169,11 @@ func (d *Device) writeRaw(ctx context.Context, w rawWrite) (done bool, err error
 	defer func() { d.latency.observe(time.Since(start)) }()
 	d.stats.writes.Add(1)
 	d.stats.relayed.Add(1)
-	d.stats.updates.Add(int64(countUpdates(w.b)))
+	d.stats.updates.Add(int64(w.updates))
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
 	return true, auth.client.Conn().Invoke(wctx, p4v1.P4Runtime_Write_FullMethodName,
 		&rawMessage{XXX_unrecognized: w.to(auth.client.DeviceID(), auth.election, auth.client.Role())}, &p4v1.WriteResponse{})
-}
-
-// countUpdates counts the updates of a WriteRequest's wire bytes.
-func countUpdates(b []byte) int {
-	n := 0
-	for rest := b; len(rest) > 0; {
-		num, typ, k := protowire.ConsumeTag(rest)
-		m := protowire.ConsumeFieldValue(num, typ, rest[k:])
-		if num == 4 {
-			n++
-		}
-		rest = rest[k+m:]
-	}
-	return n
 }
 
 // WriteRaw answers a Write given as its wire bytes: relayed as they are

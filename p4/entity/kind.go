@@ -130,3 +130,12 @@ func Insertable(k Kind) bool {
 	}
 	return false
 }
+
+// WriteType is the update that writes an entity of kind k where it may not
+// be yet: INSERT for the kinds that are inserted, else MODIFY.
+func WriteType(k Kind) p4v1.Update_Type {
+	if Insertable(k) {
+		return p4v1.Update_INSERT
+	}
+	return p4v1.Update_MODIFY
+}

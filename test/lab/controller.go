@@ -105,10 +105,7 @@ func (c *Controller) Populate(ctx context.Context, state []*p4v1.Entity) (map[en
 			written[k] = len(es)
 			continue
 		}
-		typ := p4v1.Update_MODIFY
-		if entity.Insertable(k) {
-			typ = p4v1.Update_INSERT
-		}
+		typ := entity.WriteType(k)
 		ups := make([]*p4v1.Update, len(es))
 		for i, e := range es {
 			ups[i] = &p4v1.Update{Type: typ, Entity: e}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/p4test"
+	"github.com/lime-p4/lime/p4/info"
 	"github.com/lime-p4/lime/test/lab"
 )
 
@@ -45,6 +46,14 @@ func startPair(t *testing.T) *Pair {
 func startRequest(t *testing.T, fx fixtures.Pipeline) *p4v1.SetForwardingPipelineConfigRequest {
 	return &p4v1.SetForwardingPipelineConfigRequest{DeviceId: deviceID, Action: p4v1.SetForwardingPipelineConfigRequest_VERIFY_AND_COMMIT,
 		Config: p4test.Config(t, fx, 1)}
+}
+
+// startProgram starts a pair whose replays begin with a push of program.
+func startProgram(t *testing.T, program string) (*Pair, *info.Info) {
+	p := startPair(t)
+	fx := fixtures.Get(t, program)
+	p.Start = startRequest(t, fx)
+	return p, p4test.Index(t, p4test.P4Info(t, fx))
 }
 
 // check runs steps on the pair and fails the test on the first

@@ -8,10 +8,6 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
-
-	"github.com/lime-p4/lime/internal/fixtures"
-	"github.com/lime-p4/lime/internal/p4test"
-	"github.com/lime-p4/lime/p4/info"
 )
 
 // Found by the differential test (seeds 7 and 8 of 100 steps, onos-basic
@@ -88,14 +84,6 @@ func TestDirectMeterRefusedRates(t *testing.T) {
 		{"configured before", []Step{insert, good, bad, read}, true},
 		{"configured, then reset", []Step{insert, good, meter(0, 0, 0, 0), bad, read}, false},
 	})
-}
-
-// startProgram starts a pair whose replays begin with a push of program.
-func startProgram(t *testing.T, program string) (*Pair, *info.Info) {
-	p := startPair(t)
-	fx := fixtures.Get(t, program)
-	p.Start = startRequest(t, fx)
-	return p, p4test.Index(t, p4test.P4Info(t, fx))
 }
 
 // meterCase is a play of a meter's refused rates: whether the meter reads

@@ -7,9 +7,6 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
-
-	"github.com/lime-p4/lime/internal/fixtures"
-	"github.com/lime-p4/lime/internal/p4test"
 )
 
 // mixMessage is PI's answer to a read or write of a profile programmed in
@@ -25,10 +22,7 @@ const mixMessage = "Invalid attempt to mix action selector programming modes"
 // simulator as on real bmv2; members and groups cannot be mixed in, nor
 // one-shot sets into a profile that has members.
 func TestOneShotSelector(t *testing.T) {
-	p := startPair(t)
-	fx := fixtures.Get(t, "pins-middleblock")
-	p.Start = startRequest(t, fx)
-	in := p4test.Index(t, p4test.P4Info(t, fx))
+	p, in := startProgram(t, "pins-middleblock")
 	tbl := in.TableByName("ingress.routing_resolution.wcmp_group_table")
 	ap := in.ActionProfileByName("ingress.routing_resolution.wcmp_group_selector")
 	act := in.ActionByName("set_nexthop_id")

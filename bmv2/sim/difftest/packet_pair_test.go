@@ -300,10 +300,7 @@ func writeKind(ctx context.Context, s *packetSide, in *info.Info, k entity.Kind,
 		}
 		return out
 	}
-	typ := p4v1.Update_MODIFY
-	if entity.Insertable(k) {
-		typ = p4v1.Update_INSERT
-	}
+	typ := entity.WriteType(k)
 	ups := make([]*p4v1.Update, len(es))
 	for i, e := range es {
 		ups[i] = &p4v1.Update{Type: typ, Entity: e}
