@@ -107,13 +107,18 @@ type outputIndex struct {
 	ports *Ports     // the migration it indexes (Device.ports when made)
 	in    *info.Info // the controller's P4Info
 
-	mu     sync.Mutex
-	hosts  map[uint64]map[entity.Key]struct{}
+	mu    sync.Mutex
+	hosts map[uint64]map[entity.Key]struct{}
+	// sends is the other way round: the host ports each entity of hosts
+	// sends to (most send to one), so that a write costs a look-up, not
+	// one per host.
+	sends  map[entity.Key][]uint64
 	unread map[string]bool // output reads not yet seen whole, by readName
 }
 
 func newOutputIndex(ports *Ports, in *info.Info, filters []*p4v1.Entity) *outputIndex {
-	x := &outputIndex{ports: ports, in: in, hosts: map[uint64]map[entity.Key]struct{}{}, unread: map[string]bool{}}
+	x := &outputIndex{ports: ports, in: in, hosts: map[uint64]map[entity.Key]struct{}{},
+		sends: map[entity.Key][]uint64{}, unread: map[string]bool{}}
 	for _, h := range ports.Hosts {
 		x.hosts[h] = map[entity.Key]struct{}{}
 	}
@@ -223,9 +228,38 @@ func (x *outputIndex) add(e *p4v1.Entity) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, h := range to {
-		x.hosts[h][k] = struct{}{}
+	x.set(k, to, true)
+}
+
+// set records that the entity with key k sends to the host ports to
+// (instead of where it sent, unless adding: as well). x.mu is held.
+func (x *outputIndex) set(k entity.Key, to []uint64, adding bool) {
+	was := x.sends[k]
+	if adding {
+		for _, h := range was {
+			if !slices.Contains(to, h) {
+				to = append(to, h)
+			}
+		}
 	}
+	if slices.Equal(was, to) {
+		return
+	}
+	for _, h := range was {
+		if !slices.Contains(to, h) {
+			delete(x.hosts[h], k)
+		}
+	}
+	for _, h := range to {
+		if !slices.Contains(was, h) {
+			x.hosts[h][k] = struct{}{}
+		}
+	}
+	if len(to) == 0 {
+		delete(x.sends, k)
+		return
+	}
+	x.sends[k] = slices.Clone(to)
 }
 
 // written records a controller's write (updates ups, the controller's
@@ -253,14 +287,7 @@ func (x *outputIndex) written(ups []*p4v1.Update, applied []int, unsure []*p4v1.
 		// default entry's goes back to the program's): it only adds.
 		replaces := u.GetType() == p4v1.Update_DELETE || u.GetEntity().GetTableEntry() == nil || u.GetEntity().GetTableEntry().GetAction() != nil
 		x.mu.Lock()
-		for h, keys := range x.hosts {
-			switch {
-			case slices.Contains(to, h):
-				keys[k] = struct{}{}
-			case replaces:
-				delete(keys, k)
-			}
-		}
+		x.set(k, to, !replaces)
 		x.mu.Unlock()
 	}
 }
