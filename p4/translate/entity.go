@@ -23,7 +23,7 @@ func (t *Translator) Entity(e *p4v1.Entity) (*p4v1.Entity, error) {
 
 // copyOf translates a copy of e.
 func (t *tx) copyOf(e *p4v1.Entity) (*p4v1.Entity, error) {
-	c := proto.Clone(e).(*p4v1.Entity)
+	c := cloneEntity(e)
 	if err := t.entity(c); err != nil {
 		return nil, fmt.Errorf("%s: %w", entity.Describe(e, t.From), err)
 	}
