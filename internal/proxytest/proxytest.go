@@ -30,11 +30,12 @@ func ctx(t testing.TB) context.Context {
 }
 
 // Backend connects the proxy to d as its primary, with d's gNMI when d is
-// a whole switch (the simulator serves it on its P4Runtime address).
-func Backend(t testing.TB, d *simtest.Device, name string, rules info.PortRules) *proxy.Backend {
+// a whole switch (the simulator serves it on its P4Runtime address); opts
+// are added to its gRPC dial options.
+func Backend(t testing.TB, d *simtest.Device, name string, rules info.PortRules, opts ...grpc.DialOption) *proxy.Backend {
 	t.Helper()
 	c, err := client.Dial(ctx(t), d.Addr, client.DialOptions{DeviceID: d.Dev.ID(), Insecure: true,
-		ElectionID: &ElectionID, Logger: slog.New(slog.DiscardHandler)})
+		ElectionID: &ElectionID, Logger: slog.New(slog.DiscardHandler), GRPCOptions: opts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,14 @@ import (
 	"github.com/lime-p4/lime/p4/translate"
 )
 
-// moveBatch is how many of a host's entities a move rewrites at once.
-const moveBatch = 128
+// moveBatch is how many of a host's entities a move reads and holds at
+// once (a controller's write of one of them waits for the batch), and
+// moveChunk how many it writes to a switch at once (a controller's write
+// to that switch waits behind at most those).
+const (
+	moveBatch = 128
+	moveChunk = 32
+)
 
 // hostMoves is what a device knows for its host moves (issue 14).
 type hostMoves struct {
@@ -403,7 +409,7 @@ func (d *Device) rewriteBatch(ctx context.Context, m *hostMove, keys []entity.Ke
 	if err != nil {
 		return 0, fmt.Errorf("device %d: moving port %d: reading %s: %w", d.id, m.p, m.auth.Name, err)
 	}
-	var srcUps, dstUps []*p4v1.Update
+	var ups []movePair // each entity's rewrite, in order
 	shadow := map[entity.Key]*p4v1.Entity{}
 	var held []entity.Key // held as the controller wrote it once rewritten
 	for _, e := range ents {
@@ -411,19 +417,23 @@ func (d *Device) rewriteBatch(ctx context.Context, m *hostMove, keys []entity.Ke
 		if err != nil {
 			continue
 		}
+		var w movePair
 		n, ok, err := rewritten(m.oldDst, m.dst, e)
 		if err != nil {
 			return 0, fmt.Errorf("device %d: moving port %d: %s for %s: %w", d.id, m.p, entity.Describe(e, d.vinfo), m.b.Name, err)
 		}
 		if ok {
-			dstUps = append(dstUps, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n})
+			w.dst = &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n}
 		}
 		n, ok, err = rewritten(m.oldSrc, m.src, e)
 		if err != nil {
 			return 0, fmt.Errorf("device %d: moving port %d: %s for %s: %w", d.id, m.p, entity.Describe(e, d.vinfo), m.auth.Name, err)
 		}
 		if ok {
-			srcUps = append(srcUps, &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n})
+			w.src = &p4v1.Update{Type: p4v1.Update_MODIFY, Entity: n}
+		}
+		if w.dst != nil || w.src != nil {
+			ups = append(ups, w)
 		}
 		if heldOtherwise(e, n) {
 			shadow[k] = e
@@ -445,22 +455,11 @@ func (d *Device) rewriteBatch(ctx context.Context, m *hostMove, keys []entity.Ke
 	}
 	maps.Copy(d.shadow, shadow)
 	d.mu.Unlock()
-	first, firstUps, second, secondUps := m.b, dstUps, m.auth, srcUps
-	if !m.toMirror {
-		first, firstUps, second, secondUps = m.auth, srcUps, m.b, dstUps
-	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
-	for _, w := range []struct {
-		b   *Backend
-		ups []*p4v1.Update
-	}{{first, firstUps}, {second, secondUps}} {
-		if len(w.ups) == 0 {
-			continue
-		}
-		if err := w.b.client.Write(wctx, w.ups); err != nil {
-			return 0, fmt.Errorf("device %d: moving port %d: rewriting %s: %w", d.id, m.p, w.b.Name, err)
-		}
+	n, err := d.writeMove(wctx, m, ups)
+	if err != nil {
+		return 0, err
 	}
 	d.mu.Lock()
 	for _, k := range held {
@@ -469,7 +468,61 @@ func (d *Device) rewriteBatch(ctx context.Context, m *hostMove, keys []entity.Ke
 		}
 	}
 	d.mu.Unlock()
-	return len(srcUps) + len(dstUps), nil
+	return n, nil
+}
+
+// movePair is one entity's rewrite in a host move: its MODIFY for the
+// mirror and for the source (nil: its form there does not change).
+type movePair struct{ dst, src *p4v1.Update }
+
+// writeMove writes a batch's rewrites, make before break: each entity on
+// the device the host goes to first, then on the other. They go in chunks
+// of moveChunk entities, the second device's writes of one chunk beside
+// the first device's of the next (the two devices at work at once), so
+// that a controller's write never waits at a switch behind more than a
+// chunk. It returns how many updates it wrote.
+func (d *Device) writeMove(ctx context.Context, m *hostMove, ups []movePair) (int, error) {
+	first, second := m.b, m.auth
+	firstOf, secondOf := func(w movePair) *p4v1.Update { return w.dst }, func(w movePair) *p4v1.Update { return w.src }
+	if !m.toMirror {
+		first, second = m.auth, m.b
+		firstOf, secondOf = secondOf, firstOf
+	}
+	chunk := func(i int, of func(movePair) *p4v1.Update) []*p4v1.Update {
+		var out []*p4v1.Update
+		for _, w := range ups[min(i, len(ups)):min(i+moveChunk, len(ups))] {
+			if u := of(w); u != nil {
+				out = append(out, u)
+			}
+		}
+		return out
+	}
+	write := func(b *Backend, ups []*p4v1.Update) error {
+		if len(ups) == 0 {
+			return nil
+		}
+		if err := b.client.Write(ctx, ups); err != nil {
+			return fmt.Errorf("device %d: moving port %d: rewriting %s: %w", d.id, m.p, b.Name, err)
+		}
+		return nil
+	}
+	n := 0
+	var behind []*p4v1.Update // the second device's writes of the chunk before
+	for i := 0; i < len(ups)+moveChunk; i += moveChunk {
+		ahead := chunk(i, firstOf)
+		errs := make(chan error, 1)
+		go func() { errs <- write(second, behind) }()
+		err := write(first, ahead)
+		if berr := <-errs; berr != nil {
+			err = berr
+		}
+		if err != nil {
+			return n, err
+		}
+		n += len(ahead) + len(behind)
+		behind = chunk(i, secondOf)
+	}
+	return n, nil
 }
 
 // readKeys reads the entities with keys from b (the source), in the

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
@@ -51,7 +52,13 @@ func portOf(e *p4v1.Entity) byte {
 // reads the source through the proxy (so the index of outputs is whole),
 // or, viaProxy false, straight (the first move reads it).
 func hostMoveRig(t *testing.T, n int, viaProxy bool) (*rig, *client.Client, map[uint64]byte) {
-	r := newRig(t, "scale-bigtable", rigOptions{profile: p4rt.ProfileBMv2, rules: &bigtableRules})
+	return hostMoveRigDial(t, n, viaProxy, nil)
+}
+
+// hostMoveRigDial is hostMoveRig with dial options for the backends (see
+// rigOptions.dial).
+func hostMoveRigDial(t *testing.T, n int, viaProxy bool, dial func(string) []grpc.DialOption) (*rig, *client.Client, map[uint64]byte) {
+	r := newRig(t, "scale-bigtable", rigOptions{profile: p4rt.ProfileBMv2, rules: &bigtableRules, dial: dial})
 	c, _ := r.controller(1)
 	ctx := testCtx(t)
 	in := r.src.Info
@@ -303,4 +310,89 @@ func TestControllerReadRacingDelete(t *testing.T) {
 			t.Fatalf("read %v (%v) racing the DELETE, want the controller's form (port 1)", got, err)
 		}
 	}
+}
+
+// DESIGN.md step 5, make before break, with a move that writes in chunks,
+// the two switches at work at once (issue 14): every entry a move rewrites
+// is rewritten on the switch its host goes to before the other switch is
+// asked to rewrite it, both ways, for more entries than a chunk holds.
+func TestHostMoveMakeBeforeBreak(t *testing.T) {
+	type write struct {
+		dev        string
+		keys       []string // the entries' MACs
+		start, end int64    // in the order of all writes' starts and ends
+	}
+	var mu sync.Mutex
+	var seq int64
+	var writes []write
+	record := func(dev string) []grpc.DialOption {
+		return []grpc.DialOption{grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any,
+			cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			wr, ok := req.(*p4v1.WriteRequest)
+			if !ok {
+				return invoker(ctx, method, req, reply, cc, opts...)
+			}
+			w := write{dev: dev}
+			for _, u := range wr.Updates { // by MAC: the two use other ids
+				w.keys = append(w.keys, string(u.GetEntity().GetTableEntry().GetMatch()[0].GetExact().GetValue()))
+			}
+			mu.Lock()
+			seq++
+			w.start = seq
+			mu.Unlock()
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			mu.Lock()
+			seq++
+			w.end = seq
+			writes = append(writes, w)
+			mu.Unlock()
+			return err
+		})}
+	}
+	const n = 400 // 200 to each host
+	r, c, model := hostMoveRigDial(t, n, true, record)
+	ctx := testCtx(t)
+	check := func(step, first, second string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		made := map[string]int64{} // when first finished rewriting it
+		count := map[string]int{}
+		for _, w := range writes {
+			count[w.dev] += len(w.keys)
+			if w.dev == first {
+				for _, k := range w.keys {
+					made[k] = w.end
+				}
+			}
+		}
+		for _, w := range writes {
+			if w.dev != second {
+				continue
+			}
+			for _, k := range w.keys {
+				if end, ok := made[k]; !ok || end > w.start {
+					t.Fatalf("%s: %s was asked to rewrite %x before %s had (its write started at %d, %s's ended at %d, %v)",
+						step, second, k, first, w.start, first, end, ok)
+				}
+			}
+		}
+		if count[first] != n/2 || count[second] != n/2 {
+			t.Errorf("%s: rewritten %d on %s and %d on %s, want %d each", step, count[first], first, count[second], second, n/2)
+		}
+		writes = nil
+	}
+	mu.Lock()
+	writes = nil
+	mu.Unlock()
+	if err := r.dev.MoveHost(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	check("to the target", "s2", "s1")
+	checkSplit(t, r, c, model, map[byte]bool{1: true})
+	if err := r.dev.MoveBack(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	check("back", "s1", "s2")
+	checkSplit(t, r, c, model, nil)
 }

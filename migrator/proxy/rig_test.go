@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
 	p4configv1 "github.com/p4lang/p4runtime/go/p4/config/v1"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
@@ -52,6 +54,9 @@ type rigOptions struct {
 	editTarget func(*p4configv1.P4Info)
 	// rules say which values are ports (default info.DefaultPortRules).
 	rules *info.PortRules
+	// dial are added to the gRPC dial options of the backends: the source
+	// (s1), then the target (s2).
+	dial func(name string) []grpc.DialOption
 }
 
 func newRig(t *testing.T, pipeline string, o rigOptions) *rig {
@@ -67,7 +72,13 @@ func newRig(t *testing.T, pipeline string, o rigOptions) *rig {
 	if o.rules != nil {
 		rules = *o.rules
 	}
-	r.srcB, r.dstB = proxytest.Backend(t, src, "s1", rules), proxytest.Backend(t, dst, "s2", rules)
+	dial := func(name string) []grpc.DialOption {
+		if o.dial == nil {
+			return nil
+		}
+		return o.dial(name)
+	}
+	r.srcB, r.dstB = proxytest.Backend(t, src, "s1", rules, dial("s1")...), proxytest.Backend(t, dst, "s2", rules, dial("s2")...)
 	opts := o.opts
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
