@@ -51,10 +51,11 @@ func realBMv2Paths(b *testing.B, bm lab.BMv2, cpus *lab.CPUPlan) (*proxytest.Ben
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dir := fixtures.Get(b, "scale-bigtable").Dir
-	next := uint64(0)
+	next, started := uint64(0), 0
 	start := func() (*lab.Switch, *lab.Controller) {
 		next++
-		sw := bm.Start(b, lab.Spec{Name: fmt.Sprintf("b%d", next), DeviceID: next, CPUs: cpus.Next()})
+		started++
+		sw := bm.Start(b, lab.Spec{Name: fmt.Sprintf("b%d", started), DeviceID: next, CPUs: cpus.Next()})
 		return sw, lab.NewController(b, sw, dir, 0xb16, proxytest.BigtableRules)
 	}
 	ps := &proxytest.BenchPaths{}
@@ -65,6 +66,10 @@ func realBMv2Paths(b *testing.B, bm lab.BMv2, cpus *lab.CPUPlan) (*proxytest.Ben
 
 	rsw, _ := start()
 	ps.Relay = proxytest.RelayPath(b, ctx, rsw.Addr, rsw.DeviceID)
+	fa, _ := start()
+	next-- // the fan's two switches are one device
+	fb, _ := start()
+	ps.Fan = proxytest.FanPath(b, ctx, fa.Addr, fb.Addr, fa.DeviceID)
 
 	so := service.Options{ElectionID: proxytest.ElectionID, Rules: proxytest.BigtableRules}
 	backend := func(sw *lab.Switch) *proxy.Backend {

@@ -40,7 +40,23 @@ func Mirror(tb testing.TB, ctx context.Context, dev *proxy.Device, target *proxy
 // device deviceID at addr through a Relay.
 func RelayPath(tb testing.TB, ctx context.Context, addr string, deviceID uint64) *BenchPath {
 	tb.Helper()
-	rc, err := client.Dial(ctx, Relay(tb, addr), client.DialOptions{DeviceID: deviceID, Insecure: true,
+	return &BenchPath{Name: "relay", C: primary(tb, ctx, Relay(tb, addr), deviceID)}
+}
+
+// FanPath is the benchmark's path through a FanRelay: a primary
+// controller of device deviceID at addr whose writes go to peer too (a
+// switch of the same device id, where the same controller is primary).
+func FanPath(tb testing.TB, ctx context.Context, addr, peer string, deviceID uint64) *BenchPath {
+	tb.Helper()
+	primary(tb, ctx, peer, deviceID)
+	return &BenchPath{Name: "fan", C: primary(tb, ctx, FanRelay(tb, addr, peer), deviceID)}
+}
+
+// primary is a client of device deviceID at addr that arbitrated (the
+// benchmark's election id) and is primary, until the test ends.
+func primary(tb testing.TB, ctx context.Context, addr string, deviceID uint64) *client.Client {
+	tb.Helper()
+	rc, err := client.Dial(ctx, addr, client.DialOptions{DeviceID: deviceID, Insecure: true,
 		ElectionID: &client.ElectionID{High: 20}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
@@ -48,10 +64,10 @@ func RelayPath(tb testing.TB, ctx context.Context, addr string, deviceID uint64)
 	tb.Cleanup(func() { rc.Close() })
 	rs, err := rc.Arbitrate(ctx)
 	if err != nil || !rs.IsPrimary() {
-		tb.Fatalf("arbitration through the relay: %v", err)
+		tb.Fatalf("arbitration at %s: %v", addr, err)
 	}
 	tb.Cleanup(func() { rs.Close() })
-	return &BenchPath{Name: "relay", C: rc}
+	return rc
 }
 
 // BigtableRules are the port rules of scale-bigtable: its I.fwd sends to
@@ -112,13 +128,15 @@ func (p *BenchPath) Write(b *testing.B, entry func(int) *p4v1.Update, n, batch i
 // BenchPaths are what the proxy's cost is measured on:
 //   - Direct, Direct2: switches written to directly;
 //   - Relay: a switch behind a do-nothing relay (Relay);
+//   - Fan: two switches behind a do-nothing relay that writes to both at
+//     once (FanRelay): what a mirrored write costs with no proxy at all;
 //   - Pass: a switch behind the proxy, no migration;
 //   - Split: a switch behind the proxy with a live mirror and one host
 //     moved (writes go to both, the controller is answered once both
 //     applied them);
 //   - Trail: the same before any host moved (the mirror may trail).
 type BenchPaths struct {
-	Direct, Direct2, Relay, Pass, Split, Trail *BenchPath
+	Direct, Direct2, Relay, Fan, Pass, Split, Trail *BenchPath
 }
 
 // Round measures the paths once, each in turn (the order rotates with
@@ -127,18 +145,25 @@ type BenchPaths struct {
 //
 // Latency, one update per Write (latWrites Writes a path), p50 and p99:
 //   - lat-proxy/relay: Pass against Relay (goal ≤ 1.10);
-//   - lat-mirrored/proxy: Split against Pass (goal ≤ 1.15).
+//   - lat-mirrored/proxy: Split against Pass (goal ≤ 1.15);
+//   - lat-fan/relay: Fan against Relay, what writing to two switches
+//     rather than one costs on this machine with no proxy (about 1 where
+//     each switch has a CPU of its own); lat-mirrored/fan: Split against
+//     Fan, the proxy's own share of a mirrored write.
 //
 // Throughput, batches of 500 (tputEntries entries a path):
 //   - tput-proxy/direct: Pass against Direct (goal ≥ 0.95);
 //     tput-relay/direct: Relay against Direct;
 //   - tput-trail/slower: Trail, until the mirror has every write, against
 //     the slower of Direct and Direct2 (goal ≥ 0.90); tput-split/slower:
-//     Split.
+//     Split;
+//   - tput-fan/slower: Fan against the slower, the most any mirrored write
+//     reaches on this machine (about 1 where each switch has a CPU of its
+//     own); tput-split/fan, tput-trail/fan: the proxy's own share.
 func (ps *BenchPaths) Round(b *testing.B, round, latWrites, tputEntries int, entry func(int) *p4v1.Update, ratios map[string][]float64) {
 	add := func(name string, x float64) { ratios[name] = append(ratios[name], x) }
 	lat := map[string][]time.Duration{}
-	paths := []*BenchPath{ps.Relay, ps.Pass, ps.Split, ps.Direct}
+	paths := []*BenchPath{ps.Relay, ps.Pass, ps.Split, ps.Direct, ps.Fan}
 	for k := range paths {
 		p := paths[(k+round)%len(paths)]
 		var ds []time.Duration
@@ -150,13 +175,16 @@ func (ps *BenchPaths) Round(b *testing.B, round, latWrites, tputEntries int, ent
 		q    float64
 	}{{"p50", 0.5}, {"p99", 0.99}} {
 		relay, pass, split := percentile(lat[ps.Relay.Name], q.q), percentile(lat[ps.Pass.Name], q.q), percentile(lat[ps.Split.Name], q.q)
+		fan := percentile(lat[ps.Fan.Name], q.q)
 		add("lat-proxy/relay-"+q.name, float64(pass)/float64(relay))
 		add("lat-mirrored/proxy-"+q.name, float64(split)/float64(pass))
+		add("lat-fan/relay-"+q.name, float64(fan)/float64(relay))
+		add("lat-mirrored/fan-"+q.name, float64(split)/float64(fan))
 		add("relay-µs-"+q.name, float64(relay.Microseconds()))
 	}
 	const batch = 500
 	took := map[string]time.Duration{}
-	paths = []*BenchPath{ps.Direct, ps.Pass, ps.Trail, ps.Direct2, ps.Split, ps.Relay}
+	paths = []*BenchPath{ps.Direct, ps.Pass, ps.Trail, ps.Direct2, ps.Split, ps.Relay, ps.Fan}
 	for k := range paths {
 		p := paths[(k+round)%len(paths)]
 		took[p.Name] = p.Write(b, entry, tputEntries, batch, nil)
@@ -166,6 +194,9 @@ func (ps *BenchPaths) Round(b *testing.B, round, latWrites, tputEntries int, ent
 	add("tput-relay/direct", float64(took[ps.Direct.Name])/float64(took[ps.Relay.Name]))
 	add("tput-trail/slower", float64(slower)/float64(took[ps.Trail.Name]))
 	add("tput-split/slower", float64(slower)/float64(took[ps.Split.Name]))
+	add("tput-fan/slower", float64(slower)/float64(took[ps.Fan.Name]))
+	add("tput-split/fan", float64(took[ps.Fan.Name])/float64(took[ps.Split.Name]))
+	add("tput-trail/fan", float64(took[ps.Fan.Name])/float64(took[ps.Trail.Name]))
 	add("direct-entries/s", float64(tputEntries)/took[ps.Direct.Name].Seconds())
 }
 

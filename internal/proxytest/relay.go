@@ -3,6 +3,7 @@ package proxytest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -52,28 +53,51 @@ func Relay(t testing.TB, addr string) string {
 // on: a slow switch behind it.
 func SlowRelay(t testing.TB, addr string, writeDelay time.Duration) string {
 	t.Helper()
+	return serveRelay(t, dialRaw(t, addr), nil, writeDelay)
+}
+
+// FanRelay is Relay, except that each Write also goes, at once and as
+// the same bytes, to the gRPC server at peer, and is answered (with addr's
+// answer) once both answered: the cheapest a proxy that writes to two
+// switches can be (issue 14: the baseline of a mirrored write's cost). It
+// passes only Writes to peer: the peer's primary controller is whoever
+// arbitrated there with the writes' device and election ids.
+func FanRelay(t testing.TB, addr, peer string) string {
+	t.Helper()
+	return serveRelay(t, dialRaw(t, addr), dialRaw(t, peer), 0)
+}
+
+// dialRaw is a connection to addr that passes frames as bytes, closed when
+// the test ends.
+func dialRaw(t testing.TB, addr string) *grpc.ClientConn {
+	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.ForceCodec(rawCodec{})))
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// serveRelay serves a relay to conn (and peer, see FanRelay) on a loopback
+// port until the test ends.
+func serveRelay(t testing.TB, conn, peer *grpc.ClientConn, writeDelay time.Duration) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, ss grpc.ServerStream) error {
-		return relayCall(conn, ss, writeDelay)
+		return relayCall(conn, peer, ss, writeDelay)
 	}))
 	go g.Serve(lis)
-	t.Cleanup(func() {
-		g.Stop()
-		conn.Close()
-	})
+	t.Cleanup(g.Stop)
 	return lis.Addr().String()
 }
 
-// relayCall passes one call on to conn.
-func relayCall(conn *grpc.ClientConn, ss grpc.ServerStream, writeDelay time.Duration) error {
+// relayCall passes one call on to conn, and a Write to peer too.
+func relayCall(conn, peer *grpc.ClientConn, ss grpc.ServerStream, writeDelay time.Duration) error {
 	method, _ := grpc.MethodFromServerStream(ss)
 	ctx := ss.Context()
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
@@ -87,7 +111,18 @@ func relayCall(conn *grpc.ClientConn, ss grpc.ServerStream, writeDelay time.Dura
 		if writeDelay > 0 && method == "/p4.v1.P4Runtime/Write" {
 			time.Sleep(writeDelay)
 		}
-		if err := conn.Invoke(ctx, method, in, out); err != nil {
+		var peerErr chan error
+		if peer != nil && method == "/p4.v1.P4Runtime/Write" {
+			peerErr = make(chan error, 1)
+			go func() { peerErr <- peer.Invoke(ctx, method, in, &rawFrame{}) }()
+		}
+		err := conn.Invoke(ctx, method, in, out)
+		if peerErr != nil {
+			if perr := <-peerErr; err == nil && perr != nil {
+				err = fmt.Errorf("the peer: %w", perr)
+			}
+		}
+		if err != nil {
 			return status.Convert(err).Err()
 		}
 		return ss.SendMsg(out)

@@ -33,6 +33,8 @@ func newBenchRig(b *testing.B) *benchRig {
 
 	rd := start(3)
 	r.Relay = proxytest.RelayPath(b, ctx, rd.Addr, 3)
+	fa, fb := start(8), start(8)
+	r.Fan = proxytest.FanPath(b, ctx, fa.Addr, fb.Addr, 8)
 
 	p := proxy.New(proxy.Options{})
 	addr := proxytest.Serve(b, p)
