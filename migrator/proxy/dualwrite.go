@@ -28,16 +28,19 @@ type mirrorCall struct {
 	of      []int           // each one's index in the controller's write
 	bad     map[int]error   // the updates left out: they cannot be translated
 	err     error           // the mirror's answer
+	send    chan bool       // true: send now; false: not at all
 	done    chan struct{}
 }
 
-// sendMirror sends ups (the controller's write, virtual form) to mirror b,
-// translated, with CONTINUE_ON_ERROR, and returns at once; settleMirror
-// waits for the answer. An update that cannot be translated is left out
-// (settleMirror keeps it for repair if the authoritative device applied
-// it).
-func (d *Device) sendMirror(ctx context.Context, b *Backend, ups []*p4v1.Update) *mirrorCall {
-	c := &mirrorCall{done: make(chan struct{})}
+// prepareMirror translates ups (the controller's write, virtual form) for
+// mirror b while the write is prepared for the authoritative device, and
+// sends them, with CONTINUE_ON_ERROR, once released (cancel: never);
+// settleMirror waits for the answer. An update that cannot be translated
+// is left out (settleMirror keeps it for repair if the authoritative
+// device applied it). writeMu is held until the call is settled or
+// cancelled: the mirror's translation does not change meanwhile.
+func (d *Device) prepareMirror(ctx context.Context, b *Backend, ups []*p4v1.Update) *mirrorCall {
+	c := &mirrorCall{send: make(chan bool, 1), done: make(chan struct{})}
 	tr := b.phys()
 	go func() {
 		defer close(c.done)
@@ -55,11 +58,24 @@ func (d *Device) sendMirror(ctx context.Context, b *Backend, ups []*p4v1.Update)
 			c.of = append(c.of, i)
 			phys = append(phys, p)
 		}
+		if !<-c.send {
+			c.pending, c.of, c.bad = nil, nil, nil
+			return
+		}
 		if len(phys) > 0 {
 			c.err = b.write(ctx, phys, p4v1.WriteRequest_CONTINUE_ON_ERROR)
 		}
 	}()
 	return c
+}
+
+// release sends c, once translated.
+func (c *mirrorCall) release() { c.send <- true }
+
+// cancel drops c unsent and waits for its translation to end.
+func (c *mirrorCall) cancel() {
+	c.send <- false
+	<-c.done
 }
 
 // settleMirror waits for mirror b's answer to c, the controller's write

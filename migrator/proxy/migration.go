@@ -8,6 +8,7 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lime-p4/lime/p4/canon"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/translate"
 )
@@ -96,10 +97,29 @@ func (d *Device) translations(target *Backend, ports *Ports, moved map[uint64]bo
 // wrote as virt in another form, phys: one that sends to a moved host
 // through the trunk. The source runs the controller's program with its own
 // port numbers, so only such outputs tell the two forms apart.
-// proto.Equal first: the same message is the same configuration, and
-// comparing configurations clones both.
+// A parameter that differs tells it at once (the common case: a port
+// turned into the trunk); else proto.Equal: the same message is the same
+// configuration, and comparing configurations clones both.
 func heldOtherwise(virt, phys *p4v1.Entity) bool {
-	return virt != phys && !proto.Equal(virt, phys) && !entity.Equal(virt, phys)
+	return virt != phys && (paramsDiffer(virt, phys) || !proto.Equal(virt, phys) && !entity.Equal(virt, phys))
+}
+
+// paramsDiffer reports whether two table entries with the same direct
+// action give one of its parameters other values (canonically): then
+// they are not the same configuration.
+func paramsDiffer(a, b *p4v1.Entity) bool {
+	x, y := a.GetTableEntry().GetAction().GetAction(), b.GetTableEntry().GetAction().GetAction()
+	if x == nil || y == nil || x.ActionId != y.ActionId {
+		return false
+	}
+	for _, p := range x.Params {
+		for _, q := range y.Params {
+			if p.ParamId == q.ParamId && !canon.Equal(p.Value, q.Value) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // heldForms says, for each of a write's updates ups (the controller's

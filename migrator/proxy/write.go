@@ -45,22 +45,25 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	ups := req.GetUpdates()
 	d.stats.writes.Add(1)
 	d.stats.updates.Add(int64(len(ups)))
-	phys, err := auth.translateUpdates(ups)
-	if err != nil {
-		return err
-	}
-	other := heldForms(auth, ups, phys)
-	if err := d.journalShadows(ups, other); err != nil {
-		return err
-	}
-	was := d.preShadow(ups, other)
 	// Once sent, a write runs to its end whatever the controller does:
 	// abandoned halfway, it would leave the mirror's fate unknown.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
 	var both *mirrorCall
 	if mode == MirrorLive && split {
-		both = d.sendMirror(wctx, mirror, ups)
+		// Translated for the mirror while prepared for the source, sent
+		// to both at once.
+		both = d.prepareMirror(wctx, mirror, ups)
+	}
+	phys, other, was, err := d.prepareWrite(auth, ups)
+	if err != nil {
+		if both != nil {
+			both.cancel()
+		}
+		return err
+	}
+	if both != nil {
+		both.release()
 	}
 	werr := auth.write(wctx, phys, req.GetAtomicity())
 	idx, unsure, left := appliedUpdates(ups, werr)
@@ -106,6 +109,21 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 		d.trailWrite(mirror, applied)
 	}
 	return werr
+}
+
+// prepareWrite gives a controller's write ups as the authoritative device
+// auth takes it, whether it holds each in another form (heldForms), and
+// the shadow entries it replaced once the journal has them (preShadow).
+func (d *Device) prepareWrite(auth *Backend, ups []*p4v1.Update) (phys []*p4v1.Update, other []bool, was []shadowWas, err error) {
+	phys, err = auth.translateUpdates(ups)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	other = heldForms(auth, ups, phys)
+	if err := d.journalShadows(ups, other); err != nil {
+		return nil, nil, nil, err
+	}
+	return phys, other, d.preShadow(ups, other), nil
 }
 
 // appliedUpdates splits a write's updates by its answer: the indexes of
