@@ -40,12 +40,12 @@ func cloneTableEntry(te *p4v1.TableEntry) (*p4v1.TableEntry, bool) {
 		return nil, false
 	}
 	n := &p4v1.TableEntry{
-		TableId:            te.TableId,
-		Priority:           te.Priority,
-		IsDefaultAction:    te.IsDefaultAction,
-		IdleTimeoutNs:      te.IdleTimeoutNs,
-		Metadata:           bytes.Clone(te.Metadata),
-		IsConst:            te.IsConst,
+		TableId:         te.TableId,
+		Priority:        te.Priority,
+		IsDefaultAction: te.IsDefaultAction,
+		IdleTimeoutNs:   te.IdleTimeoutNs,
+		Metadata:        bytes.Clone(te.Metadata),
+		IsConst:         te.IsConst,
 	}
 	//lint:ignore SA1019 deprecated, but a controller may still write it: carried as written
 	n.ControllerMetadata = te.ControllerMetadata
