@@ -51,6 +51,7 @@ const (
 	writeRoleID     = 2 // deprecated
 	writeElectionID = 3
 	writeUpdates    = 4
+	writeAtomicity  = 5
 	writeRole       = 6
 )
 
@@ -108,18 +109,7 @@ func parseRawWrite(b []byte) (w rawWrite, ok bool) {
 // and role first, then every other field of w as it came (the updates,
 // the atomicity, fields this proxy does not know).
 func (w rawWrite) to(deviceID uint64, election *p4v1.Uint128, r string) []byte {
-	out := make([]byte, 0, len(w.b)+32)
-	out = protowire.AppendTag(out, writeDeviceID, protowire.VarintType)
-	out = protowire.AppendVarint(out, deviceID)
-	if election != nil {
-		e, _ := proto.Marshal(election)
-		out = protowire.AppendTag(out, writeElectionID, protowire.BytesType)
-		out = protowire.AppendBytes(out, e)
-	}
-	if r != "" {
-		out = protowire.AppendTag(out, writeRole, protowire.BytesType)
-		out = protowire.AppendString(out, r)
-	}
+	out := writeHeader(make([]byte, 0, len(w.b)+32), deviceID, election, r)
 	for rest := w.b; len(rest) > 0; {
 		num, typ, n := protowire.ConsumeTag(rest)
 		m := protowire.ConsumeFieldValue(num, typ, rest[n:])
@@ -131,6 +121,87 @@ func (w rawWrite) to(deviceID uint64, election *p4v1.Uint128, r string) []byte {
 		rest = rest[n+m:]
 	}
 	return out
+}
+
+// writeHeader appends to out the device id, election id and role of a
+// WriteRequest, as its wire bytes.
+func writeHeader(out []byte, deviceID uint64, election *p4v1.Uint128, r string) []byte {
+	out = protowire.AppendTag(out, writeDeviceID, protowire.VarintType)
+	out = protowire.AppendVarint(out, deviceID)
+	if election != nil {
+		e, _ := proto.Marshal(election)
+		out = protowire.AppendTag(out, writeElectionID, protowire.BytesType)
+		out = protowire.AppendBytes(out, e)
+	}
+	if r != "" {
+		out = protowire.AppendTag(out, writeRole, protowire.BytesType)
+		out = protowire.AppendString(out, r)
+	}
+	return out
+}
+
+// rawUpdates gives the wire bytes of each update of the WriteRequest b
+// (each with its tag), in order; nil unless there are n.
+func rawUpdates(b []byte, n int) [][]byte {
+	out := make([][]byte, 0, n)
+	for rest := b; len(rest) > 0; {
+		num, typ, k := protowire.ConsumeTag(rest)
+		if k < 0 {
+			return nil
+		}
+		m := protowire.ConsumeFieldValue(num, typ, rest[k:])
+		if m < 0 {
+			return nil
+		}
+		if num == writeUpdates {
+			out = append(out, rest[:k+m])
+		}
+		rest = rest[k+m:]
+	}
+	if len(out) != n {
+		return nil
+	}
+	return out
+}
+
+// writeWire writes phys (ups as the backend takes them) as Backend.write
+// does, except that an update its translation left as it came (the same
+// message) is sent as the controller's wire bytes (wire, from rawUpdates)
+// rather than encoded again: most of them, as a migration goes.
+func (b *Backend) writeWire(ctx context.Context, ups, phys []*p4v1.Update, wire [][]byte, atomicity p4v1.WriteRequest_Atomicity) error {
+	out, ok := wireRequest(writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role()), ups, phys, wire, atomicity)
+	if !ok {
+		return b.write(ctx, phys, atomicity)
+	}
+	return b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: out}, &p4v1.WriteResponse{})
+}
+
+// wireRequest appends to header (writeHeader's) the updates phys and the
+// atomicity of a WriteRequest, as wire bytes: an update that is ups' own
+// (left as it came) as its bytes in wire, any other encoded; ok false
+// when wire does not hold one for each, or one does not encode.
+func wireRequest(header []byte, ups, phys []*p4v1.Update, wire [][]byte, atomicity p4v1.WriteRequest_Atomicity) (out []byte, ok bool) {
+	if len(wire) != len(ups) || len(phys) != len(ups) {
+		return nil, false
+	}
+	out = header
+	for i, p := range phys {
+		if p == ups[i] {
+			out = append(out, wire[i]...)
+			continue
+		}
+		m, err := proto.Marshal(p)
+		if err != nil {
+			return nil, false
+		}
+		out = protowire.AppendTag(out, writeUpdates, protowire.BytesType)
+		out = protowire.AppendBytes(out, m)
+	}
+	if atomicity != 0 {
+		out = protowire.AppendTag(out, writeAtomicity, protowire.VarintType)
+		out = protowire.AppendVarint(out, uint64(atomicity))
+	}
+	return out, true
 }
 
 // plain reports whether the device passes writes through as they are: no
@@ -194,7 +265,11 @@ func (p *Proxy) WriteRaw(ctx context.Context, b []byte) error {
 		// What gRPC answers a request its codec cannot decode.
 		return status.Errorf(codes.Internal, "grpc: error unmarshalling request: %v", err)
 	}
-	return p.Write(ctx, &req)
+	d, err := p.lookup(req.GetDeviceId())
+	if err != nil {
+		return err
+	}
+	return d.write(ctx, &req, b)
 }
 
 // writeHandler is the Write method's handler: the request is taken as its

@@ -29,6 +29,13 @@ type Repair struct {
 // to both at once, see writeBoth); before, the mirror may trail within a
 // window (see trail).
 func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
+	return d.write(ctx, req, nil)
+}
+
+// write is Write; raw, when set, is req as its wire bytes: what the
+// translation leaves as it came goes to the authoritative device as
+// those bytes (Backend.writeWire).
+func (d *Device) write(ctx context.Context, req *p4v1.WriteRequest, raw []byte) error {
 	start := time.Now()
 	defer func() { d.latency.observe(time.Since(start)) }()
 	if err := d.arb.CheckWriter(req.GetDeviceId(), req.GetRole(), req.GetElectionId()); err != nil {
@@ -65,7 +72,11 @@ func (d *Device) Write(ctx context.Context, req *p4v1.WriteRequest) error {
 	if both != nil {
 		both.release()
 	}
-	werr := auth.write(wctx, phys, req.GetAtomicity())
+	var wire [][]byte
+	if raw != nil {
+		wire = rawUpdates(raw, len(ups))
+	}
+	werr := auth.writeWire(wctx, ups, phys, wire, req.GetAtomicity())
 	idx, unsure, left := appliedUpdates(ups, werr)
 	d.unShadow(was, idx, unsure)
 	d.outputsWritten(ups, idx, unsure)
