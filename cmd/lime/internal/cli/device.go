@@ -8,6 +8,8 @@ import (
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"github.com/spf13/pflag"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/lime-p4/lime/bmv2/regs"
 	"github.com/lime-p4/lime/bmv2/thrift"
@@ -29,11 +31,14 @@ type DeviceFlags struct {
 	ServerName   string
 	Timeout      time.Duration
 	Thrift       string
+
+	prefix string // of the flags' names (Register)
 }
 
 // Register adds the flags to fs, each name prefixed (e.g. "from-addr") and
 // each help text naming what the device is for.
 func (d *DeviceFlags) Register(fs *pflag.FlagSet, prefix, what string) {
+	d.prefix = prefix
 	fs.StringVar(&d.Addr, prefix+"addr", "", "P4Runtime address (host:port) of the "+what)
 	fs.Uint64Var(&d.DeviceID, prefix+"device-id", 1, "P4Runtime device id of the "+what)
 	fs.Uint64Var(&d.ElectionHigh, prefix+"election-high", 0, "high 64 bits of the election id used with the "+what)
@@ -67,6 +72,9 @@ type Device struct {
 	Info    *info.Info
 	Cookie  uint64
 	Thrift  *thrift.Client // nil unless a Thrift address was given
+	// ThriftFlag names the flag that gives Thrift ("--from-thrift"), for
+	// the hint on a register read P4Runtime refuses.
+	ThriftFlag string
 }
 
 // Close ends the session and the connections.
@@ -84,7 +92,7 @@ func (d *Device) Close() {
 // P4Runtime cannot and a Thrift address was given.
 func (d *Device) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p4v1.Entity, error] {
 	if d.Thrift == nil {
-		return d.Client.Read(ctx, filters...)
+		return withThriftHint(d.Client.Read(ctx, filters...), filters, d.ThriftFlag)
 	}
 	return (&regs.Reader{P4: d.Client, Thrift: d.Thrift, Info: d.Info}).Read(ctx, filters...)
 }
@@ -93,9 +101,33 @@ func (d *Device) Read(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[*p
 // clone and the diff a decoded entity per counter or register cell.
 func (d *Device) ReadRaw(ctx context.Context, filters ...*p4v1.Entity) iter.Seq2[[]byte, error] {
 	if d.Thrift == nil {
-		return d.Client.ReadRaw(ctx, filters...)
+		return withThriftHint(d.Client.ReadRaw(ctx, filters...), filters, d.ThriftFlag)
 	}
 	return (&regs.Reader{P4: d.Client, Thrift: d.Thrift, Info: d.Info}).ReadRaw(ctx, filters...)
+}
+
+// withThriftHint is seq, its UNIMPLEMENTED answer to a read of registers
+// (simple_switch_grpc serves them over Thrift only) saying which flag
+// gives the device's Thrift address.
+func withThriftHint[T any](seq iter.Seq2[T, error], filters []*p4v1.Entity, flag string) iter.Seq2[T, error] {
+	if flag == "" || len(filters) == 0 {
+		return seq
+	}
+	for _, f := range filters {
+		if f.GetRegisterEntry() == nil {
+			return seq
+		}
+	}
+	return func(yield func(T, error) bool) {
+		for v, err := range seq {
+			if err != nil && status.Code(err) == codes.Unimplemented {
+				err = fmt.Errorf("%w (bmv2 serves registers over its Thrift API only: give %s HOST:PORT)", err, flag)
+			}
+			if !yield(v, err) {
+				return
+			}
+		}
+	}
 }
 
 // RegisterWriter writes registers over Thrift; nil without a Thrift address.
@@ -135,6 +167,9 @@ func (d *DeviceFlags) Connect(ctx context.Context, what string, primary bool, ru
 	dctx, cancel := context.WithTimeout(ctx, d.Timeout)
 	defer cancel()
 	dev := &Device{Client: c}
+	if d.prefix != "" {
+		dev.ThriftFlag = "--" + d.prefix + "thrift"
+	}
 	if primary {
 		s, err := c.Arbitrate(dctx)
 		if err != nil {
