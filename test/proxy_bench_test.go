@@ -28,7 +28,7 @@ import (
 // present.
 func BenchmarkRealBMv2ProxyWrite(b *testing.B) {
 	bm := lab.RealBMv2(b)
-	const rounds, latWrites, tputEntries = 5, 300, 10_000
+	const rounds, latWrites, tputEntries = 5, 300, 30_000
 	cpus := lab.PlanCPUs(b, 2)
 	b.Log(cpus.Why)
 	ratios := map[string][]float64{}

@@ -68,7 +68,7 @@ func newBenchRig(b *testing.B) *benchRig {
 // switch) has less CPU for each. With -cpuprofile, the proxy's Write
 // path is what proxy.(*Server).Write focuses on.
 func BenchmarkProxyWrite(b *testing.B) {
-	const rounds, latWrites, tputEntries = 7, 300, 10_000
+	const rounds, latWrites, tputEntries = 7, 300, 30_000
 	ratios := map[string][]float64{}
 	for range b.N {
 		b.StopTimer()
