@@ -232,7 +232,8 @@ func (m *moveBench) latencies(b *testing.B, d time.Duration, during func()) []ti
 	return out
 }
 
-// latencyPairs measures pairs: the writer's latencies over four host moves,
+// latencyPairs measures pairs: the writer's latencies over eight host moves
+// (a p99 of several hundred writes),
 // then over as long a while without one; it gives each pair's ratio of
 // p99s.
 func (m *moveBench) latencyPairs(b *testing.B, pairs int) []float64 {
@@ -240,7 +241,7 @@ func (m *moveBench) latencyPairs(b *testing.B, pairs int) []float64 {
 	for range pairs {
 		t0 := time.Now()
 		during := m.latencies(b, 0, func() {
-			for range 4 {
+			for range 8 {
 				m.move(b, !m.moved)
 			}
 		})
