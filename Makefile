@@ -70,6 +70,7 @@ fuzz: deps sysdeps
 	$(GO) test -run '^$$' -fuzz FuzzTranslate -fuzztime $(FUZZTIME) ./p4/translate
 	$(GO) test -run '^$$' -fuzz FuzzPortMatch -fuzztime $(FUZZTIME) ./p4/translate
 	$(GO) test -run '^$$' -fuzz FuzzUpdateShared -fuzztime $(FUZZTIME) ./p4/translate
+	$(GO) test -run '^$$' -fuzz FuzzUpdateWire -fuzztime $(FUZZTIME) ./p4/translate
 	$(GO) test -run '^$$' -fuzz FuzzDecodeCell -fuzztime $(FUZZTIME) ./p4/entity
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./migrator/plan
 	$(GO) test -run '^$$' -fuzz FuzzProxy -fuzztime $(FUZZTIME) ./migrator/proxy
