@@ -3,12 +3,16 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/translate"
 )
 
 // Dual-write with hosts on the mirror (issue 14): a controller's write
@@ -39,34 +43,90 @@ type mirrorCall struct {
 // is left out (settleMirror keeps it for repair if the authoritative
 // device applied it). writeMu is held until the call is settled or
 // cancelled: the mirror's translation does not change meanwhile.
-func (d *Device) prepareMirror(ctx context.Context, b *Backend, ups []*p4v1.Update) *mirrorCall {
+func (d *Device) prepareMirror(ctx context.Context, b *Backend, ups []*p4v1.Update, wire [][]byte) *mirrorCall {
 	c := &mirrorCall{send: make(chan bool, 1), done: make(chan struct{})}
 	tr := b.phys()
 	go func() {
 		defer close(c.done)
-		phys := make([]*p4v1.Update, 0, len(ups))
-		for i, u := range ups {
-			p, err := physUpdate(tr, u)
-			if err != nil {
-				if c.bad == nil {
-					c.bad = map[int]error{}
-				}
-				c.bad[i] = err
-				continue
-			}
-			c.pending = append(c.pending, pendingUpdate{virt: u, phys: p})
-			c.of = append(c.of, i)
-			phys = append(phys, p)
-		}
+		body, ok := c.translate(tr, ups, wire)
 		if !<-c.send {
 			c.pending, c.of, c.bad = nil, nil, nil
 			return
 		}
-		if len(phys) > 0 {
+		switch {
+		case len(c.pending) == 0:
+		case ok:
+			out := append(writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role()), body...)
+			c.err = b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: out}, &p4v1.WriteResponse{})
+		default:
+			phys := make([]*p4v1.Update, len(c.pending))
+			for i := range c.pending {
+				phys[i] = c.pendingPhys(i)
+			}
 			c.err = b.write(ctx, phys, p4v1.WriteRequest_CONTINUE_ON_ERROR)
 		}
 	}()
 	return c
+}
+
+// translate translates ups for the mirror (tr) into c.pending, and gives
+// the mirror's updates as wire bytes (ok false when one did not encode):
+// an update as its wire bytes in wire (rawUpdates) through
+// Translator.UpdateWire where that takes it (its decoded form is made
+// only if the mirror refuses it, see pendingPhys), else decoded.
+func (c *mirrorCall) translate(tr *translate.Translator, ups []*p4v1.Update, wire [][]byte) (body []byte, ok bool) {
+	ok = true
+	for i, u := range ups {
+		if tr != nil && len(wire) == len(ups) {
+			if v, isUpdate := updateBytes(wire[i]); isUpdate {
+				if w, taken := tr.UpdateWire(v); taken {
+					c.pending = append(c.pending, pendingUpdate{virt: u, tr: tr})
+					c.of = append(c.of, i)
+					body = protowire.AppendBytes(protowire.AppendTag(body, writeUpdates, protowire.BytesType), w)
+					continue
+				}
+			}
+		}
+		p, err := physUpdate(tr, u)
+		if err != nil {
+			if c.bad == nil {
+				c.bad = map[int]error{}
+			}
+			c.bad[i] = err
+			continue
+		}
+		c.pending = append(c.pending, pendingUpdate{virt: u, phys: p})
+		c.of = append(c.of, i)
+		m, err := proto.Marshal(p)
+		if err != nil {
+			ok = false
+			continue
+		}
+		body = protowire.AppendBytes(protowire.AppendTag(body, writeUpdates, protowire.BytesType), m)
+	}
+	return body, ok
+}
+
+// pendingPhys is pending update i as the mirror takes it, decoded (made
+// now if it went as wire bytes).
+func (c *mirrorCall) pendingPhys(i int) *p4v1.Update {
+	p := &c.pending[i]
+	if p.phys == nil {
+		// UpdateWire took it, so the decoded translation takes it too.
+		p.phys, _ = physUpdate(p.tr, p.virt)
+	}
+	return p.phys
+}
+
+// updateBytes is the Update message in an updates field of a
+// WriteRequest (its tag and length stripped).
+func updateBytes(field []byte) ([]byte, bool) {
+	num, typ, n := protowire.ConsumeTag(field)
+	if n < 0 || num != writeUpdates || typ != protowire.BytesType {
+		return nil, false
+	}
+	v, m := protowire.ConsumeBytes(field[n:])
+	return v, m == len(field)-n
 }
 
 // release sends c, once translated.
@@ -95,6 +155,11 @@ func (d *Device) settleMirror(ctx context.Context, auth, b *Backend, c *mirrorCa
 		return
 	}
 	ans := answerOf(c.err, len(c.pending))
+	if ans.whole != nil || slices.ContainsFunc(ans.items, func(it *client.P4Error) bool { return it != nil }) {
+		for i := range c.pending { // what is resent or kept goes decoded
+			c.pendingPhys(i)
+		}
+	}
 	var retry []pendingUpdate
 	var first mirrorAnswer
 	first.whole = ans.whole

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lime-p4/lime/p4/client"
 	"github.com/lime-p4/lime/p4/entity"
+	"github.com/lime-p4/lime/p4/translate"
 )
 
 // Repair is a mirror update that did not reach the mirror (or whose outcome
@@ -56,11 +57,15 @@ func (d *Device) write(ctx context.Context, req *p4v1.WriteRequest, raw []byte) 
 	// abandoned halfway, it would leave the mirror's fate unknown.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
+	var wire [][]byte // the updates as the controller's wire bytes
+	if raw != nil {
+		wire = rawUpdates(raw, len(ups))
+	}
 	var both *mirrorCall
 	if mode == MirrorLive && split {
 		// Translated for the mirror while prepared for the source, sent
 		// to both at once.
-		both = d.prepareMirror(wctx, mirror, ups)
+		both = d.prepareMirror(wctx, mirror, ups, wire)
 	}
 	phys, other, was, err := d.prepareWrite(auth, ups)
 	if err != nil {
@@ -71,10 +76,6 @@ func (d *Device) write(ctx context.Context, req *p4v1.WriteRequest, raw []byte) 
 	}
 	if both != nil {
 		both.release()
-	}
-	var wire [][]byte
-	if raw != nil {
-		wire = rawUpdates(raw, len(ups))
 	}
 	werr := auth.writeWire(wctx, ups, phys, wire, req.GetAtomicity())
 	idx, unsure, left := appliedUpdates(ups, werr)
@@ -204,6 +205,9 @@ func leavesEmptyGroup(u *p4v1.Update, c codes.Code) bool {
 // pendingUpdate is a mirror update in both forms.
 type pendingUpdate struct {
 	virt, phys *p4v1.Update
+	// tr made phys, when it is still to be made: an update the mirror
+	// got as wire bytes (mirrorCall.pendingPhys).
+	tr *translate.Translator
 }
 
 // mirrorWrite writes updates (virtual form) to mirror b as one request,
