@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/status"
@@ -118,6 +117,14 @@ func (c *mirrorCall) pendingPhys(i int) *p4v1.Update {
 	return p.phys
 }
 
+// decodeAll makes the decoded form of every pending update: what is
+// resent or kept for repair goes decoded.
+func (c *mirrorCall) decodeAll() {
+	for i := range c.pending {
+		c.pendingPhys(i)
+	}
+}
+
 // updateBytes is the Update message in an updates field of a
 // WriteRequest (its tag and length stripped).
 func updateBytes(field []byte) ([]byte, bool) {
@@ -155,10 +162,8 @@ func (d *Device) settleMirror(ctx context.Context, auth, b *Backend, c *mirrorCa
 		return
 	}
 	ans := answerOf(c.err, len(c.pending))
-	if ans.whole != nil || slices.ContainsFunc(ans.items, func(it *client.P4Error) bool { return it != nil }) {
-		for i := range c.pending { // what is resent or kept goes decoded
-			c.pendingPhys(i)
-		}
+	if !ans.ok() {
+		c.decodeAll()
 	}
 	var retry []pendingUpdate
 	var first mirrorAnswer

@@ -30,23 +30,24 @@ type trail struct {
 // trailJob is one controller write's applied updates (virtual form) for
 // mirror b, and when the authoritative device answered it.
 type trailJob struct {
-	b   *Backend
-	ups []*p4v1.Update
-	at  time.Time
+	b    *Backend
+	ups  []*p4v1.Update
+	wire [][]byte // ups as the controller's wire bytes; nil: none
+	at   time.Time
 }
 
 func (t *trail) init() { t.changed = sync.NewCond(&t.mu) }
 
-// trailWrite queues ups for mirror b, waiting while the window is full.
-// writeMu is held.
-func (d *Device) trailWrite(b *Backend, ups []*p4v1.Update) {
+// trailWrite queues ups (wire: as the controller's wire bytes, or nil) for
+// mirror b, waiting while the window is full. writeMu is held.
+func (d *Device) trailWrite(b *Backend, ups []*p4v1.Update, wire [][]byte) {
 	t := &d.trail
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for t.queued > 0 && t.queued+len(ups) > d.opts.MirrorWindow {
 		t.changed.Wait()
 	}
-	t.jobs = append(t.jobs, trailJob{b: b, ups: ups, at: time.Now()})
+	t.jobs = append(t.jobs, trailJob{b: b, ups: ups, wire: wire, at: time.Now()})
 	t.queued += len(ups)
 	if !t.running {
 		t.running = true
@@ -71,7 +72,7 @@ func (d *Device) runTrail() {
 		ctx, cancel := context.WithTimeout(context.Background(), d.opts.WriteTimeout)
 		t.cancel = cancel
 		t.mu.Unlock()
-		d.mirrorWrite(ctx, j.b, j.ups)
+		d.mirrorWriteWire(ctx, j.b, j.ups, j.wire)
 		cancel()
 		t.mu.Lock()
 		t.inflight, t.cancel = nil, nil

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
@@ -107,8 +108,15 @@ func (d *Device) write(ctx context.Context, req *p4v1.WriteRequest, raw []byte) 
 		return werr
 	}
 	applied := make([]*p4v1.Update, len(idx), len(idx)+len(extra))
+	var appliedWire [][]byte // as the controller's wire bytes, when all are
+	if wire != nil && len(extra) == 0 {
+		appliedWire = make([][]byte, len(idx))
+	}
 	for i, j := range idx {
 		applied[i] = ups[j]
+		if appliedWire != nil {
+			appliedWire[i] = wire[j]
+		}
 	}
 	applied = append(applied, extra...)
 	switch mode {
@@ -118,7 +126,7 @@ func (d *Device) write(ctx context.Context, req *p4v1.WriteRequest, raw []byte) 
 		d.mu.Unlock()
 		d.stats.logged.Add(int64(len(applied)))
 	case MirrorLive:
-		d.trailWrite(mirror, applied)
+		d.trailWrite(mirror, applied, appliedWire)
 	}
 	return werr
 }
@@ -217,6 +225,35 @@ func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update
 	d.mirrorPending(ctx, b, d.mirrorUpdates(b, ups), nil, nil)
 }
 
+// mirrorWriteWire is mirrorWrite for updates also given as the
+// controller's wire bytes (wire; nil: not): those Translator.UpdateWire
+// takes go to the mirror translated as bytes (see mirrorCall.translate).
+func (d *Device) mirrorWriteWire(ctx context.Context, b *Backend, ups []*p4v1.Update, wire [][]byte) {
+	if len(wire) != len(ups) || b.phys() == nil {
+		d.mirrorWrite(ctx, b, ups)
+		return
+	}
+	c := &mirrorCall{}
+	body, ok := c.translate(b.phys(), ups, wire)
+	for i, err := range c.bad {
+		d.addRepairs([]*p4v1.Update{ups[i]}, fmt.Sprintf("cannot be translated for %s: %v", b.Name, err))
+	}
+	if len(c.pending) == 0 {
+		return
+	}
+	if !ok {
+		c.decodeAll()
+		d.mirrorPending(ctx, b, c.pending, nil, nil)
+		return
+	}
+	out := append(writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role()), body...)
+	first := answerOf(b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: out}, &p4v1.WriteResponse{}), len(c.pending))
+	if !first.ok() {
+		c.decodeAll()
+	}
+	d.mirrorPending(ctx, b, c.pending, &first, nil)
+}
+
 // mirrorUpdates are ups in both forms for mirror b; those that cannot be
 // translated are kept for repair.
 func (d *Device) mirrorUpdates(b *Backend, ups []*p4v1.Update) []pendingUpdate {
@@ -238,6 +275,11 @@ func (d *Device) mirrorUpdates(b *Backend, ups []*p4v1.Update) []pendingUpdate {
 type mirrorAnswer struct {
 	whole error
 	items []*client.P4Error
+}
+
+// ok reports whether every update was applied.
+func (a *mirrorAnswer) ok() bool {
+	return a.whole == nil && !slices.ContainsFunc(a.items, func(it *client.P4Error) bool { return it != nil })
 }
 
 func answerOf(err error, n int) mirrorAnswer {
