@@ -106,24 +106,27 @@ type Device struct {
 
 // counters are a device's figures since it was added.
 type counters struct {
-	writes, relayed, updates, mirrored, logged, replayed, fixed, retried, repairs atomic.Int64
-	packetIns, packetInsDropped, packetOuts                                       atomic.Int64
+	writes, relayed, updates, mirrored, wired, logged, replayed, fixed, retried, repairs atomic.Int64
+	packetIns, packetInsDropped, packetOuts                                              atomic.Int64
 }
 
 // Stats are a device's figures, for status and metrics.
 type Stats struct {
-	Mode      string `json:"mode"`
-	Writes    int64  `json:"writes"`     // Write RPCs passed on
-	Relayed   int64  `json:"relayed"`    // of them, passed on as their bytes (no migration, no translation)
-	Updates   int64  `json:"updates"`    // updates in them
-	Mirrored  int64  `json:"mirrored"`   // updates written to the mirror (live or replayed)
-	Logged    int64  `json:"logged"`     // updates recorded while logging
-	Pending   int    `json:"pending"`    // recorded updates not yet replayed
-	Replayed  int64  `json:"replayed"`   // recorded updates replayed
-	Fixed     int64  `json:"fixed"`      // mirror updates sent again as their intent (INSERT as MODIFY, ...)
-	Retried   int64  `json:"retried"`    // mirror writes retried after a transient failure
-	Repairs   int    `json:"repairs"`    // mirror updates waiting for repair
-	PacketIns int64  `json:"packet_ins"` // packet-ins delivered to the controller
+	Mode     string `json:"mode"`
+	Writes   int64  `json:"writes"`   // Write RPCs passed on
+	Relayed  int64  `json:"relayed"`  // of them, passed on as their bytes (no migration, no translation)
+	Updates  int64  `json:"updates"`  // updates in them
+	Mirrored int64  `json:"mirrored"` // updates written to the mirror (live or replayed)
+	// MirroredWire counts the updates sent to the mirror translated as
+	// the controller's wire bytes, not decoded (Translator.UpdateWire).
+	MirroredWire int64 `json:"mirrored_wire"`
+	Logged       int64 `json:"logged"`     // updates recorded while logging
+	Pending      int   `json:"pending"`    // recorded updates not yet replayed
+	Replayed     int64 `json:"replayed"`   // recorded updates replayed
+	Fixed        int64 `json:"fixed"`      // mirror updates sent again as their intent (INSERT as MODIFY, ...)
+	Retried      int64 `json:"retried"`    // mirror writes retried after a transient failure
+	Repairs      int   `json:"repairs"`    // mirror updates waiting for repair
+	PacketIns    int64 `json:"packet_ins"` // packet-ins delivered to the controller
 	// PacketInsDropped counts packet-ins not delivered: on a port the
 	// controller does not know (a trunk), or with no primary controller.
 	PacketInsDropped int64 `json:"packet_ins_dropped"`
@@ -182,7 +185,7 @@ func (d *Device) Stats() Stats {
 	d.mu.RUnlock()
 	c := &d.stats
 	lag, behind := d.trailLag()
-	return Stats{MirrorLag: lag, MirrorLagSeconds: behind.Seconds(), Mode: mode.String(), Writes: c.writes.Load(), Relayed: c.relayed.Load(), Updates: c.updates.Load(), Mirrored: c.mirrored.Load(),
+	return Stats{MirrorLag: lag, MirrorLagSeconds: behind.Seconds(), Mode: mode.String(), Writes: c.writes.Load(), Relayed: c.relayed.Load(), Updates: c.updates.Load(), Mirrored: c.mirrored.Load(), MirroredWire: c.wired.Load(),
 		Logged: c.logged.Load(), Pending: pending, Replayed: c.replayed.Load(), Fixed: c.fixed.Load(),
 		Retried: c.retried.Load(), Repairs: repairs, PacketIns: c.packetIns.Load(),
 		PacketInsDropped: c.packetInsDropped.Load(), PacketOuts: c.packetOuts.Load()}

@@ -30,6 +30,7 @@ type mirrorCall struct {
 	pending []pendingUpdate // the updates the mirror got, in order
 	of      []int           // each one's index in the controller's write
 	bad     map[int]error   // the updates left out: they cannot be translated
+	wired   int64           // of pending, those translated as wire bytes
 	err     error           // the mirror's answer
 	send    chan bool       // true: send now; false: not at all
 	done    chan struct{}
@@ -55,6 +56,7 @@ func (d *Device) prepareMirror(ctx context.Context, b *Backend, ups []*p4v1.Upda
 		switch {
 		case len(c.pending) == 0:
 		case ok:
+			d.stats.wired.Add(c.wired)
 			out := append(writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role()), body...)
 			c.err = b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: out}, &p4v1.WriteResponse{})
 		default:
@@ -81,6 +83,7 @@ func (c *mirrorCall) translate(tr *translate.Translator, ups []*p4v1.Update, wir
 				if w, taken := tr.UpdateWire(v); taken {
 					c.pending = append(c.pending, pendingUpdate{virt: u, tr: tr})
 					c.of = append(c.of, i)
+					c.wired++
 					body = protowire.AppendBytes(protowire.AppendTag(body, writeUpdates, protowire.BytesType), w)
 					continue
 				}

@@ -123,6 +123,11 @@ func liveMirrorWritesByIntent(t *testing.T, split bool) {
 	if st.Relayed != 0 { // a mirror is there: every write is decoded
 		t.Fatalf("stats %+v: writes relayed as bytes during a migration", st)
 	}
+	// Issue 14: the mirror got them translated as wire bytes, its
+	// refusals resent by intent all the same.
+	if st.MirroredWire == 0 {
+		t.Fatalf("stats %+v: no update went to the mirror as wire bytes", st)
+	}
 	assertSame(t, r)
 }
 

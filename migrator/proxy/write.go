@@ -246,6 +246,7 @@ func (d *Device) mirrorWriteWire(ctx context.Context, b *Backend, ups []*p4v1.Up
 		d.mirrorPending(ctx, b, c.pending, nil, nil)
 		return
 	}
+	d.stats.wired.Add(c.wired)
 	out := append(writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role()), body...)
 	first := answerOf(b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: out}, &p4v1.WriteResponse{}), len(c.pending))
 	if !first.ok() {
