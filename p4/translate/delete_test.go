@@ -8,7 +8,6 @@ import (
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lime-p4/lime/internal/fixtures"
 	"github.com/lime-p4/lime/internal/p4test"
 	"github.com/lime-p4/lime/p4/entity"
 	"github.com/lime-p4/lime/p4/info"
@@ -101,24 +100,8 @@ func TestUpdateDeleteByKey(t *testing.T) {
 // source whose host moved, and one that renumbers everything), and
 // sometimes indeed (or the proxy's writes gain nothing).
 func FuzzUpdateShared(f *testing.F) {
-	in, err := info.Load(fixtures.Get(f, "onos-basic").P4Info, info.WithPortRules(info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})))
-	if err != nil {
-		f.Fatal(err)
-	}
-	m := map[uint64]uint64{}
-	for p := uint64(0); p < 512; p++ {
-		m[p] = p
-	}
-	m[1], m[21] = 21, 1
-	same, err := New(in, in, WithPorts(NewPortMap(m)))
-	if err != nil {
-		f.Fatal(err)
-	}
-	re, _ := info.New(p4test.Renumber(in.Proto, 0x1234))
-	renumbered, err := New(in, re, WithPorts(NewPortMap(m)))
-	if err != nil {
-		f.Fatal(err)
-	}
+	in, trs := proxyTranslators(f)
+	same, renumbered := trs[0], trs[1]
 	f.Add(uint64(1), uint8(31))
 	f.Add(uint64(7), uint8(12))
 	f.Fuzz(func(t *testing.T, seed uint64, n uint8) {

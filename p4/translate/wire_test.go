@@ -12,17 +12,18 @@ import (
 	"github.com/lime-p4/lime/p4/info"
 )
 
-// wireTranslators are the translators UpdateWire is held to Update with:
-// one that keeps the ids and moves ports (the proxy's for a migration to
-// the same program), one that renumbers everything too.
-func wireTranslators(t testing.TB) (*info.Info, []*Translator) {
+// proxyTranslators are translators as the proxy has them, over
+// onos-basic (its egress port a port): one that keeps the ids and moves
+// ports 1 and 21 (a migration to the same program whose host moved), one
+// that renumbers every id too.
+func proxyTranslators(t testing.TB) (*info.Info, []*Translator) {
 	in, err := info.Load(fixtures.Get(t, "onos-basic").P4Info, info.WithPortRules(info.DefaultPortRules.Merge(info.PortRules{Names: []string{"*.set_egress_port/port"}})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := map[uint64]uint64{}
 	for p := uint64(0); p < 512; p++ {
-		m[p] = p + 10
+		m[p] = p
 	}
 	m[1], m[21] = 21, 1
 	same, err := New(in, in, WithPorts(NewPortMap(m)))
@@ -69,7 +70,7 @@ func checkWire(t *testing.T, tr *Translator, b []byte, in *info.Info) bool {
 // type through both translators, and does take the table entries they
 // hold (or it would spare the proxy nothing).
 func TestUpdateWireIsUpdate(t *testing.T) {
-	in, trs := wireTranslators(t)
+	in, trs := proxyTranslators(t)
 	taken, tables := 0, 0
 	for seed := range uint64(20) {
 		for i, e := range p4test.NewGen(in, seed).State(40) {
@@ -96,7 +97,7 @@ func TestUpdateWireIsUpdate(t *testing.T) {
 // FuzzUpdateWire: any bytes, including cut and mutated updates, never make
 // UpdateWire panic, and what it takes it translates as Update does.
 func FuzzUpdateWire(f *testing.F) {
-	in, trs := wireTranslators(f)
+	in, trs := proxyTranslators(f)
 	for i, e := range p4test.NewGen(in, 3).State(30) {
 		b, _ := proto.Marshal(&p4v1.Update{Type: p4v1.Update_Type(i%3 + 1), Entity: e})
 		f.Add(b)
