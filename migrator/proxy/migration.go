@@ -106,15 +106,28 @@ func heldOtherwise(virt, phys *p4v1.Entity) bool {
 
 // paramsDiffer reports whether two table entries with the same direct
 // action give one of its parameters other values (canonically): then
-// they are not the same configuration.
+// they are not the same configuration. A parameter given twice (which a
+// switch refuses) leaves it to the whole comparison.
 func paramsDiffer(a, b *p4v1.Entity) bool {
 	x, y := a.GetTableEntry().GetAction().GetAction(), b.GetTableEntry().GetAction().GetAction()
-	if x == nil || y == nil || x.ActionId != y.ActionId {
+	if x == nil || y == nil || x.ActionId != y.ActionId || repeatsParam(x) || repeatsParam(y) {
 		return false
 	}
 	for _, p := range x.Params {
 		for _, q := range y.Params {
 			if p.ParamId == q.ParamId && !canon.Equal(p.Value, q.Value) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// repeatsParam reports whether a gives a parameter twice.
+func repeatsParam(a *p4v1.Action) bool {
+	for i, p := range a.Params {
+		for _, q := range a.Params[:i] {
+			if p.ParamId == q.ParamId {
 				return true
 			}
 		}

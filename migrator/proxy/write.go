@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -229,14 +230,15 @@ func (d *Device) mirrorWrite(ctx context.Context, b *Backend, ups []*p4v1.Update
 // controller's wire bytes (wire; nil: not): those Translator.UpdateWire
 // takes go to the mirror translated as bytes (see mirrorCall.translate).
 func (d *Device) mirrorWriteWire(ctx context.Context, b *Backend, ups []*p4v1.Update, wire [][]byte) {
-	if len(wire) != len(ups) || b.phys() == nil {
+	tr := b.phys()
+	if len(wire) != len(ups) || tr == nil {
 		d.mirrorWrite(ctx, b, ups)
 		return
 	}
 	c := &mirrorCall{}
-	body, ok := c.translate(b.phys(), ups, wire)
-	for i, err := range c.bad {
-		d.addRepairs([]*p4v1.Update{ups[i]}, fmt.Sprintf("cannot be translated for %s: %v", b.Name, err))
+	body, ok := c.translate(tr, ups, wire)
+	for _, i := range slices.Sorted(maps.Keys(c.bad)) { // in the write's order
+		d.addRepairs([]*p4v1.Update{ups[i]}, fmt.Sprintf("cannot be translated for %s: %v", b.Name, c.bad[i]))
 	}
 	if len(c.pending) == 0 {
 		return

@@ -33,10 +33,7 @@ func hasUnknown(m proto.Message) bool { return len(m.ProtoReflect().GetUnknown()
 // proto.Clone copies (unknown fields, an action other than a direct one,
 // a match of another kind).
 func cloneTableEntry(te *p4v1.TableEntry) (*p4v1.TableEntry, bool) {
-	if te == nil {
-		return nil, true
-	}
-	if hasUnknown(te) {
+	if te == nil || hasUnknown(te) { // nil in its oneof: proto.Clone's empty entry
 		return nil, false
 	}
 	n := &p4v1.TableEntry{
@@ -96,10 +93,7 @@ func cloneTableEntry(te *p4v1.TableEntry) (*p4v1.TableEntry, bool) {
 }
 
 func cloneAction(a *p4v1.Action) (*p4v1.Action, bool) {
-	if a == nil {
-		return nil, true
-	}
-	if hasUnknown(a) {
+	if a == nil || hasUnknown(a) { // nil in its oneof: proto.Clone's empty action
 		return nil, false
 	}
 	n := &p4v1.Action{ActionId: a.ActionId}

@@ -126,6 +126,7 @@ func TestCloneEntityCopiesEveryField(t *testing.T) {
 		"group":          {&p4v1.TableAction{Type: &p4v1.TableAction_ActionProfileGroupId{ActionProfileGroupId: 4}}, true},
 		"action set":     {&p4v1.TableAction{Type: &p4v1.TableAction_ActionProfileActionSet{ActionProfileActionSet: set}}, false},
 		"unknown fields": {&p4v1.TableAction{Type: &p4v1.TableAction_Action{Action: withUnknown(direct)}}, false},
+		"nil action":     {&p4v1.TableAction{Type: &p4v1.TableAction_Action{}}, false}, // proto.Clone makes it empty
 	}
 	for name, c := range cases {
 		e := &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: proto.Clone(te).(*p4v1.TableEntry)}}
