@@ -50,8 +50,10 @@ test: deps sysdeps
 	$(GO) test -race -timeout 14m $(TESTFLAGS) $(PKGS)
 
 # Benchmarks; ratios are measured in one run (absolute times on shared machines are noise).
+# One package at a time (-p 1): go test would run packages' benchmarks side by
+# side, each taking CPU from the other's ratios.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
+	$(GO) test -p 1 -run '^$$' -bench . -benchmem -timeout 60m $(PKGS)
 
 # Short fuzzing (FUZZTIME each) of canonicalisation, translation, the wire
 # decoder of cells, the plan parser, the proxy's and the simulator's
