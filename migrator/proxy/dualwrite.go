@@ -53,32 +53,40 @@ func (d *Device) prepareMirror(ctx context.Context, b *Backend, ups []*p4v1.Upda
 			c.pending, c.of, c.bad = nil, nil, nil
 			return
 		}
-		switch {
-		case len(c.pending) == 0:
-		case ok:
-			d.stats.wired.Add(c.wired)
-			out := append(writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role()), body...)
-			c.err = b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: out}, &p4v1.WriteResponse{})
-		default:
-			phys := make([]*p4v1.Update, len(c.pending))
-			for i := range c.pending {
-				phys[i] = c.pendingPhys(i)
-			}
-			c.err = b.write(ctx, phys, p4v1.WriteRequest_CONTINUE_ON_ERROR)
+		if len(c.pending) > 0 {
+			c.err = d.sendMirrorCall(ctx, b, c, body, ok)
 		}
 	}()
 	return c
+}
+
+// sendMirrorCall sends c's pending updates to mirror b, with
+// CONTINUE_ON_ERROR, and gives its answer: as body, their wire bytes from
+// translate, or decoded when translate could not give them all (ok
+// false).
+func (d *Device) sendMirrorCall(ctx context.Context, b *Backend, c *mirrorCall, body []byte, ok bool) error {
+	if !ok {
+		c.decodeAll()
+		phys := make([]*p4v1.Update, len(c.pending))
+		for i, p := range c.pending {
+			phys[i] = p.phys
+		}
+		return b.write(ctx, phys, p4v1.WriteRequest_CONTINUE_ON_ERROR)
+	}
+	d.stats.wired.Add(c.wired)
+	return b.writeRequest(ctx, append(b.header(), body...))
 }
 
 // translate translates ups for the mirror (tr) into c.pending, and gives
 // the mirror's updates as wire bytes (ok false when one did not encode):
 // an update as its wire bytes in wire (rawUpdates) through
 // Translator.UpdateWire where that takes it (its decoded form is made
-// only if the mirror refuses it, see pendingPhys), else decoded.
+// only if the mirror refuses it, see decodeAll), else decoded.
 func (c *mirrorCall) translate(tr *translate.Translator, ups []*p4v1.Update, wire [][]byte) (body []byte, ok bool) {
 	ok = true
+	byWire := tr != nil && len(wire) == len(ups)
 	for i, u := range ups {
-		if tr != nil && len(wire) == len(ups) {
+		if byWire {
 			if v, isUpdate := updateBytes(wire[i]); isUpdate {
 				if w, taken := tr.UpdateWire(v); taken {
 					c.pending = append(c.pending, pendingUpdate{virt: u, tr: tr})
@@ -109,22 +117,14 @@ func (c *mirrorCall) translate(tr *translate.Translator, ups []*p4v1.Update, wir
 	return body, ok
 }
 
-// pendingPhys is pending update i as the mirror takes it, decoded (made
-// now if it went as wire bytes).
-func (c *mirrorCall) pendingPhys(i int) *p4v1.Update {
-	p := &c.pending[i]
-	if p.phys == nil {
-		// UpdateWire took it, so the decoded translation takes it too.
-		p.phys, _ = physUpdate(p.tr, p.virt)
-	}
-	return p.phys
-}
-
-// decodeAll makes the decoded form of every pending update: what is
-// resent or kept for repair goes decoded.
+// decodeAll makes the decoded form of every pending update that went as
+// wire bytes: what is resent or kept for repair goes decoded.
 func (c *mirrorCall) decodeAll() {
 	for i := range c.pending {
-		c.pendingPhys(i)
+		if p := &c.pending[i]; p.phys == nil {
+			// UpdateWire took it, so the decoded translation takes it too.
+			p.phys, _ = physUpdate(p.tr, p.virt)
+		}
 	}
 }
 

@@ -169,11 +169,23 @@ func rawUpdates(b []byte, n int) [][]byte {
 // message) is sent as the controller's wire bytes (wire, from rawUpdates)
 // rather than encoded again: most of them, as a migration goes.
 func (b *Backend) writeWire(ctx context.Context, ups, phys []*p4v1.Update, wire [][]byte, atomicity p4v1.WriteRequest_Atomicity) error {
-	out, ok := wireRequest(writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role()), ups, phys, wire, atomicity)
+	out, ok := wireRequest(b.header(), ups, phys, wire, atomicity)
 	if !ok {
 		return b.write(ctx, phys, atomicity)
 	}
-	return b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: out}, &p4v1.WriteResponse{})
+	return b.writeRequest(ctx, out)
+}
+
+// header is the start of a WriteRequest to b as wire bytes: the
+// backend's device id, election id and role (writeHeader).
+func (b *Backend) header() []byte {
+	return writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role())
+}
+
+// writeRequest sends req, a whole WriteRequest as wire bytes, and returns
+// the device's answer as it gave it.
+func (b *Backend) writeRequest(ctx context.Context, req []byte) error {
+	return b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: req}, &p4v1.WriteResponse{})
 }
 
 // wireRequest appends to header (writeHeader's) the updates phys and the
@@ -243,8 +255,7 @@ func (d *Device) writeRaw(ctx context.Context, w rawWrite) (done bool, err error
 	d.stats.updates.Add(int64(w.updates))
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opts.WriteTimeout)
 	defer cancel()
-	return true, auth.client.Conn().Invoke(wctx, p4v1.P4Runtime_Write_FullMethodName,
-		&rawMessage{XXX_unrecognized: w.to(auth.client.DeviceID(), auth.election, auth.client.Role())}, &p4v1.WriteResponse{})
+	return true, auth.writeRequest(wctx, w.to(auth.client.DeviceID(), auth.election, auth.client.Role()))
 }
 
 // WriteRaw answers a Write given as its wire bytes: relayed as they are

@@ -215,7 +215,7 @@ func leavesEmptyGroup(u *p4v1.Update, c codes.Code) bool {
 type pendingUpdate struct {
 	virt, phys *p4v1.Update
 	// tr made phys, when it is still to be made: an update the mirror
-	// got as wire bytes (mirrorCall.pendingPhys).
+	// got as wire bytes (mirrorCall.decodeAll).
 	tr *translate.Translator
 }
 
@@ -243,14 +243,7 @@ func (d *Device) mirrorWriteWire(ctx context.Context, b *Backend, ups []*p4v1.Up
 	if len(c.pending) == 0 {
 		return
 	}
-	if !ok {
-		c.decodeAll()
-		d.mirrorPending(ctx, b, c.pending, nil, nil)
-		return
-	}
-	d.stats.wired.Add(c.wired)
-	out := append(writeHeader(nil, b.client.DeviceID(), b.election, b.client.Role()), body...)
-	first := answerOf(b.client.Conn().Invoke(ctx, p4v1.P4Runtime_Write_FullMethodName, &rawMessage{XXX_unrecognized: out}, &p4v1.WriteResponse{}), len(c.pending))
+	first := answerOf(d.sendMirrorCall(ctx, b, c, body, ok), len(c.pending))
 	if !first.ok() {
 		c.decodeAll()
 	}
