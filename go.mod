@@ -12,6 +12,7 @@ require (
 	github.com/cockroachdb/datadriven v1.0.2
 	github.com/google/go-cmp v0.7.0
 	github.com/openconfig/gnmi v0.14.1
+	github.com/openconfig/gnoi v0.8.0 // System.Time: ONOS's Stratum drivers probe reachability with it
 	github.com/p4lang/p4runtime v1.5.0 // kept: lime targets P4Runtime 1.5 (and speaks 1.3 to bmv2); see the comment above on the client
 	github.com/prometheus/client_golang v1.23.2
 	github.com/spf13/cobra v1.10.2

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	spb "github.com/openconfig/gnoi/system"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -23,7 +24,9 @@ import (
 
 // Controller plays an SDN controller on the virtual devices of a lime
 // proxy the way ONOS's P4Runtime driver does: primary on each device (it
-// reconnects and arbitrates again when the proxy restarts), it probes the
+// reconnects and arbitrates again when the proxy restarts), it probes
+// whether the device is reachable with gNOI's System.Time as ONOS's
+// Stratum drivers do (at every connection and poll), it probes the
 // cookie (COOKIE_ONLY) and pushes the pipeline with VERIFY_AND_COMMIT and a
 // cookie only when the cookie differs, writes the network's entries, and,
 // while Churn runs, modifies entries by DELETE then INSERT, inserts and
@@ -116,6 +119,9 @@ func (c *Controller) connect(ctx context.Context, d *ctlDevice) error {
 		return fmt.Errorf("controller: device %d: not primary", d.vid)
 	}
 	d.c, d.s = cl, s
+	if err := probe(ctx, d); err != nil {
+		return err
+	}
 	cfg, err := cl.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY)
 	if err != nil && status.Code(err) != codes.FailedPrecondition {
 		return fmt.Errorf("controller: device %d: cookie: %w", d.vid, err)
@@ -376,8 +382,26 @@ func (c *Controller) settle(ctx context.Context, d *ctlDevice) error {
 	return nil
 }
 
-// poll reads the routes with their counters, as ONOS polls flow stats.
+// probe asks d's device the time over gNOI, as ONOS's Stratum drivers
+// probe a device's reachability (GnoiHandshaker): a device that does not
+// answer is unreachable to ONOS.
+func probe(ctx context.Context, d *ctlDevice) error {
+	r, err := spb.NewSystemClient(d.c.Conn()).Time(ctx, &spb.TimeRequest{})
+	if err != nil {
+		return fmt.Errorf("controller: device %d: gNOI System.Time (ONOS's reachability probe): %w", d.vid, err)
+	}
+	if r.GetTime() == 0 {
+		return fmt.Errorf("controller: device %d: gNOI System.Time answered no time", d.vid)
+	}
+	return nil
+}
+
+// poll probes the device (probe) and reads the routes with their
+// counters, as ONOS polls flow stats.
 func (c *Controller) poll(ctx context.Context, d *ctlDevice) error {
+	if err := probe(ctx, d); err != nil {
+		return err
+	}
 	routes := c.in.TableByName(pipelines.RouterRoutes)
 	got, err := d.c.ReadAll(ctx, &p4v1.Entity{Entity: &p4v1.Entity_TableEntry{TableEntry: &p4v1.TableEntry{TableId: routes.ID, CounterData: &p4v1.CounterData{}}}})
 	if err != nil {

@@ -55,7 +55,7 @@ func Backend(t testing.TB, d *simtest.Device, name string, rules info.PortRules,
 	return b
 }
 
-// Serve serves p (P4Runtime and gNMI) on a loopback port until the test
+// Serve serves p (P4Runtime, gNMI and gNOI) on a loopback port until the test
 // ends, and returns its address.
 func Serve(t testing.TB, p *proxy.Proxy) string {
 	t.Helper()
@@ -66,6 +66,7 @@ func Serve(t testing.TB, p *proxy.Proxy) string {
 	g := grpc.NewServer()
 	proxy.Register(g, p)
 	x := proxy.RegisterGNMI(g, p)
+	proxy.RegisterGNOI(g)
 	go g.Serve(lis)
 	t.Cleanup(func() {
 		g.Stop()

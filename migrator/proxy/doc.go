@@ -38,6 +38,11 @@
 //     answer it, on the target, whose translation follows a new program
 //     (pipelinepush.go).
 //
+// Beside P4Runtime, as a Stratum switch does, the proxy serves gNMI (GNMI:
+// each device's interfaces, in the state of the switch that carries their
+// host) and gNOI's System.Time (GNOI: the reachability probe of ONOS's
+// Stratum drivers).
+//
 // Shape (net/http/httputil.ReverseProxy): Options hold optional hooks, nil
 // meaning the default.
 package proxy

@@ -96,6 +96,8 @@ switch's gNMI (a Stratum switch's or the simulator's own address, lime
 agent's for bmv2), the proxy also serves gNMI on --listen: the interfaces
 of the switch the controller knows, each in the state of the switch that
 carries its host during and after a migration (targets are device ids).
+It answers gNOI's System.Time on --listen too, with which ONOS's Stratum
+drivers probe a device's reachability; it refuses reboots.
 
 The admin API (--admin, JSON over HTTP) starts, aborts and retries
 migrations and reports status and Prometheus metrics (/metrics). It lets
@@ -267,16 +269,17 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	gopts := []grpc.ServerOption{grpc.MaxRecvMsgSize(64 << 20)}
 	security := ""
 	if creds != nil {
-		gopts, security = append(gopts, grpc.Creds(creds)), " (P4Runtime and gNMI over TLS)"
+		gopts, security = append(gopts, grpc.Creds(creds)), " (P4Runtime, gNMI and gNOI over TLS)"
 	}
 	g := grpc.NewServer(gopts...)
 	proxy.Register(g, p)
 	defer proxy.RegisterGNMI(g, p).Close()
+	proxy.RegisterGNOI(g)
 	hs := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: adminTLS,
 		ErrorLog: slog.NewLogLogger(deps.Log.Handler(), slog.LevelDebug)} // failed handshakes, bad requests
 	if adminTLS != nil {
 		alis = tls.NewListener(alis, adminTLS)
-		security = " (P4Runtime, gNMI and the admin API over TLS)"
+		security = " (P4Runtime, gNMI, gNOI and the admin API over TLS)"
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- g.Serve(lis) }()

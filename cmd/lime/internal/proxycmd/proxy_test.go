@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	spb "github.com/openconfig/gnoi/system"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
 
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
@@ -45,7 +46,8 @@ func runProxy(t *testing.T, args ...string) (addr string, out *syncbuf.Buffer, e
 }
 
 // TLS both ways: the proxy reaches a switch that serves P4Runtime over TLS
-// (--switch-ca), and serves controllers over TLS (--tls-cert, --tls-key);
+// (--switch-ca), and serves controllers over TLS (--tls-cert, --tls-key),
+// gNOI's System.Time included;
 // a plaintext controller gets nowhere, and a proxy without the switch's CA
 // does not start, naming the switch.
 func TestProxyTLS(t *testing.T) {
@@ -87,6 +89,16 @@ func TestProxyTLS(t *testing.T) {
 	if cfg.GetCookie().GetCookie() != 3 || len(cfg.GetP4Info().GetTables()) != len(sw.Info.Tables) {
 		t.Fatalf("pipeline through the proxy: cookie %d, %d tables; the switch has cookie 3, %d tables",
 			cfg.GetCookie().GetCookie(), len(cfg.GetP4Info().GetTables()), len(sw.Info.Tables))
+	}
+
+	// gNOI on the same address, as ONOS's Stratum drivers probe it.
+	before := time.Now()
+	tr, err := spb.NewSystemClient(c.Conn()).Time(ctx, &spb.TimeRequest{})
+	if err != nil {
+		t.Fatalf("gNOI System.Time through lime proxy: %v", err)
+	}
+	if at := time.Unix(0, int64(tr.GetTime())); at.Before(before) || at.After(time.Now()) {
+		t.Errorf("gNOI System.Time: %v, not between the call's start %v and end", at, before)
 	}
 
 	pctx, pcancel := context.WithTimeout(ctx, time.Second)
