@@ -43,15 +43,24 @@ func (x *GNMI) Close() {
 }
 
 // server is the gNMI server of the device a target names.
-func (x *GNMI) server(target string) (*gnmi.Server, error) {
+func (x *GNMI) server(target string) (*gnmi.Server, error) { return x.serverOr(target, 0) }
+
+// serverOr is the gNMI server of the device a target names; no target
+// names device dflt, when not 0, else the proxy's only device.
+func (x *GNMI) serverOr(target string, dflt uint64) (*gnmi.Server, error) {
 	var d *Device
-	if target == "" {
+	switch {
+	case target == "" && dflt != 0:
+		if d = x.p.Device(dflt); d == nil {
+			return nil, status.Errorf(codes.NotFound, "the proxy stands for no device %d", dflt)
+		}
+	case target == "":
 		ds := x.p.Devices()
 		if len(ds) != 1 {
-			return nil, status.Errorf(codes.InvalidArgument, "the proxy stands for %d devices: name one as the target (its id)", len(ds))
+			return nil, status.Errorf(codes.InvalidArgument, "the proxy stands for %d devices: name one as the target (its id), or serve each on an address of its own (lime proxy --device ...,listen=HOST:PORT)", len(ds))
 		}
 		d = ds[0]
-	} else {
+	default:
 		id, err := strconv.ParseUint(target, 10, 64)
 		if err == nil {
 			d = x.p.Device(id)
@@ -73,6 +82,38 @@ func (x *GNMI) server(target string) (*gnmi.Server, error) {
 	return s, nil
 }
 
+// ForDevice is x as the gNMI service of an address that stands for
+// device vid alone, as a switch's own address does: a request that names
+// no target is the device's (ONOS's gNMI drivers name none); one that
+// names a target is served as on the proxy's shared address.
+func (x *GNMI) ForDevice(vid uint64) gpb.GNMIServer { return &deviceGNMI{x: x, vid: vid} }
+
+type deviceGNMI struct {
+	gpb.UnimplementedGNMIServer
+	x   *GNMI
+	vid uint64
+}
+
+func (g *deviceGNMI) Capabilities(ctx context.Context, req *gpb.CapabilityRequest) (*gpb.CapabilityResponse, error) {
+	s, err := g.x.serverOr("", g.vid)
+	if err != nil {
+		return nil, err
+	}
+	return s.Capabilities(ctx, req)
+}
+
+func (g *deviceGNMI) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse, error) {
+	return g.x.get(ctx, req, g.vid)
+}
+
+func (g *deviceGNMI) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse, error) {
+	return g.x.set(ctx, req, g.vid)
+}
+
+func (g *deviceGNMI) Subscribe(stream gpb.GNMI_SubscribeServer) error {
+	return g.x.subscribe(stream, g.vid)
+}
+
 // Capabilities implements the gNMI RPC.
 func (x *GNMI) Capabilities(ctx context.Context, req *gpb.CapabilityRequest) (*gpb.CapabilityResponse, error) {
 	s, err := x.server("")
@@ -91,29 +132,41 @@ func (x *GNMI) Capabilities(ctx context.Context, req *gpb.CapabilityRequest) (*g
 
 // Get implements the gNMI RPC.
 func (x *GNMI) Get(ctx context.Context, req *gpb.GetRequest) (*gpb.GetResponse, error) {
-	s, err := x.server(req.GetPrefix().GetTarget())
+	return x.get(ctx, req, 0)
+}
+
+// Set implements the gNMI RPC.
+func (x *GNMI) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse, error) {
+	return x.set(ctx, req, 0)
+}
+
+// Subscribe implements the gNMI RPC: the first request names the target.
+func (x *GNMI) Subscribe(stream gpb.GNMI_SubscribeServer) error { return x.subscribe(stream, 0) }
+
+// get, set and subscribe serve a request on the device its target names,
+// or dflt (see serverOr).
+func (x *GNMI) get(ctx context.Context, req *gpb.GetRequest, dflt uint64) (*gpb.GetResponse, error) {
+	s, err := x.serverOr(req.GetPrefix().GetTarget(), dflt)
 	if err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, req)
 }
 
-// Set implements the gNMI RPC.
-func (x *GNMI) Set(ctx context.Context, req *gpb.SetRequest) (*gpb.SetResponse, error) {
-	s, err := x.server(req.GetPrefix().GetTarget())
+func (x *GNMI) set(ctx context.Context, req *gpb.SetRequest, dflt uint64) (*gpb.SetResponse, error) {
+	s, err := x.serverOr(req.GetPrefix().GetTarget(), dflt)
 	if err != nil {
 		return nil, err
 	}
 	return s.Set(ctx, req)
 }
 
-// Subscribe implements the gNMI RPC: the first request names the target.
-func (x *GNMI) Subscribe(stream gpb.GNMI_SubscribeServer) error {
+func (x *GNMI) subscribe(stream gpb.GNMI_SubscribeServer, dflt uint64) error {
 	first, err := stream.Recv()
 	if err != nil {
 		return err
 	}
-	s, err := x.server(first.GetSubscribe().GetPrefix().GetTarget())
+	s, err := x.serverOr(first.GetSubscribe().GetPrefix().GetTarget(), dflt)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 
@@ -80,7 +81,7 @@ func Run(ctx context.Context, deps cli.Deps, args ...string) (p4rt, admin string
 func newCommand(deps cli.Deps, serving func(p4rt, admin string)) *cobra.Command {
 	f := &flags{serving: serving}
 	cmd := &cobra.Command{
-		Use:   "proxy --device vid=1,addr=HOST:PORT[,device-id=N][,gnmi=HOST:PORT] ...",
+		Use:   "proxy --device vid=1,addr=HOST:PORT[,device-id=N][,gnmi=HOST:PORT][,listen=HOST:PORT] ...",
 		Short: "Run the mirroring P4Runtime proxy that controllers talk to during migrations",
 		Long: `Proxy stands for switches before their controllers. Point the controller at
 --listen (for ONOS: basic.managementAddress grpc://HOST:PORT?device_id=VID)
@@ -98,6 +99,11 @@ of the switch the controller knows, each in the state of the switch that
 carries its host during and after a migration (targets are device ids).
 It answers gNOI's System.Time on --listen too, with which ONOS's Stratum
 drivers probe a device's reachability; it refuses reboots.
+
+A device given listen=HOST:PORT also has an address of its own, as a
+switch has: P4Runtime, gNMI and gNOI, where a gNMI request that names no
+target is that device's. ONOS's gNMI drivers name none: with several
+devices, give each its own address and point ONOS there.
 
 The admin API (--admin, JSON over HTTP) starts, aborts and retries
 migrations and reports status and Prometheus metrics (/metrics). It lets
@@ -125,7 +131,7 @@ mutual TLS).`,
 	fs.StringVar(&f.admin, "admin", "127.0.0.1:9560", "admin API address (HTTP: status, migrate, abort, metrics)")
 	fs.StringVar(&f.journal, "journal", "lime-proxy.db", "file that journals migrations (bbolt)")
 	fs.StringVar(&f.tokenFile, "admin-token-file", "", "file holding the admin API's bearer token, created when absent (default: the journal's name with .token)")
-	fs.StringArrayVar(&f.devices, "device", nil, "a virtual device and the switch behind it: vid=N,addr=HOST:PORT[,device-id=N][,gnmi=HOST:PORT] (repeatable)")
+	fs.StringArrayVar(&f.devices, "device", nil, "a virtual device and the switch behind it: vid=N,addr=HOST:PORT[,device-id=N][,gnmi=HOST:PORT][,listen=HOST:PORT, its own address] (repeatable)")
 	fs.Uint64Var(&f.electionHigh, "election-high", 1, "high 64 bits of the proxy's election id towards the switches")
 	fs.Uint64Var(&f.electionLow, "election-low", 0, "low 64 bits of the proxy's election id towards the switches")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "how long to wait for each switch to answer at start")
@@ -139,6 +145,7 @@ mutual TLS).`,
 type deviceSpec struct {
 	vid, deviceID uint64
 	addr, gnmi    string
+	listen        string // the device's own address (none: only --listen)
 }
 
 func parseDevice(s string) (deviceSpec, error) {
@@ -158,8 +165,10 @@ func parseDevice(s string) (deviceSpec, error) {
 			d.addr = v
 		case "gnmi":
 			d.gnmi = v
+		case "listen":
+			d.listen = v
 		default:
-			return d, fmt.Errorf("--device %q: unknown key %q (want vid, addr, device-id, gnmi)", s, k)
+			return d, fmt.Errorf("--device %q: unknown key %q (want vid, addr, device-id, gnmi, listen)", s, k)
 		}
 		if err != nil {
 			return d, fmt.Errorf("--device %q: %s: %w", s, k, err)
@@ -213,10 +222,14 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 			b.Close()
 		}
 	}()
+	var own []deviceSpec // the devices with an address of their own
 	for _, s := range f.devices {
 		d, err := parseDevice(s)
 		if err != nil {
 			return &cli.ExitError{Code: 2, Err: err}
+		}
+		if d.listen != "" {
+			own = append(own, d)
 		}
 		// A device the journal says was cut over stands for its new switch.
 		dctx, cancel := context.WithTimeout(ctx, f.timeout)
@@ -266,6 +279,12 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 		lis.Close()
 		return &cli.ExitError{Code: 2, Err: fmt.Errorf("--admin: %w", err)}
 	}
+	owns, err := listenOwn(own)
+	if err != nil {
+		lis.Close()
+		alis.Close()
+		return &cli.ExitError{Code: 2, Err: err}
+	}
 	gopts := []grpc.ServerOption{grpc.MaxRecvMsgSize(64 << 20)}
 	security := ""
 	if creds != nil {
@@ -273,17 +292,29 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	}
 	g := grpc.NewServer(gopts...)
 	proxy.Register(g, p)
-	defer proxy.RegisterGNMI(g, p).Close()
+	gn := proxy.RegisterGNMI(g, p)
+	defer gn.Close()
 	proxy.RegisterGNOI(g)
+	servers := []*grpc.Server{g}
+	for _, o := range owns { // a device's own address: no gNMI target names it
+		og := grpc.NewServer(gopts...)
+		proxy.Register(og, p)
+		gpb.RegisterGNMIServer(og, gn.ForDevice(o.vid))
+		proxy.RegisterGNOI(og)
+		servers = append(servers, og)
+	}
 	hs := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: adminTLS,
 		ErrorLog: slog.NewLogLogger(deps.Log.Handler(), slog.LevelDebug)} // failed handshakes, bad requests
 	if adminTLS != nil {
 		alis = tls.NewListener(alis, adminTLS)
 		security = " (P4Runtime, gNMI, gNOI and the admin API over TLS)"
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 2+len(owns))
 	go func() { errc <- g.Serve(lis) }()
 	go func() { errc <- hs.Serve(alis) }()
+	for i, o := range owns {
+		go func() { errc <- servers[1+i].Serve(o.lis) }()
+	}
 	fmt.Fprintf(deps.Out, "lime proxy: P4Runtime on %s, admin API on %s%s\n  admin token: %s\n", lis.Addr(), alis.Addr(), security, tokenNote)
 	for _, d := range p.Devices() {
 		note := ""
@@ -291,6 +322,9 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 			note = " (migrated onto it before, per the journal)"
 		}
 		fmt.Fprintf(deps.Out, "  device %d -> %s%s\n", d.ID(), d.Authoritative().Name, note)
+	}
+	for _, o := range owns {
+		fmt.Fprintf(deps.Out, "  device %d also on %s (P4Runtime, gNMI and gNOI: an address of its own)\n", o.vid, o.lis.Addr())
 	}
 	if f.serving != nil {
 		f.serving(lis.Addr().String(), alis.Addr().String())
@@ -304,16 +338,46 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	defer cancel()
 	hs.Shutdown(sctx)
 	stopped := make(chan struct{})
-	go func() { g.GracefulStop(); close(stopped) }()
+	go func() {
+		for _, s := range servers {
+			s.GracefulStop()
+		}
+		close(stopped)
+	}()
 	select {
 	case <-stopped:
 	case <-sctx.Done():
-		g.Stop()
+		for _, s := range servers {
+			s.Stop()
+		}
 	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, grpc.ErrServerStopped) {
 		return &cli.ExitError{Code: 2, Err: err}
 	}
 	return nil
+}
+
+// ownListener is the listener of a device's own address.
+type ownListener struct {
+	vid uint64
+	lis net.Listener
+}
+
+// listenOwn listens on the own addresses of devices; on an error it
+// closes what it opened and names the device.
+func listenOwn(devices []deviceSpec) ([]ownListener, error) {
+	var out []ownListener
+	for _, d := range devices {
+		l, err := net.Listen("tcp", d.listen)
+		if err != nil {
+			for _, o := range out {
+				o.lis.Close()
+			}
+			return nil, fmt.Errorf("--device vid=%d: listen=%s: %w", d.vid, d.listen, err)
+		}
+		out = append(out, ownListener{d.vid, l})
+	}
+	return out, nil
 }
 
 // checkAdminAddr refuses an admin API beyond loopback without TLS: its

@@ -14,10 +14,14 @@ import (
 
 	spb "github.com/openconfig/gnoi/system"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc/codes"
+	gstatus "google.golang.org/grpc/status"
 
+	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
+	gnmiclient "github.com/lime-p4/lime/gnmi/client"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/internal/syncbuf"
 	"github.com/lime-p4/lime/internal/testcert"
@@ -115,4 +119,78 @@ func TestProxyTLS(t *testing.T) {
 	if _, _, err := runProxy(t, "--device", "vid=1,addr="+sw.Addr, "--switch-cert", proxyCertFile); err == nil || !strings.Contains(err.Error(), "--switch-key") {
 		t.Fatalf("--switch-cert without --switch-key: %v", err)
 	}
+}
+
+// A device given listen=HOST:PORT has an address of its own, as a switch
+// has: P4Runtime, gNMI and gNOI, where a gNMI request that names no target
+// is that device's (ONOS's gNMI drivers, OpenConfigGnmiDeviceDescription-
+// Discovery, name none). On the shared --listen, such a request is refused
+// once the proxy stands for two devices, saying what to do.
+func TestDeviceOwnAddress(t *testing.T) {
+	start := func(id uint64, ports ...string) *simtest.Device {
+		var specs []sim.PortSpec
+		for i, n := range ports {
+			specs = append(specs, sim.PortSpec{Name: n, ID: uint32(i + 1)})
+		}
+		return simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: id, Ports: specs})
+	}
+	s1, s2 := start(1, "s1-eth1"), start(2, "s2-eth1", "s2-eth2")
+	own := freeAddr(t)
+	addr, out, err := runProxy(t, "--device", "vid=1,addr="+s1.Addr+",gnmi="+s1.Addr,
+		"--device", "vid=2,addr="+s2.Addr+",gnmi="+s2.Addr+",listen="+own, "--election-high", "10")
+	if err != nil {
+		t.Fatalf("lime proxy: %v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), "device 2 also on "+own) {
+		t.Errorf("lime proxy does not say where device 2 is served:\n%s", out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	names := func(at string) ([]string, error) {
+		g, err := gnmiclient.Dial(ctx, at, gnmiclient.WithInsecure())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		ifs, err := g.Interfaces(ctx) // no target, as ONOS asks
+		var out []string
+		for _, p := range ifs {
+			out = append(out, p.Name)
+		}
+		return out, err
+	}
+	if got, err := names(own); err != nil || strings.Join(got, " ") != "s2-eth1 s2-eth2" {
+		t.Fatalf("gNMI interfaces on device 2's own address: %v, %v; want s2-eth1 s2-eth2", got, err)
+	}
+	if _, err := names(addr); gstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "listen=") {
+		t.Fatalf("gNMI with no target on the shared address of two devices: %v; want INVALID_ARGUMENT naming listen=", err)
+	}
+	c, err := client.Dial(ctx, own, client.DialOptions{DeviceID: 2, Insecure: true, ElectionID: &client.ElectionID{High: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	cfg, err := c.GetPipeline(ctx, p4v1.GetForwardingPipelineConfigRequest_COOKIE_ONLY)
+	if err != nil || cfg.GetCookie() == nil {
+		t.Fatalf("P4Runtime on device 2's own address: %v, %v", cfg, err)
+	}
+	if _, err := spb.NewSystemClient(c.Conn()).Time(ctx, &spb.TimeRequest{}); err != nil {
+		t.Fatalf("gNOI System.Time on device 2's own address: %v", err)
+	}
+
+	// An address that cannot be had is named with its device.
+	if _, out, err := runProxy(t, "--device", "vid=1,addr="+s1.Addr+",listen="+own, "--election-high", "11"); err == nil || !strings.Contains(err.Error(), "vid=1: listen="+own) {
+		t.Fatalf("a device's own address in use: %v, want an error naming vid=1 and listen=%s\n%s", err, own, out)
+	}
+}
+
+// freeAddr is a loopback address no one listens on (now).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
