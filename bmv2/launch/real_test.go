@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/freeport"
 )
 
 // TestRealBMv2 starts a real simple_switch_grpc wherever this machine has
@@ -29,7 +30,7 @@ func TestRealBMv2(t *testing.T) {
 	t.Logf("using %v: %s", mode, why)
 	s, err := Start(ctx, Config{
 		Mode: mode, Binary: binary, DeviceID: 1,
-		GRPCHost: "127.0.0.1", GRPCPort: freePort(t), ThriftPort: freePort(t),
+		GRPCHost: "127.0.0.1", GRPCPort: freeport.Port(t), ThriftPort: freeport.Port(t),
 		LogFile: t.TempDir() + "/bmv2", LogLevel: "info",
 		StartTimeout: 2 * time.Minute,
 	})

@@ -16,18 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/lime-p4/lime/bmv2/thrift"
+	"github.com/lime-p4/lime/internal/freeport"
 )
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // fakeConfig returns a native config that runs this test binary as a fake
 // simple_switch_grpc with the given behaviour (see fakeEnv).
@@ -40,7 +30,7 @@ func fakeConfig(t *testing.T, behaviour string) Config {
 	t.Setenv(fakeEnv, behaviour)
 	return Config{
 		Mode: ModeNative, Binary: self, DeviceID: 7,
-		GRPCHost: "127.0.0.1", GRPCPort: freePort(t), ThriftPort: freePort(t), CPUPort: 255,
+		GRPCHost: "127.0.0.1", GRPCPort: freeport.Port(t), ThriftPort: freeport.Port(t), CPUPort: 255,
 		Interfaces:   map[int]string{1: "veth1", 2: "veth2"},
 		LogFile:      filepath.Join(t.TempDir(), "s7"),
 		StartTimeout: 20 * time.Second, StopTimeout: 2 * time.Second,

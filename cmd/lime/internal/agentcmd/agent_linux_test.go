@@ -18,6 +18,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/bmv2/thrift/thrifttest"
 	"github.com/lime-p4/lime/gnmi/client"
+	"github.com/lime-p4/lime/internal/freeport"
 	"github.com/lime-p4/lime/internal/netns"
 	"github.com/lime-p4/lime/internal/testcert"
 )
@@ -26,17 +27,6 @@ import (
 // flush goroutine at init.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/golang/glog.(*fileSink).flushDaemon"))
-}
-
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // thriftServer serves b on loopback until the test ends and returns its
@@ -147,7 +137,7 @@ func TestAgentEndToEnd(t *testing.T) {
 		}
 	}
 	thriftAddr := thriftServer(t, mem)
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	r := startVerb(t, "--listen", addr, "--thrift", thriftAddr, "--netns", sw.Name(),
 		"--port", "h1=1@p1", "--port", "2@p2", "--poll-interval", "50ms")
 	c := r.dial(t, addr)
@@ -210,7 +200,7 @@ func TestAgentEndToEnd(t *testing.T) {
 // Thrift server, the interfaces, bmv2's attachments) fails the start with
 // an error naming it. These read only "lo" of the test's own namespace.
 func TestAgentStartErrors(t *testing.T) {
-	gone := freeAddr(t) // nothing listens there any more
+	gone := freeport.Addr(t) // nothing listens there any more
 	mem := thrifttest.NewMemBackend()
 	if err := mem.DevMgrAddPort(context.Background(), "eth9", 1, ""); err != nil {
 		t.Fatal(err)
@@ -226,7 +216,7 @@ func TestAgentStartErrors(t *testing.T) {
 		{"attached elsewhere", []string{"--thrift", thriftAddr, "--port", "1@lo"}, `bmv2 has port 1 attached to interface "eth9", not "lo"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := runVerb(t, append([]string{"--listen", freeAddr(t)}, tc.args...)...)
+			err := runVerb(t, append([]string{"--listen", freeport.Addr(t)}, tc.args...)...)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
@@ -263,7 +253,7 @@ func TestAgentTLS(t *testing.T) {
 	if err := mem.DevMgrAddPort(context.Background(), "lo", 7, ""); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	r := startVerb(t, "--listen", addr, "--thrift", thriftServer(t, mem), "--port", "loop=7@lo",
 		"--tls-cert", certFile, "--tls-key", keyFile)
 	c := r.dial(t, addr, client.WithTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))

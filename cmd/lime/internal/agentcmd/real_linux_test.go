@@ -13,6 +13,7 @@ import (
 	"github.com/lime-p4/lime/bmv2/launch"
 	"github.com/lime-p4/lime/bmv2/thrift"
 	"github.com/lime-p4/lime/internal/fixtures"
+	"github.com/lime-p4/lime/internal/freeport"
 	"github.com/lime-p4/lime/internal/netns"
 )
 
@@ -88,7 +89,7 @@ func TestRealBMv2Agent(t *testing.T) {
 		return thrift.PortInfo{}, false
 	}
 
-	addr := freeAddr(t)
+	addr := freeport.Addr(t)
 	r := startVerb(t, "--listen", addr, "--thrift", sw.ThriftAddr(),
 		"--port", "h1=1@"+a.Name, "--port", "h2=2@"+b.Name, "--poll-interval", "100ms")
 	c := r.dial(t, addr)

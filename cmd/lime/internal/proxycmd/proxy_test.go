@@ -22,6 +22,7 @@ import (
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
 	gnmiclient "github.com/lime-p4/lime/gnmi/client"
+	"github.com/lime-p4/lime/internal/freeport"
 	"github.com/lime-p4/lime/internal/simtest"
 	"github.com/lime-p4/lime/internal/syncbuf"
 	"github.com/lime-p4/lime/internal/testcert"
@@ -135,7 +136,7 @@ func TestDeviceOwnAddress(t *testing.T) {
 		return simtest.Start(t, simtest.Options{Pipeline: "onos-basic", Profile: p4rt.ProfileBMv2, DeviceID: id, Ports: specs})
 	}
 	s1, s2 := start(1, "s1-eth1"), start(2, "s2-eth1", "s2-eth2")
-	own := freeAddr(t)
+	own := freeport.Addr(t)
 	addr, out, err := runProxy(t, "--device", "vid=1,addr="+s1.Addr+",gnmi="+s1.Addr,
 		"--device", "vid=2,addr="+s2.Addr+",gnmi="+s2.Addr+",listen="+own, "--election-high", "10")
 	if err != nil {
@@ -182,15 +183,4 @@ func TestDeviceOwnAddress(t *testing.T) {
 	if _, out, err := runProxy(t, "--device", "vid=1,addr="+s1.Addr+",listen="+own, "--election-high", "11"); err == nil || !strings.Contains(err.Error(), "vid=1: listen="+own) {
 		t.Fatalf("a device's own address in use: %v, want an error naming vid=1 and listen=%s\n%s", err, own, out)
 	}
-}
-
-// freeAddr is a loopback address no one listens on (now).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
