@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	gpb "github.com/openconfig/gnmi/proto/gnmi"
 	spb "github.com/openconfig/gnoi/system"
 	p4v1 "github.com/p4lang/p4runtime/go/p4/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	gstatus "google.golang.org/grpc/status"
 
 	"github.com/lime-p4/lime/bmv2/sim"
@@ -163,6 +166,7 @@ func TestDeviceOwnAddress(t *testing.T) {
 	if got, err := names(own); err != nil || strings.Join(got, " ") != "s2-eth1 s2-eth2" {
 		t.Fatalf("gNMI interfaces on device 2's own address: %v, %v; want s2-eth1 s2-eth2", got, err)
 	}
+	onosRequests(t, ctx, own, "s2-eth2")
 	if _, err := names(addr); gstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "listen=") {
 		t.Fatalf("gNMI with no target on the shared address of two devices: %v; want INVALID_ARGUMENT naming listen=", err)
 	}
@@ -182,5 +186,65 @@ func TestDeviceOwnAddress(t *testing.T) {
 	// An address that cannot be had is named with its device.
 	if _, out, err := runProxy(t, "--device", "vid=1,addr="+s1.Addr+",listen="+own, "--election-high", "11"); err == nil || !strings.Contains(err.Error(), "vid=1: listen="+own) {
 		t.Fatalf("a device's own address in use: %v, want an error naming vid=1 and listen=%s\n%s", err, own, out)
+	}
+}
+
+// onosRequests sends, at addr, the gNMI requests ONOS's gNMI drivers send,
+// as they send them (no target): the state of every interface, PROTO
+// encoded, key "..." (OpenConfigGnmiDeviceDescriptionDiscovery), and an
+// ON_CHANGE subscription to an interface's oper-status
+// (GnmiDeviceStateSubscriber); port must be among the answers.
+func onosRequests(t *testing.T, ctx context.Context, addr, port string) {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	g := gpb.NewGNMIClient(conn)
+	r, err := g.Get(ctx, &gpb.GetRequest{Type: gpb.GetRequest_ALL, Encoding: gpb.Encoding_PROTO, Path: []*gpb.Path{{Elem: []*gpb.PathElem{
+		{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": "..."}}, {Name: "state"}}}}})
+	if err != nil {
+		t.Fatalf("ONOS's Get at %s: %v", addr, err)
+	}
+	ifindex := false
+	for _, n := range r.GetNotification() {
+		for _, u := range n.GetUpdate() {
+			el := u.GetPath().GetElem()
+			if len(el) == 4 && el[1].GetKey()["name"] == port && el[3].GetName() == "ifindex" {
+				ifindex = true
+			}
+		}
+	}
+	if !ifindex {
+		t.Fatalf("ONOS's Get at %s: no state/ifindex of %s in %v", addr, port, r)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sub, err := g.Subscribe(sctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sub.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{
+		Mode: gpb.SubscriptionList_STREAM, Encoding: gpb.Encoding_PROTO,
+		Subscription: []*gpb.Subscription{{Mode: gpb.SubscriptionMode_ON_CHANGE, Path: &gpb.Path{Elem: []*gpb.PathElem{
+			{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": port}}, {Name: "state"}, {Name: "oper-status"}}}}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	status := ""
+	for range 10 { // the current value, then sync
+		m, err := sub.Recv()
+		if err != nil {
+			t.Fatalf("ONOS's subscription at %s: %v", addr, err)
+		}
+		if m.GetSyncResponse() {
+			break
+		}
+		for _, u := range m.GetUpdate().GetUpdate() {
+			status = u.GetVal().GetStringVal()
+		}
+	}
+	if status != "UP" && status != "DOWN" {
+		t.Fatalf("ONOS's subscription at %s: oper-status of %s before sync %q, want UP or DOWN", addr, port, status)
 	}
 }
