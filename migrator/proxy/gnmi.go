@@ -45,12 +45,15 @@ func (x *GNMI) Close() {
 // server is the gNMI server of the device a target names.
 func (x *GNMI) server(target string) (*gnmi.Server, error) { return x.serverOr(target, 0) }
 
-// serverOr is the gNMI server of the device a target names; no target
-// names device dflt, when not 0, else the proxy's only device.
+// serverOr is the gNMI server of the device a target names; with dflt
+// (not 0), the address stands for that device alone: no target, or its
+// own id. Else no target names the proxy's only device.
 func (x *GNMI) serverOr(target string, dflt uint64) (*gnmi.Server, error) {
 	var d *Device
 	switch {
-	case target == "" && dflt != 0:
+	case dflt != 0 && target != "" && target != strconv.FormatUint(dflt, 10):
+		return nil, status.Errorf(codes.NotFound, "target %q: this address stands for device %d alone", target, dflt)
+	case dflt != 0:
 		if d = x.p.Device(dflt); d == nil {
 			return nil, status.Errorf(codes.NotFound, "the proxy stands for no device %d", dflt)
 		}
@@ -85,7 +88,8 @@ func (x *GNMI) serverOr(target string, dflt uint64) (*gnmi.Server, error) {
 // ForDevice is x as the gNMI service of an address that stands for
 // device vid alone, as a switch's own address does: a request that names
 // no target is the device's (ONOS's gNMI drivers name none); one that
-// names a target is served as on the proxy's shared address.
+// names another device is refused (NOT_FOUND): a client pointed at the
+// wrong address must not get another switch's ports.
 func (x *GNMI) ForDevice(vid uint64) gpb.GNMIServer { return &deviceGNMI{x: x, vid: vid} }
 
 type deviceGNMI struct {

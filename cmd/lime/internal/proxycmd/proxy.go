@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	gpb "github.com/openconfig/gnmi/proto/gnmi"
@@ -102,7 +103,7 @@ drivers probe a device's reachability; it refuses reboots.
 
 A device given listen=HOST:PORT also has an address of its own, as a
 switch has: P4Runtime, gNMI and gNOI, where a gNMI request that names no
-target is that device's. ONOS's gNMI drivers name none: with several
+target is that device's (one naming another device is refused). ONOS's gNMI drivers name none: with several
 devices, give each its own address and point ONOS there.
 
 The admin API (--admin, JSON over HTTP) starts, aborts and retries
@@ -338,10 +339,12 @@ func run(ctx context.Context, deps cli.Deps, f *flags) error {
 	defer cancel()
 	hs.Shutdown(sctx)
 	stopped := make(chan struct{})
-	go func() {
+	go func() { // at once: a server draining a controller's stream must not keep another accepting
+		var wg sync.WaitGroup
 		for _, s := range servers {
-			s.GracefulStop()
+			wg.Go(s.GracefulStop)
 		}
+		wg.Wait()
 		close(stopped)
 	}()
 	select {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/lime-p4/lime/bmv2/sim"
 	"github.com/lime-p4/lime/bmv2/sim/p4rt"
+	"github.com/lime-p4/lime/bmv2/sim/port"
 	"github.com/lime-p4/lime/cmd/lime/internal/cli"
 	"github.com/lime-p4/lime/cmd/lime/internal/proxycmd"
 	gnmiclient "github.com/lime-p4/lime/gnmi/client"
@@ -127,7 +128,7 @@ func TestProxyTLS(t *testing.T) {
 
 // A device given listen=HOST:PORT has an address of its own, as a switch
 // has: P4Runtime, gNMI and gNOI, where a gNMI request that names no target
-// is that device's (ONOS's gNMI drivers, OpenConfigGnmiDeviceDescription-
+// (or the device) is that device's, and one naming another is refused (ONOS's gNMI drivers, OpenConfigGnmiDeviceDescription-
 // Discovery, name none). On the shared --listen, such a request is refused
 // once the proxy stands for two devices, saying what to do.
 func TestDeviceOwnAddress(t *testing.T) {
@@ -166,7 +167,22 @@ func TestDeviceOwnAddress(t *testing.T) {
 	if got, err := names(own); err != nil || strings.Join(got, " ") != "s2-eth1 s2-eth2" {
 		t.Fatalf("gNMI interfaces on device 2's own address: %v, %v; want s2-eth1 s2-eth2", got, err)
 	}
-	onosRequests(t, ctx, own, "s2-eth2")
+	for target, want := range map[string]codes.Code{"2": codes.OK, "1": codes.NotFound} {
+		conn, err := grpc.NewClient(own, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = gpb.NewGNMIClient(conn).Get(ctx, &gpb.GetRequest{Prefix: &gpb.Path{Target: target},
+			Path: []*gpb.Path{{Elem: []*gpb.PathElem{{Name: "interfaces"}}}}})
+		conn.Close()
+		if gstatus.Code(err) != want {
+			t.Errorf("gNMI Get of target %s on device 2's own address: %v, want %v", target, err, want)
+		}
+	}
+	if _, err := port.ConnectHost(s2.Sim.Port("s2-eth2"), "h22"); err != nil { // its link up
+		t.Fatal(err)
+	}
+	onosRequests(t, ctx, own, "s2-eth2", func() { s2.Sim.Port("s2-eth2").SetEnabled(false) })
 	if _, err := names(addr); gstatus.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "listen=") {
 		t.Fatalf("gNMI with no target on the shared address of two devices: %v; want INVALID_ARGUMENT naming listen=", err)
 	}
@@ -191,10 +207,12 @@ func TestDeviceOwnAddress(t *testing.T) {
 
 // onosRequests sends, at addr, the gNMI requests ONOS's gNMI drivers send,
 // as they send them (no target): the state of every interface, PROTO
-// encoded, key "..." (OpenConfigGnmiDeviceDescriptionDiscovery), and an
-// ON_CHANGE subscription to an interface's oper-status
-// (GnmiDeviceStateSubscriber); port must be among the answers.
-func onosRequests(t *testing.T, ctx context.Context, addr, port string) {
+// encoded, key "..." (OpenConfigGnmiDeviceDescriptionDiscovery), and a
+// subscription to port's state, STREAM, updates only, ON_CHANGE, no
+// encoding (GnmiDeviceStateSubscriber). down takes port down; ONOS then
+// expects a notification whose updates carry its oper-status, a string
+// scalar.
+func onosRequests(t *testing.T, ctx context.Context, addr, port string, down func()) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -226,25 +244,27 @@ func onosRequests(t *testing.T, ctx context.Context, addr, port string) {
 		t.Fatal(err)
 	}
 	if err := sub.Send(&gpb.SubscribeRequest{Request: &gpb.SubscribeRequest_Subscribe{Subscribe: &gpb.SubscriptionList{
-		Mode: gpb.SubscriptionList_STREAM, Encoding: gpb.Encoding_PROTO,
+		Mode: gpb.SubscriptionList_STREAM, UpdatesOnly: true,
 		Subscription: []*gpb.Subscription{{Mode: gpb.SubscriptionMode_ON_CHANGE, Path: &gpb.Path{Elem: []*gpb.PathElem{
-			{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": port}}, {Name: "state"}, {Name: "oper-status"}}}}}}}}); err != nil {
+			{Name: "interfaces"}, {Name: "interface", Key: map[string]string{"name": port}}, {Name: "state"}}}}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	status := ""
-	for range 10 { // the current value, then sync
+	m, err := sub.Recv()
+	if err != nil || !m.GetSyncResponse() {
+		t.Fatalf("ONOS's subscription at %s: %v, %v; want the sync response first (updates only)", addr, m, err)
+	}
+	down()
+	for range 20 {
 		m, err := sub.Recv()
 		if err != nil {
 			t.Fatalf("ONOS's subscription at %s: %v", addr, err)
 		}
-		if m.GetSyncResponse() {
-			break
-		}
 		for _, u := range m.GetUpdate().GetUpdate() {
-			status = u.GetVal().GetStringVal()
+			el := u.GetPath().GetElem()
+			if len(el) > 0 && el[len(el)-1].GetName() == "oper-status" && u.GetVal().GetStringVal() == "DOWN" {
+				return
+			}
 		}
 	}
-	if status != "UP" && status != "DOWN" {
-		t.Fatalf("ONOS's subscription at %s: oper-status of %s before sync %q, want UP or DOWN", addr, port, status)
-	}
+	t.Fatalf("ONOS's subscription at %s: no oper-status DOWN for %s", addr, port)
 }
