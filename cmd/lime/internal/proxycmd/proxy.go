@@ -91,7 +91,7 @@ while lime migrate moves the switch's state and hosts onto another switch.
 
 Each --device gives a virtual device id (what the controller uses) and the
 physical switch behind it: vid=1,addr=127.0.0.1:50001[,device-id=1]
-[,gnmi=HOST:PORT]. The proxy becomes the primary controller of each switch
+[,gnmi=HOST:PORT][,listen=HOST:PORT]. The proxy becomes the primary controller of each switch
 (election id --election-high:--election-low, above the controller's) and
 arbitrates the controllers itself, per the P4Runtime spec. With the
 switch's gNMI (a Stratum switch's or the simulator's own address, lime
@@ -103,8 +103,9 @@ drivers probe a device's reachability; it refuses reboots.
 
 A device given listen=HOST:PORT also has an address of its own, as a
 switch has: P4Runtime, gNMI and gNOI, where a gNMI request that names no
-target is that device's (one naming another device is refused). ONOS's gNMI drivers name none: with several
-devices, give each its own address and point ONOS there.
+target is that device's (one naming another device is refused). ONOS's
+gNMI drivers name none: with several devices, give each its own address
+and point ONOS there.
 
 The admin API (--admin, JSON over HTTP) starts, aborts and retries
 migrations and reports status and Prometheus metrics (/metrics). It lets
